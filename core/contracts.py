@@ -1,0 +1,385 @@
+"""Stage contracts: one pydantic model per edge of the pipeline (PRD modules 3-8).
+
+    AudioAnalysis -> VideoPlan -> ReferenceImage -> ClipPrompt -> ClipResult -> CompositionResult -> JobResult
+
+Everything is JSON-serialisable; files travel as URIs (``file:///...`` locally, ``s3://...`` later), never bytes.
+Times are seconds from the start of the song unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+Stage = Literal["audio", "plan", "reference", "prompts", "video", "compose"]
+STAGES: tuple[Stage, ...] = ("audio", "plan", "reference", "prompts", "video", "compose")
+STAGE_TITLES: dict[str, str] = {
+    "audio": "Analysing audio",
+    "plan": "Planning scenes",
+    "reference": "Style reference",
+    "prompts": "Writing prompts",
+    "video": "Generating clips",
+    "compose": "Composing video",
+}
+
+TransitionKind = Literal["cut", "crossfade", "fade"]
+CameraMovement = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "tilt_up", "tilt_down"]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- module 3: audio parser
+
+
+class Boundary(Contract):
+    """One clip slot. Slots are contiguous: ``boundaries[i].end == boundaries[i+1].start``."""
+
+    index: int = Field(ge=0)
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    duration: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Boundary:
+        if self.end <= self.start or abs(self.end - self.start - self.duration) > 1e-3:
+            raise ValueError(f"boundary {self.index}: start/end/duration disagree")
+        return self
+
+
+class Section(Contract):
+    """A stretch of the song with homogeneous timbre/harmony (verse, chorus, ... unlabelled)."""
+
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    label: int = Field(ge=0, description="cluster id; equal ids sound alike")
+    energy: Unit
+
+
+class LyricSegment(Contract):
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: str
+
+
+class Lyrics(Contract):
+    text: str = ""
+    segments: list[LyricSegment] = Field(default_factory=list)
+    language: str | None = None
+    instrumental: bool = True
+    provider: str = "offline"
+    fallback_used: bool = False
+    error: str | None = None
+
+
+class AudioValidation(Contract):
+    beats_detected: bool
+    boundaries_valid: bool
+    min_clip_duration: float
+    max_clip_duration: float
+    cuts_on_beats: bool
+    messages: list[str] = Field(default_factory=list)
+
+
+class AudioAnalysis(Contract):
+    source: str = Field(description="URI of the analysed audio")
+    sha256: str
+    format: str = Field(description="container sniffed from the bytes: mp3, wav, ogg, flac, m4a")
+    duration: float = Field(gt=0)
+    sample_rate: int
+    tempo: float = Field(gt=0, description="BPM (median local tempo)")
+    beats: list[float] = Field(description="detected beat times (or the tempo grid when fallback_used)")
+    downbeats: list[float] = Field(default_factory=list, description="estimated bar starts (subset of beats)")
+    beat_strength: list[float] = Field(default_factory=list, description="onset strength 0-1 per beat")
+    beat_confidence: Unit
+    energy: Unit = Field(description="overall loudness, 0-1")
+    energy_curve: list[float] = Field(description="RMS energy 0-1 sampled every energy_hop seconds")
+    energy_hop: float = Field(gt=0)
+    sections: list[Section] = Field(default_factory=list)
+    boundaries: list[Boundary]
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+    lyrics: Lyrics = Field(default_factory=Lyrics)
+    validation: AudioValidation
+
+    def energy_between(self, start: float, end: float) -> float:
+        """Mean energy (0-1) of the curve over [start, end)."""
+        i0 = int(start / self.energy_hop)
+        i1 = max(i0 + 1, int(end / self.energy_hop))
+        window = self.energy_curve[i0:i1] or self.energy_curve[-1:] or [self.energy]
+        return float(sum(window) / len(window))
+
+    def beats_between(self, start: float, end: float) -> list[float]:
+        return [b for b in self.beats if start <= b < end]
+
+
+# --------------------------------------------------------------------------- module 4: scene planner
+
+
+class Character(Contract):
+    name: str
+    description: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class Scene(Contract):
+    id: str
+    name: str
+    environment: str
+    time_of_day: str = ""
+    palette_shift: int = Field(0, description="rotation of the style palette used by this scene")
+
+
+class SceneObject(Contract):
+    name: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class StyleInfo(Contract):
+    palette: list[HexColor] = Field(min_length=3, max_length=8)
+    visual_style: str
+    mood: str
+    lighting: str
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Camera(Contract):
+    shot: str = "medium shot"
+    movement: CameraMovement = "static"
+    angle: str = "eye level"
+
+
+class ClipScript(Contract):
+    index: int = Field(ge=0)
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    duration: float = Field(gt=0)
+    scene_id: str
+    characters: list[str] = Field(default_factory=list)
+    visual_description: str
+    motion: str
+    motion_intensity: Unit = Field(description="0 calm .. 1 frantic; drives render speed")
+    camera: Camera
+    lyrics_context: str = ""
+    energy: Unit = 0.5
+
+
+class Transition(Contract):
+    """Transition from clip ``from_index`` into clip ``from_index + 1``, centred on the cut ``at``."""
+
+    from_index: int = Field(ge=0)
+    to_index: int = Field(ge=1)
+    at: float = Field(gt=0)
+    kind: TransitionKind
+    duration: float = Field(ge=0, le=2.0)
+
+
+class VideoPlan(Contract):
+    summary: str
+    characters: list[Character]
+    scenes: list[Scene] = Field(min_length=1)
+    objects: list[SceneObject] = Field(default_factory=list)
+    style: StyleInfo
+    clips: list[ClipScript] = Field(min_length=3)
+    transitions: list[Transition]
+    fade_in: float = Field(0.0, ge=0, le=3)
+    fade_out: float = Field(0.0, ge=0, le=5)
+    planner: str = "offline"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VideoPlan:
+        scene_ids = {s.id for s in self.scenes}
+        names = {c.name for c in self.characters}
+        for i, clip in enumerate(self.clips):
+            if clip.index != i:
+                raise ValueError(f"clip scripts out of order at {i}")
+            if clip.scene_id not in scene_ids:
+                raise ValueError(f"clip {i} uses unknown scene {clip.scene_id!r}")
+            if unknown := set(clip.characters) - names:
+                raise ValueError(f"clip {i} uses unknown characters {sorted(unknown)}")
+        if len(self.transitions) != len(self.clips) - 1:
+            raise ValueError("need exactly one transition between consecutive clips")
+        for i, tr in enumerate(self.transitions):
+            if (tr.from_index, tr.to_index) != (i, i + 1):
+                raise ValueError(f"transition {i} joins {tr.from_index}->{tr.to_index}")
+        return self
+
+    def check_against(self, boundaries: list[Boundary], *, tolerance: float = 1e-3) -> None:
+        """Raise ValueError unless the scripts match the audio's clip boundaries one to one."""
+        if len(boundaries) != len(self.clips):
+            raise ValueError(f"{len(self.clips)} clip scripts for {len(boundaries)} boundaries")
+        for clip, b in zip(self.clips, boundaries, strict=True):
+            if abs(clip.start - b.start) > tolerance or abs(clip.end - b.end) > tolerance:
+                raise ValueError(f"clip {clip.index} [{clip.start}, {clip.end}] != boundary [{b.start}, {b.end}]")
+
+
+# --------------------------------------------------------------------------- module 5: reference generator
+
+
+class ReferenceImage(Contract):
+    uri: str | None = Field(description="PNG URI, or None when generation failed (text-only fallback)")
+    description: str
+    cache_key: str
+    palette: list[HexColor]
+    provider: str
+    model: str = ""
+    width: int = 0
+    height: int = 0
+    status: Literal["generated", "cached", "failed"]
+    attempts: int = 1
+    cost: float = 0.0
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------- module 6: prompt generator
+
+
+class ClipPrompt(Contract):
+    index: int = Field(ge=0)
+    prompt: str
+    negative_prompt: str = ""
+    start: float = Field(ge=0)
+    end: float = Field(gt=0)
+    duration: float = Field(gt=0, description="exact slot length from the beat boundaries")
+    palette: list[HexColor]
+    visual_style: str
+    mood: str
+    lighting: str
+    camera: Camera
+    motion: str
+    motion_intensity: Unit
+    energy: Unit
+    beats: list[float] = Field(default_factory=list, description="beat times inside the slot, from slot start")
+    scene_id: str
+    transition_in: TransitionKind = "cut"
+    transition_out: TransitionKind = "cut"
+    reference_uri: str | None = None
+    seed: int = Field(ge=0)
+
+
+# --------------------------------------------------------------------------- module 7: video generator
+
+
+class ClipValidation(Contract):
+    file_ok: bool
+    duration_ok: bool
+    resolution_ok: bool
+    fps_ok: bool
+    duration_diff: float = Field(description="actual - target duration, seconds")
+
+
+class ClipResult(Contract):
+    index: int = Field(ge=0)
+    status: Literal["succeeded", "failed"]
+    uri: str | None = None
+    provider: str
+    model: str = ""
+    target_duration: float = Field(gt=0, description="the slot length the composer must fill")
+    requested_duration: float = Field(ge=0, description="closest duration the model offers")
+    duration: float = Field(0.0, ge=0, description="actual duration of the returned file")
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    cost: float = 0.0
+    generation_time: float = 0.0
+    attempts: int = 1
+    error: str | None = None
+    validation: ClipValidation | None = None
+
+
+# --------------------------------------------------------------------------- module 8: composer
+
+
+class CompositionValidation(Contract):
+    duration_ok: bool
+    sync_ok: bool
+    resolution_ok: bool
+    fps_ok: bool
+    cuts_on_beats: bool
+    messages: list[str] = Field(default_factory=list)
+
+
+class CompositionResult(Contract):
+    uri: str
+    duration: float
+    audio_duration: float
+    sync_drift: float = Field(description="|video - audio| duration, seconds")
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    audio_codec: str
+    clips_used: list[int]
+    clips_failed: list[int] = Field(default_factory=list)
+    clips_trimmed: int
+    clips_looped: int
+    speed_factor: float = 1.0
+    transitions: list[TransitionKind] = Field(default_factory=list, description="as applied (after fallbacks)")
+    cuts: list[float] = Field(description="times of the cuts in the output")
+    wall_time: float = 0.0
+    validation: CompositionValidation
+
+
+# --------------------------------------------------------------------------- job
+
+
+class StageCost(Contract):
+    stage: Stage
+    cost: float = 0.0
+    calls: int = 0
+    cached: bool = False
+    seconds: float = 0.0
+
+
+class CostReport(Contract):
+    by_stage: dict[str, float]
+    total: float
+    currency: Literal["USD"] = "USD"
+
+    @classmethod
+    def from_stages(cls, stages: list[StageCost]) -> CostReport:
+        by_stage = {s.stage: round(s.cost, 4) for s in stages}
+        return cls(by_stage=by_stage, total=round(sum(by_stage.values()), 4))
+
+
+class JobRequest(Contract):
+    """What a user asks for; the flow's parameters."""
+
+    audio_uri: str
+    prompt: str = Field(min_length=1, max_length=2000)
+    style: str | None = Field(None, max_length=500)
+    mood: str | None = Field(None, max_length=200)
+    duration_hint: float | None = Field(None, gt=0, le=60, description="preferred clip length, seconds")
+
+
+class JobResult(Contract):
+    job_id: str
+    request: JobRequest
+    audio: AudioAnalysis
+    plan: VideoPlan
+    reference: ReferenceImage
+    prompts: list[ClipPrompt]
+    clips: list[ClipResult]
+    composition: CompositionResult
+    cost: CostReport
+    stages: list[StageCost]
+    output_uri: str
+
+
+class ProgressEvent(Contract):
+    """The one progress message: emitted by tasks, carried by Prefect events/Redis, shown by CLI/WebSocket/UI."""
+
+    job_id: str
+    stage: Stage | Literal["job"]
+    status: Literal["queued", "running", "completed", "cached", "failed", "error", "complete"]
+    progress: float = Field(ge=0, le=100, description="percent of the stage (or of the job for stage='job')")
+    message: str = ""
+    clip_index: int | None = None
+    cost: float = Field(0.0, description="cost of the stage so far, USD")
+    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -1,0 +1,66 @@
+"""One error tree for the whole pipeline.
+
+    PipelineError
+    ├── AudioError                 bad, unreadable, silent, too short or too long input
+    ├── PlanningError              the plan failed validation
+    ├── ProviderError              a vendor (or offline provider) failed; carries provider id and status
+    │   └── TransientProviderError timeouts, 429, 5xx: the only kind Prefect retries
+    ├── CompositionError           ffmpeg failed, or too few clips to compose
+    └── ConfigError                missing key / bad setting; names the variable
+
+The CLI prints ``str(error)`` on one line and exits non-zero; the API maps the classes to HTTP problems.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base of every error the pipeline raises on purpose."""
+
+    stage: str | None = None
+
+    def __init__(self, message: str, *, stage: str | None = None) -> None:
+        super().__init__(message)
+        if stage is not None:
+            self.stage = stage
+
+
+class AudioError(PipelineError):
+    stage = "audio"
+
+
+class PlanningError(PipelineError):
+    stage = "plan"
+
+
+class ProviderError(PipelineError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        stage: str | None = None,
+    ) -> None:
+        super().__init__(f"{provider}: {message}", stage=stage)
+        self.provider = provider
+        self.status = status
+
+
+class TransientProviderError(ProviderError):
+    """A failure worth retrying (timeout, rate limit, 5xx)."""
+
+
+class CompositionError(PipelineError):
+    stage = "compose"
+
+
+class ConfigError(PipelineError):
+    def __init__(self, message: str, *, variable: str | None = None) -> None:
+        super().__init__(f"{message} (set {variable})" if variable else message)
+        self.variable = variable
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors a retry may fix; used by every task's retry condition."""
+    return isinstance(exc, TransientProviderError | TimeoutError | ConnectionError)

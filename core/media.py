@@ -1,0 +1,70 @@
+"""Thin helpers around the ffmpeg binary (from imageio-ffmpeg) and PyAV for probing."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import av
+
+from core.errors import CompositionError
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def run_ffmpeg(args: list[str], *, what: str = "ffmpeg", input: bytes | None = None) -> None:
+    """Run ffmpeg quietly; raise CompositionError with the tail of stderr on failure."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    proc = subprocess.run(cmd, input=input, capture_output=True, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise CompositionError(f"{what} failed: {' | '.join(tail) or f'exit {proc.returncode}'}")
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    video_codec: str | None = None
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    frames: int = 0
+    audio_codec: str | None = None
+    audio_duration: float = 0.0
+    pix_fmt: str | None = None
+
+
+def probe(path: Path | str) -> MediaInfo:
+    """Container/stream facts of a media file (like ffprobe). Raises CompositionError if unreadable."""
+    try:
+        with av.open(str(path)) as c:
+            duration = float(c.duration / av.time_base) if c.duration else 0.0
+            info: dict[str, object] = {"duration": duration}
+            if c.streams.video:
+                v = c.streams.video[0]
+                rate = v.average_rate or v.guessed_rate or Fraction(0)
+                frames = v.frames
+                vdur = float(v.duration * v.time_base) if v.duration and v.time_base else duration
+                info.update(
+                    video_codec=v.codec_context.name,
+                    width=v.codec_context.width,
+                    height=v.codec_context.height,
+                    fps=float(rate),
+                    frames=frames or round(vdur * float(rate)),
+                    pix_fmt=v.codec_context.pix_fmt,
+                )
+            if c.streams.audio:
+                a = c.streams.audio[0]
+                adur = float(a.duration * a.time_base) if a.duration and a.time_base else duration
+                info.update(audio_codec=a.codec_context.name, audio_duration=adur)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise CompositionError(f"cannot read media {path}: {exc}") from exc
+    return MediaInfo(**info)  # type: ignore[arg-type]

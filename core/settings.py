@@ -1,0 +1,76 @@
+"""One settings object. With no environment at all the whole pipeline runs offline.
+
+Environment variables use the ``VIDEOGEN_`` prefix and ``__`` for nesting, e.g.
+``VIDEOGEN_PROVIDERS__VIDEO=offline`` or ``VIDEOGEN_RENDER__PRESET=veryfast``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProviderChoice(BaseModel):
+    """Which implementation serves each stage; later issues add ``openai`` / ``replicate``."""
+
+    transcription: str = "offline"
+    planner: str = "offline"
+    reference: str = "offline"
+    prompts: str = "offline"
+    video: str = "offline"
+
+
+class AudioSettings(BaseModel):
+    sample_rate: int = 22050
+    hop_length: int = 512
+    min_duration: float = Field(5.0, description="shorter songs are refused")
+    max_duration: float = Field(600.0, description="longer songs are refused")
+    min_clip: float = 3.0
+    max_clip: float = 7.0
+    target_clip: float = 5.0
+    min_clips: int = 3
+    confidence_threshold: float = Field(0.35, description="below it the tempo grid is used")
+
+
+class RenderSettings(BaseModel):
+    width: int = 1920
+    height: int = 1080
+    fps: int = 30
+    preset: str = Field("ultrafast", description="x264 preset of the final encode")
+    crf: int = 23
+    audio_bitrate: str = "192k"
+    crossfade: float = 0.5
+    fade: float = 0.5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VIDEOGEN_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="local storage root (jobs, caches)")
+    providers: ProviderChoice = ProviderChoice()
+    audio: AudioSettings = AudioSettings()
+    render: RenderSettings = RenderSettings()
+    clip_parallelism: int = Field(2, ge=1, le=64, description="per-clip tasks running at once")
+    retries: int = Field(3, ge=0, le=10, description="retries of transient provider errors")
+    retry_backoff: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings()
