@@ -76,6 +76,7 @@ class Lyrics(Contract):
     provider: str = "offline"
     fallback_used: bool = False
     error: str | None = None
+    cost: float = 0.0
 
 
 class AudioValidation(Contract):
@@ -191,6 +192,7 @@ class VideoPlan(Contract):
     fade_in: float = Field(0.0, ge=0, le=3)
     fade_out: float = Field(0.0, ge=0, le=5)
     planner: str = "offline"
+    cost: float = Field(0.0, ge=0, description="USD spent producing the plan")
 
     @model_validator(mode="after")
     def _consistent(self) -> VideoPlan:
@@ -261,6 +263,8 @@ class ClipPrompt(Contract):
     transition_out: TransitionKind = "cut"
     reference_uri: str | None = None
     seed: int = Field(ge=0)
+    provider: str = "offline"
+    cost: float = Field(0.0, ge=0, description="USD spent writing this prompt")
 
 
 # --------------------------------------------------------------------------- module 7: video generator
@@ -381,5 +385,6 @@ class ProgressEvent(Contract):
     progress: float = Field(ge=0, le=100, description="percent of the stage (or of the job for stage='job')")
     message: str = ""
     clip_index: int | None = None
+    clip_count: int | None = Field(None, description="number of clips, on per-clip events")
     cost: float = Field(0.0, description="cost of the stage so far, USD")
     timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -1,12 +1,29 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-import pytest
+# Isolate Prefect and VideoGen state before anything imports prefect: a private PREFECT_HOME (its database and
+# result store) and data dir per test session, so no test reuses a cache from a developer's earlier runs.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="videogen-tests-"))
+os.environ.setdefault("PREFECT_HOME", str(_SESSION_DIR / "prefect"))
+os.environ.setdefault("VIDEOGEN_DATA_DIR", str(_SESSION_DIR / "data"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("VIDEOGEN_TESTDATA", ROOT.parent / "shared" / "testdata"))
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,359 @@
+"""The offline scene planner (PRD module 4): a deterministic heuristic over the prompt and the music.
+
+It reads the words of the prompt/style/mood against small lexicons (colours, places, subjects, styles) and the
+audio features (energy per clip, tempo, sections, beat strength at each cut), and writes a complete
+``VideoPlan``. Same inputs, same plan; different prompt or song, visibly different plan.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import re
+from dataclasses import dataclass
+
+from core.contracts import (
+    AudioAnalysis,
+    Boundary,
+    Camera,
+    CameraMovement,
+    Character,
+    ClipScript,
+    JobRequest,
+    Scene,
+    SceneObject,
+    StyleInfo,
+    Transition,
+    TransitionKind,
+    VideoPlan,
+)
+from core.errors import PlanningError
+
+# Hue (0-1) and saturation/value hints for words people use in prompts.
+COLOUR_WORDS: dict[str, tuple[float, float, float]] = {
+    "neon": (0.86, 0.95, 1.0), "cyberpunk": (0.83, 0.9, 0.95), "synthwave": (0.88, 0.85, 0.95),
+    "ocean": (0.57, 0.75, 0.8), "sea": (0.55, 0.7, 0.8), "underwater": (0.52, 0.8, 0.7), "rain": (0.6, 0.35, 0.6),
+    "forest": (0.33, 0.7, 0.55), "jungle": (0.3, 0.85, 0.6), "garden": (0.28, 0.6, 0.8),
+    "sunset": (0.05, 0.85, 1.0), "sunrise": (0.1, 0.7, 1.0), "golden": (0.12, 0.8, 1.0), "autumn": (0.07, 0.8, 0.8),
+    "fire": (0.02, 0.95, 1.0), "lava": (0.01, 1.0, 0.9), "desert": (0.09, 0.55, 0.9), "sand": (0.1, 0.45, 0.9),
+    "night": (0.65, 0.7, 0.35), "space": (0.7, 0.8, 0.3), "galaxy": (0.75, 0.8, 0.5), "moon": (0.62, 0.3, 0.7),
+    "snow": (0.58, 0.1, 0.98), "winter": (0.58, 0.25, 0.9), "ice": (0.53, 0.35, 0.95),
+    "love": (0.97, 0.6, 0.95), "rose": (0.96, 0.55, 0.9), "candy": (0.9, 0.5, 1.0), "pastel": (0.8, 0.3, 1.0),
+    "noir": (0.0, 0.0, 0.5), "retro": (0.08, 0.6, 0.9), "vintage": (0.09, 0.45, 0.8), "gold": (0.13, 0.85, 0.95),
+    "red": (0.0, 0.85, 0.9), "orange": (0.07, 0.9, 1.0), "yellow": (0.15, 0.85, 1.0), "green": (0.33, 0.8, 0.8),
+    "blue": (0.6, 0.8, 0.9), "purple": (0.78, 0.7, 0.8), "pink": (0.92, 0.55, 1.0), "teal": (0.48, 0.8, 0.75),
+    "city": (0.62, 0.5, 0.6), "urban": (0.6, 0.35, 0.6), "storm": (0.63, 0.4, 0.45), "dream": (0.75, 0.35, 0.95),
+}
+PLACES: dict[str, str] = {
+    "city": "a rain-slick city street with glowing signs", "street": "a narrow street lined with shop windows",
+    "beach": "a wide beach with rolling surf", "ocean": "open ocean under a vast sky",
+    "forest": "a dense forest with shafts of light", "jungle": "a humid jungle canopy",
+    "desert": "endless dunes under a hard sky", "space": "deep space among drifting nebulae",
+    "club": "a crowded club with a mirrored dance floor", "rooftop": "a rooftop above the skyline",
+    "mountain": "a high mountain ridge above the clouds", "road": "an empty highway stretching to the horizon",
+    "car": "the inside of a moving car at night", "garden": "an overgrown garden in bloom",
+    "underwater": "an underwater reef with drifting particles", "snow": "a silent snowfield",
+    "studio": "a minimal studio with coloured backdrops", "stage": "a concert stage with moving lights",
+    "room": "a small lived-in bedroom", "train": "a night train carriage", "sky": "open sky among clouds",
+    "river": "a river winding through a valley", "castle": "the halls of an old castle", "moon": "the lunar surface",
+}
+SUBJECTS: dict[str, str] = {
+    "dancer": "a dancer in flowing clothes", "robot": "a chrome robot with glowing eyes",
+    "astronaut": "an astronaut in a scuffed white suit", "girl": "a young woman with windswept hair",
+    "woman": "a woman in a long coat", "boy": "a young man in a hoodie", "man": "a man in a worn jacket",
+    "singer": "a singer holding a vintage microphone", "band": "a four-piece band", "cat": "a sleek black cat",
+    "dog": "a scruffy dog", "fox": "a red fox", "wolf": "a grey wolf", "bird": "a flock of birds",
+    "whale": "a humpback whale", "couple": "a couple holding hands", "skater": "a skateboarder",
+    "drummer": "a drummer mid-fill", "ghost": "a translucent ghost", "king": "a weary king", "child": "a child",
+    "guitarist": "a guitarist", "runner": "a runner", "surfer": "a surfer", "dragon": "a coiling dragon",
+}
+OBJECTS: tuple[str, ...] = (
+    "car", "guitar", "umbrella", "lantern", "balloon", "mirror", "phone", "flower", "bicycle", "piano",
+    "candle", "clock", "neon sign", "microphone", "kite", "boat", "train", "moon", "stars", "butterflies",
+)
+STYLES: dict[str, str] = {
+    "anime": "cel-shaded anime", "watercolor": "soft watercolor painting", "watercolour": "soft watercolor painting",
+    "cyberpunk": "neon cyberpunk", "synthwave": "80s synthwave", "noir": "black-and-white film noir",
+    "retro": "retro 70s film", "vintage": "grainy vintage film", "pixel": "pixel art", "cinematic": "cinematic",
+    "documentary": "handheld documentary", "surreal": "surreal dreamscape", "minimal": "minimalist graphic",
+    "psychedelic": "psychedelic kaleidoscope", "claymation": "claymation", "oil": "impressionist oil painting",
+    "3d": "glossy 3D render", "comic": "bold comic-book ink", "vaporwave": "vaporwave collage",
+}
+STOPWORDS = set(
+    "a an the and or of in on at to with for from by into over under through about as is are be it its this that"
+    " my your our their his her music video song clip some very".split()
+)
+CAMERA_MOVES_CALM: tuple[CameraMovement, ...] = ("zoom_in", "pan_right", "tilt_up", "zoom_out", "pan_left")
+CAMERA_MOVES_ENERGETIC: tuple[CameraMovement, ...] = ("pan_left", "zoom_in", "pan_right", "tilt_down", "zoom_out")
+SHOTS = ("wide shot", "medium shot", "close-up", "extreme wide shot", "over-the-shoulder shot", "low-angle shot")
+ANGLES = ("eye level", "low angle", "high angle", "dutch angle", "bird's-eye view")
+
+
+def words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in STOPWORDS]
+
+
+def seed_of(*parts: str) -> int:
+    """A stable 31-bit seed from text (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the heuristic took from the request, before it builds the plan."""
+
+    tokens: list[str]
+    energy: float
+    tempo: float
+    mood: str
+    visual_style: str
+
+
+def _hex(h: float, s: float, v: float) -> str:
+    r, g, b = colorsys.hsv_to_rgb(h % 1.0, min(max(s, 0.0), 1.0), min(max(v, 0.0), 1.0))
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def build_palette(tokens: list[str], *, energy: float, seed: int, n: int = 5) -> list[str]:
+    """Five hex colours: hues from colour words in the prompt (else from its hash), saturation from energy."""
+    hits = [COLOUR_WORDS[t] for t in tokens if t in COLOUR_WORDS]
+    if not hits:
+        hits = [((seed % 360) / 360.0, 0.65, 0.85)]
+    base_h, base_s, base_v = hits[0]
+    second = hits[1] if len(hits) > 1 else ((base_h + 0.5) % 1.0, base_s, base_v)
+    s_boost = 0.15 * (energy - 0.5)
+    palette = [
+        _hex(base_h, base_s + s_boost, base_v * 0.35),  # deep shadow tone
+        _hex(base_h, base_s + s_boost, base_v),
+        _hex(base_h + 0.06, base_s * 0.8 + s_boost, min(1.0, base_v * 1.1)),
+        _hex(second[0], second[1] + s_boost, second[2]),
+        _hex(second[0] + 0.04, second[1] * 0.35, min(1.0, second[2] * 1.15)),  # highlight
+    ]
+    return palette[:n]
+
+
+def _mood(request: JobRequest, energy: float, tempo: float) -> str:
+    if request.mood:
+        return request.mood.strip()
+    if energy > 0.62 and tempo >= 115:
+        return "euphoric and driving"
+    if energy > 0.5:
+        return "confident and upbeat"
+    if energy > 0.32:
+        return "warm and nostalgic"
+    return "dreamy and melancholic"
+
+
+def _visual_style(request: JobRequest, tokens: list[str]) -> str:
+    if request.style:
+        return request.style.strip()
+    for t in tokens:
+        if t in STYLES:
+            return STYLES[t]
+    return "cinematic"
+
+
+def _lighting(tokens: list[str], energy: float) -> str:
+    if any(t in tokens for t in ("neon", "cyberpunk", "club", "synthwave", "night")):
+        return "neon glow with deep shadows"
+    if any(t in tokens for t in ("sunset", "sunrise", "golden", "autumn", "desert")):
+        return "warm golden-hour backlight"
+    if any(t in tokens for t in ("noir", "storm", "rain")):
+        return "hard low-key light with rim highlights"
+    return "high-contrast stage lighting" if energy > 0.55 else "soft diffused light"
+
+
+def _read(request: JobRequest, audio: AudioAnalysis) -> _Reading:
+    tokens = words(" ".join(filter(None, [request.prompt, request.style or "", request.mood or ""])))
+    return _Reading(
+        tokens=tokens,
+        energy=audio.energy,
+        tempo=audio.tempo,
+        mood=_mood(request, audio.energy, audio.tempo),
+        visual_style=_visual_style(request, tokens),
+    )
+
+
+def _characters(tokens: list[str], palette: list[str], style: str) -> list[Character]:
+    found = [t for t in dict.fromkeys(tokens) if t in SUBJECTS][:3]
+    if not found:
+        return [
+            Character(
+                name="protagonist",
+                description="a lone figure seen mostly in silhouette",
+                attributes={"outfit": f"dark clothes catching {palette[3]} light", "style": style},
+            )
+        ]
+    return [
+        Character(
+            name=t,
+            description=SUBJECTS[t],
+            attributes={"accent_colour": palette[(i + 1) % len(palette)], "style": style},
+        )
+        for i, t in enumerate(found)
+    ]
+
+
+def _scenes(tokens: list[str], audio: AudioAnalysis, seed: int) -> list[Scene]:
+    places = [PLACES[t] for t in dict.fromkeys(tokens) if t in PLACES]
+    n_labels = max(1, len({s.label for s in audio.sections}) if audio.sections else 1)
+    n = min(4, max(n_labels, len(places), 1))
+    fallback = sorted(PLACES.values())
+    times = ("night", "dusk", "dawn", "midday")
+    scenes = []
+    for i in range(n):
+        env = places[i] if i < len(places) else fallback[(seed + 7 * i) % len(fallback)]
+        scenes.append(
+            Scene(
+                id=f"s{i + 1}",
+                name=env.split(" with ")[0].split(" under ")[0],
+                environment=env,
+                time_of_day=times[(seed + i) % len(times)],
+                palette_shift=i,
+            )
+        )
+    return scenes
+
+
+def _objects(tokens: list[str], palette: list[str]) -> list[SceneObject]:
+    text = " ".join(tokens)
+    found = [o for o in OBJECTS if re.search(rf"\b{re.escape(o)}s?\b", text)][:4]
+    return [SceneObject(name=o, attributes={"colour": palette[2 + i % 3]}) for i, o in enumerate(found)]
+
+
+def _scene_for(audio: AudioAnalysis, b: Boundary, scenes: list[Scene]) -> Scene:
+    """Clips in the same musical section share a scene; equal section labels map to the same scene."""
+    mid = (b.start + b.end) / 2
+    label = next((s.label for s in audio.sections if s.start <= mid < s.end), b.index // 3)
+    return scenes[label % len(scenes)]
+
+
+def _lyrics_for(audio: AudioAnalysis, b: Boundary) -> str:
+    parts = [s.text.strip() for s in audio.lyrics.segments if s.end > b.start and s.start < b.end]
+    return " ".join(p for p in parts if p)
+
+
+def _motion_text(energy: float, tempo: float) -> str:
+    if energy > 0.65:
+        return f"fast, punchy movement hitting every beat at {tempo:.0f} BPM"
+    if energy > 0.45:
+        return "steady rhythmic movement with the groove"
+    if energy > 0.25:
+        return "slow, flowing movement"
+    return "almost still, gentle drifting"
+
+
+def _strength_at(audio: AudioAnalysis, t: float) -> float:
+    """Onset strength (0-1) of the beat nearest to ``t``."""
+    if not audio.beats or not audio.beat_strength:
+        return 0.5
+    i = min(range(len(audio.beats)), key=lambda k: abs(audio.beats[k] - t))
+    return audio.beat_strength[i] if i < len(audio.beat_strength) else 0.5
+
+
+def _is_section_change(audio: AudioAnalysis, t: float, *, tol: float = 0.75) -> bool:
+    return any(abs(s.start - t) <= tol for s in audio.sections[1:])
+
+
+def choose_transition(
+    audio: AudioAnalysis, at: float, *, energy_before: float, energy_after: float, crossfade: float, fade: float
+) -> tuple[TransitionKind, float]:
+    """Cut on strong beats and in loud parts; crossfade where it is calm; fade through black on a big drop."""
+    if _is_section_change(audio, at) and energy_after < energy_before - 0.2:
+        return "fade", fade
+    calm = (energy_before + energy_after) / 2 < 0.4
+    if not calm and (_strength_at(audio, at) >= 0.5 or max(energy_before, energy_after) > 0.55):
+        return "cut", 0.0
+    return "crossfade", crossfade
+
+
+def plan_video(
+    request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 0.5, fade: float = 0.5
+) -> VideoPlan:
+    """Build a complete, validated plan; one clip script per audio boundary."""
+    if len(audio.boundaries) < 2:
+        raise PlanningError("audio analysis has fewer than 2 clip boundaries")
+    r = _read(request, audio)
+    seed = seed_of(request.prompt, request.style or "", request.mood or "")
+    palette = build_palette(r.tokens, energy=r.energy, seed=seed)
+    style = StyleInfo(
+        palette=palette,
+        visual_style=r.visual_style,
+        mood=r.mood,
+        lighting=_lighting(r.tokens, r.energy),
+        keywords=list(dict.fromkeys(t for t in r.tokens if len(t) > 3))[:8],
+    )
+    characters = _characters(r.tokens, palette, style.visual_style)
+    scenes = _scenes(r.tokens, audio, seed)
+    objects = _objects(r.tokens, palette)
+
+    clips: list[ClipScript] = []
+    n = len(audio.boundaries)
+    for b in audio.boundaries:
+        energy = audio.energy_between(b.start, b.end)
+        scene = _scene_for(audio, b, scenes)
+        moves = CAMERA_MOVES_ENERGETIC if energy > 0.5 else CAMERA_MOVES_CALM
+        movement: CameraMovement = moves[(seed + b.index) % len(moves)]
+        if b.index == 0:
+            movement = "zoom_in"  # open by moving into the world
+        elif b.index == n - 1:
+            movement = "zoom_out"  # and leave it at the end
+        who = [characters[(b.index + k) % len(characters)].name for k in range(1 + int(energy > 0.6))]
+        who = list(dict.fromkeys(who))
+        subject = " and ".join(next(c.description for c in characters if c.name == w) for w in who)
+        lyric = _lyrics_for(audio, b)
+        prop = f", with {objects[b.index % len(objects)].name} in frame" if objects else ""
+        clips.append(
+            ClipScript(
+                index=b.index,
+                start=b.start,
+                end=b.end,
+                duration=b.duration,
+                scene_id=scene.id,
+                characters=who,
+                visual_description=f"{subject} in {scene.environment} at {scene.time_of_day}{prop}",
+                motion=_motion_text(energy, r.tempo),
+                motion_intensity=round(min(1.0, 0.15 + energy * 0.85), 3),
+                camera=Camera(
+                    shot=SHOTS[(seed + 2 * b.index) % len(SHOTS)],
+                    movement=movement,
+                    angle=ANGLES[(seed + b.index) % len(ANGLES)],
+                ),
+                lyrics_context=lyric,
+                energy=round(energy, 3),
+            )
+        )
+
+    transitions = []
+    for prev, nxt in zip(clips, clips[1:], strict=False):
+        kind, duration = choose_transition(
+            audio, nxt.start, energy_before=prev.energy, energy_after=nxt.energy, crossfade=crossfade, fade=fade
+        )
+        transitions.append(
+            Transition(from_index=prev.index, to_index=nxt.index, at=nxt.start, kind=kind, duration=duration)
+        )
+
+    subjects = " and ".join(c.description for c in characters)
+    summary = (
+        f"A {style.visual_style} music video, {style.mood}: {subjects} moving through "
+        f"{', '.join(s.name for s in scenes)}, cut to the {audio.tempo:.0f} BPM beat "
+        f"across {len(clips)} shots. Prompt: {request.prompt.strip()}"
+    )
+    last = audio.boundaries[-1]
+    plan = VideoPlan(
+        summary=summary,
+        characters=characters,
+        scenes=scenes,
+        objects=objects,
+        style=style,
+        clips=clips,
+        transitions=transitions,
+        fade_in=0.5 if audio.energy_between(0, 2) < 0.35 else 0.0,
+        fade_out=round(min(2.0, last.duration / 2), 3),
+        planner="offline",
+    )
+    try:
+        plan.check_against(audio.boundaries)
+    except ValueError as exc:  # pragma: no cover - construction above follows the boundaries
+        raise PlanningError(str(exc)) from exc
+    return plan

@@ -1,0 +1,73 @@
+"""The offline prompt generator (PRD module 6): one video prompt per clip from the plan, as a template."""
+
+from __future__ import annotations
+
+from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
+from core.plan import seed_of
+
+NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
+_CAMERA_WORDS = {
+    "static": "locked-off camera",
+    "zoom_in": "slow push-in",
+    "zoom_out": "slow pull-back",
+    "pan_left": "camera pans left",
+    "pan_right": "camera pans right",
+    "tilt_up": "camera tilts up",
+    "tilt_down": "camera tilts down",
+}
+
+
+def _hint(kind: str, side: str) -> str:
+    if kind == "cut":
+        return f"hard cut {side}"
+    if kind == "fade":
+        return f"fade through black {side}"
+    return f"soft dissolve {side}"
+
+
+def build_prompt(
+    plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis
+) -> ClipPrompt:
+    """Script + style + motion + camera + transition hints, with the slot's exact duration."""
+    scene = next(s for s in plan.scenes if s.id == clip.scene_id)
+    # The scene rotates the shared palette so scenes differ while the video keeps one colour story.
+    k = scene.palette_shift % len(plan.style.palette)
+    palette = plan.style.palette[k:] + plan.style.palette[:k]
+    t_in = plan.transitions[clip.index - 1].kind if clip.index > 0 else "cut"
+    t_out = plan.transitions[clip.index].kind if clip.index < len(plan.transitions) else "cut"
+    cam = clip.camera
+    parts = [
+        f"{clip.visual_description}.",
+        f"{plan.style.visual_style}, {plan.style.mood}, {plan.style.lighting}.",
+        f"Colour palette {', '.join(palette)}.",
+        f"{cam.shot}, {cam.angle}, {_CAMERA_WORDS[cam.movement]}; {clip.motion}.",
+    ]
+    if clip.lyrics_context:
+        parts.append(f'Evoking the lyric "{clip.lyrics_context}".')
+    if plan.style.keywords:
+        parts.append("Keywords: " + ", ".join(plan.style.keywords) + ".")
+    parts.append(f"{_hint(t_in, 'in')}, {_hint(t_out, 'out')}.")
+    if reference.uri:
+        parts.append("Match the look of the style reference image.")
+    return ClipPrompt(
+        index=clip.index,
+        prompt=" ".join(parts),
+        negative_prompt=NEGATIVE,
+        start=clip.start,
+        end=clip.end,
+        duration=clip.duration,
+        palette=palette,
+        visual_style=plan.style.visual_style,
+        mood=plan.style.mood,
+        lighting=plan.style.lighting,
+        camera=cam,
+        motion=clip.motion,
+        motion_intensity=clip.motion_intensity,
+        energy=clip.energy,
+        beats=[round(b - clip.start, 4) for b in audio.beats_between(clip.start, clip.end)],
+        scene_id=clip.scene_id,
+        transition_in=t_in,
+        transition_out=t_out,
+        reference_uri=reference.uri,
+        seed=seed_of(plan.summary, str(clip.index), clip.visual_description),
+    )

@@ -1,0 +1,205 @@
+"""``videogen`` command line: render a song into a music video with live progress."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+# Prefect reads its settings at import: set quiet, offline-friendly defaults first (the user's env wins).
+for _name, _value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_LEVEL": "CRITICAL",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from core.contracts import STAGE_TITLES, STAGES, JobResult, ProgressEvent  # noqa: E402
+from core.errors import PipelineError  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
+err = Console(stderr=True)
+
+
+@app.callback()
+def _main() -> None:
+    """VideoGen command line."""
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _precheck(audio: Path) -> None:
+    """Cheap checks before Prefect starts, so a typo or a wrong file fails in a moment, not after start-up."""
+    from core.audio import sniff_format
+    from core.errors import AudioError, CompositionError
+    from core.media import probe
+    from core.settings import get_settings
+
+    if not audio.exists():
+        raise AudioError(f"{audio}: file not found")
+    if not audio.is_file():
+        raise AudioError(f"{audio}: not a regular file")
+    with audio.open("rb") as f:
+        try:
+            sniff_format(f.read(64))
+        except AudioError as exc:
+            raise AudioError(f"{audio}: {exc}") from None
+    try:
+        duration = probe(audio).audio_duration
+    except CompositionError:
+        raise AudioError(f"{audio}: cannot be decoded (truncated or corrupt?)") from None
+    limits = get_settings().audio
+    if 0 < duration < limits.min_duration:
+        raise AudioError(f"{audio}: {duration:.1f} s is too short (minimum {limits.min_duration:g} s)")
+    if duration > limits.max_duration:
+        raise AudioError(f"{audio}: {duration:.0f} s is too long (maximum {limits.max_duration:g} s)")
+
+
+def _warm_audio_stack() -> threading.Thread:
+    """Import librosa/numba while the Prefect server boots in its own process (both cost seconds)."""
+
+    def warm() -> None:
+        import core.audio  # noqa: F401
+
+    thread = threading.Thread(target=warm, daemon=True, name="warm-librosa")
+    thread.start()
+    return thread
+
+
+class _Display:
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<18}"),
+            BarColumn(bar_width=28),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TextColumn("{task.fields[status]:<9}"),
+            TextColumn("[dim]{task.fields[message]}", justify="left"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.rows: dict[str, TaskID] = {
+            s: self.progress.add_task(STAGE_TITLES[s], total=100, status="waiting", message="") for s in STAGES
+        }
+        self.clips: dict[str, set[int]] = {}
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if ev.stage == "job":
+            return
+        progress = ev.progress
+        if ev.clip_index is not None and ev.clip_count and ev.status == "running":
+            # per-clip events arrive from parallel tasks: show the share of clips finished
+            done = self.clips.setdefault(ev.stage, set())
+            if ev.progress >= 100:
+                done.add(ev.clip_index)
+            progress = min(99.0, 100 * len(done) / ev.clip_count)
+        if ev.status in ("completed", "cached"):
+            progress = 100.0
+        status = {"completed": "done"}.get(ev.status, ev.status)
+        self.progress.update(self.rows[ev.stage], completed=progress, status=status, message=ev.message[:70])
+
+
+@app.command()
+def render(
+    audio: Annotated[Path, typer.Argument(help="song: MP3, WAV, OGG, FLAC or M4A")],
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help="what the video should show")],
+    style: Annotated[str | None, typer.Option(help="visual style, e.g. 'watercolor'")] = None,
+    mood: Annotated[str | None, typer.Option(help="mood, e.g. 'melancholic'")] = None,
+    duration_hint: Annotated[
+        float | None, typer.Option("--duration-hint", help="preferred clip length in seconds (3-7)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="output directory")] = Path("out"),
+    job_id: Annotated[str | None, typer.Option(help="job id (default: a new UUID)")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="ignore cached stage results")] = False,
+) -> None:
+    """Render AUDIO into OUT/final.mp4 and OUT/result.json."""
+    started = time.perf_counter()
+    if not prompt.strip():
+        raise _fail("--prompt must not be empty")
+    try:
+        _precheck(audio)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    if fresh:
+        os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
+    warm = _warm_audio_stack()
+
+    from flows.music_video import music_video
+    from tasks.common import add_listener, remove_listener
+
+    console = Console()
+    display = _Display(console)
+    add_listener(display)
+    try:
+        with display.progress:
+            warm.join()
+            result = music_video(
+                audio_uri=audio.resolve().as_uri(),
+                prompt=prompt,
+                style=style,
+                mood=mood,
+                duration_hint=duration_hint,
+                job_id=job_id,
+            )
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+        raise _fail(f"{type(exc).__name__}: {exc}", code=1) from None
+    finally:
+        remove_listener(display)
+    _write_outputs(result, out)
+    _summary(console, result, out, time.perf_counter() - started)
+
+
+def _write_outputs(result: JobResult, out: Path) -> None:
+    """Atomic: a reader never sees a half-written final.mp4 or result.json."""
+    import shutil
+
+    from core.uris import to_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    video_tmp, json_tmp = out / ".final.mp4.tmp", out / ".result.json.tmp"
+    shutil.copyfile(to_path(result.output_uri), video_tmp)
+    json_tmp.write_text(result.model_dump_json(indent=2))
+    video_tmp.replace(out / "final.mp4")
+    json_tmp.replace(out / "result.json")
+
+
+def _summary(console: Console, result: JobResult, out: Path, wall: float) -> None:
+    table = Table(title=f"job {result.job_id}", title_justify="left")
+    for col in ("stage", "reused", "seconds", "calls", "cost (USD)"):
+        table.add_column(col, justify="right" if col != "stage" else "left")
+    for s in result.stages:
+        table.add_row(STAGE_TITLES[s.stage], "cached" if s.cached else "-", f"{s.seconds:.2f}", str(s.calls),
+                      f"{s.cost:.4f}")  # fmt: skip
+    table.add_row("total", "", f"{wall:.2f}", "", f"{result.cost.total:.4f}", style="bold")
+    console.print(table)
+    comp, audio = result.composition, result.audio
+    failed = [c.index for c in result.clips if c.status == "failed"]
+    console.print(
+        f"{len(result.clips)} clips ({comp.clips_trimmed} trimmed, {comp.clips_looped} looped"
+        f"{f', failed {failed}' if failed else ''}), {audio.tempo:.1f} BPM"
+        f"{' (tempo-grid fallback)' if audio.fallback_used else ''}, "
+        f"{comp.duration:.3f} s for {audio.duration:.3f} s of audio (drift {comp.sync_drift * 1000:.1f} ms)"
+    )
+    console.print(f"[bold green]wrote[/] {out / 'final.mp4'} and {out / 'result.json'}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

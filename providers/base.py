@@ -1,0 +1,67 @@
+"""The seams: one small abstract class per outside service.
+
+Each provider has a ``provider_id`` and a ``model``; together with its parameters they enter the cache keys, so
+switching provider or model never reuses another's output. Offline implementations live in
+``providers/offline``; real API clients (OpenAI, Replicate) plug in through ``providers.registry``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, JobRequest, Lyrics, ReferenceImage, VideoPlan
+
+
+class Provider(ABC):
+    provider_id: ClassVar[str]
+    model: str = ""
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What distinguishes this provider's outputs; part of every cache key."""
+        return {"provider": self.provider_id, "model": self.model}
+
+
+class Transcriber(Provider):
+    @abstractmethod
+    def transcribe(self, audio: Path, *, duration: float) -> Lyrics: ...
+
+
+class ScenePlanner(Provider):
+    @abstractmethod
+    def plan(self, request: JobRequest, audio: AudioAnalysis) -> VideoPlan: ...
+
+
+class ReferenceGenerator(Provider):
+    @abstractmethod
+    def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:
+        """Write one style image to ``out`` (PNG) and describe it; raise ProviderError on failure."""
+
+
+class PromptWriter(Provider):
+    @abstractmethod
+    def write(
+        self, plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis
+    ) -> ClipPrompt: ...
+
+
+class GeneratedClip:
+    """What a video model hands back: a local file and what the call cost."""
+
+    def __init__(self, path: Path, *, requested_duration: float, cost: float = 0.0) -> None:
+        self.path = path
+        self.requested_duration = requested_duration
+        self.cost = cost
+
+
+class VideoGenerator(Provider):
+    #: the clip lengths the model can produce, seconds
+    durations: ClassVar[tuple[float, ...]]
+
+    def closest_duration(self, target: float) -> float:
+        """The supported duration nearest to ``target``; ties go to the longer (trimming beats looping)."""
+        return min(self.durations, key=lambda d: (abs(d - target), -d))
+
+    @abstractmethod
+    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip: ...

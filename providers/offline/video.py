@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from core.contracts import ClipPrompt
+from core.errors import CompositionError, ProviderError
+from core.render import render_clip
+from providers.base import GeneratedClip, VideoGenerator
+
+
+class ProceduralVideo(VideoGenerator):
+    """Offline default video model: a procedural renderer with a real model's constraints.
+
+    Like hosted image-to-video models it offers a few fixed lengths and returns 720p at 24 fps; the composer
+    trims/loops to the beat and upscales to 1080p30.
+    """
+
+    provider_id = "offline"
+    model = "procedural-v1"
+    durations: ClassVar[tuple[float, ...]] = (4.0, 5.0, 10.0)
+    width, height, fps = 1280, 720, 24
+
+    def cache_identity(self) -> dict[str, object]:
+        return {**super().cache_identity(), "size": [self.width, self.height], "fps": self.fps}
+
+    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
+        duration = self.closest_duration(prompt.duration)
+        try:
+            render_clip(
+                prompt, out, duration=duration, reference=reference, width=self.width, height=self.height, fps=self.fps
+            )
+        except CompositionError as exc:
+            raise ProviderError(str(exc), provider=self.provider_id, stage="video") from exc
+        return GeneratedClip(out, requested_duration=duration, cost=0.0)

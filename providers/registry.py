@@ -1,0 +1,60 @@
+"""Name -> implementation, imported lazily (fsspec's registry idea) so unused SDKs are never imported."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, TypeVar
+
+from core.errors import ConfigError
+from providers.base import PromptWriter, Provider, ReferenceGenerator, ScenePlanner, Transcriber, VideoGenerator
+
+P = TypeVar("P", bound=Provider)
+
+_KINDS: dict[str, type[Provider]] = {
+    "transcription": Transcriber,
+    "planner": ScenePlanner,
+    "reference": ReferenceGenerator,
+    "prompts": PromptWriter,
+    "video": VideoGenerator,
+}
+
+REGISTRY: dict[str, dict[str, str]] = {
+    "transcription": {"offline": "providers.offline.transcription:InstrumentalTranscriber"},
+    "planner": {"offline": "providers.offline.planner:HeuristicPlanner"},
+    "reference": {"offline": "providers.offline.reference:ProceduralReference"},
+    "prompts": {"offline": "providers.offline.prompts:TemplatePromptWriter"},
+    "video": {"offline": "providers.offline.video:ProceduralVideo"},
+}
+
+
+def register(kind: str, name: str, target: str) -> None:
+    """Add or replace an implementation (``"package.module:Class"``); used by plugins and tests."""
+    if kind not in _KINDS:
+        raise ConfigError(f"unknown provider kind {kind!r}")
+    REGISTRY[kind][name] = target
+
+
+def get_provider(kind: str, name: str, **kwargs: Any) -> Provider:
+    try:
+        target = REGISTRY[kind][name]
+    except KeyError:
+        choices = ", ".join(sorted(REGISTRY.get(kind, {})))
+        raise ConfigError(
+            f"unknown {kind} provider {name!r} (choose from: {choices})",
+            variable=f"VIDEOGEN_PROVIDERS__{kind.upper()}",
+        ) from None
+    module_name, _, attr = target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise ConfigError(f"{kind} provider {name!r} needs a missing package: {exc.name}") from exc
+    provider = cls(**kwargs)
+    if not isinstance(provider, _KINDS[kind]):
+        raise ConfigError(f"{target} is not a {_KINDS[kind].__name__}")
+    return provider
+
+
+def get_typed(kind: str, name: str, expected: type[P], **kwargs: Any) -> P:
+    provider = get_provider(kind, name, **kwargs)
+    assert isinstance(provider, expected)
+    return provider

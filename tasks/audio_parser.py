@@ -1,0 +1,59 @@
+"""PRD module 3 as a Prefect task: beats, tempo, energy, sections, boundaries, lyrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from core import audio as audio_core
+from core.contracts import AudioAnalysis, Lyrics
+from core.errors import ProviderError
+from core.settings import get_settings
+from core.uris import to_path
+from providers.base import Transcriber
+from providers.registry import get_typed
+from tasks.common import content_key, file_sha256, report, retry_options
+
+
+def _transcriber() -> Transcriber:
+    return get_typed("transcription", get_settings().providers.transcription, Transcriber)
+
+
+def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    settings = get_settings()
+    return content_key(
+        "audio",
+        file_sha256(to_path(params["audio_uri"])),
+        settings.audio,
+        _transcriber().cache_identity(),
+        params.get("duration_hint"),
+    )
+
+
+@task(name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())
+def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None) -> AudioAnalysis:
+    settings = get_settings()
+    path = to_path(audio_uri)
+    report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
+    analysis = audio_core.analyze(
+        path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri
+    )
+    report(job_id, "audio", "running", 70, "Transcribing lyrics")
+    transcriber = _transcriber()
+    try:
+        lyrics = transcriber.transcribe(path, duration=analysis.duration)
+    except ProviderError as exc:  # PRD: a failed transcription means an instrumental track, not a failed job
+        lyrics = Lyrics(provider=transcriber.provider_id, fallback_used=True, error=str(exc))
+    analysis = analysis.model_copy(update={"lyrics": lyrics})
+    grid = " (tempo grid fallback)" if analysis.fallback_used else ""
+    report(
+        job_id,
+        "audio",
+        "completed",
+        100,
+        f"{analysis.tempo:.0f} BPM, {len(analysis.beats)} beats{grid}, {len(analysis.boundaries)} clips",
+        cost=lyrics.cost,
+    )
+    return analysis

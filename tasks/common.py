@@ -1,0 +1,129 @@
+"""What every stage task shares: content cache keys, the transient-only retry rule, storage paths, progress."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import Task
+from prefect.client.schemas.objects import TaskRun
+from prefect.events import emit_event
+from prefect.states import State
+from prefect.tasks import exponential_backoff
+from pydantic import BaseModel
+
+from core.contracts import ProgressEvent, Stage
+from core.errors import is_transient
+from core.settings import get_settings
+
+log = logging.getLogger("videogen")
+
+#: bump when a stage's logic changes in a way that must invalidate old cached results
+CACHE_VERSION = "1"
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot hash {type(obj).__name__}")
+
+
+def content_key(stage: str, *parts: Any) -> str:
+    """sha256 over the stage name and JSON of its real inputs (content hashes, models, provider identity)."""
+    blob = json.dumps([stage, CACHE_VERSION, *parts], sort_keys=True, default=_default)
+    return f"{stage}-{hashlib.sha256(blob.encode()).hexdigest()[:40]}"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry condition: only timeouts, rate limits and 5xx (TransientProviderError) are worth another try."""
+    try:
+        state.result()
+    except Exception as exc:  # noqa: BLE001 - we classify, not handle
+        return is_transient(exc)
+    return False
+
+
+def retry_options(retries: int | None = None) -> dict[str, Any]:
+    """Retries with exponential backoff (delays expanded now, for this retry count: see prefect notes §1)."""
+    s = get_settings()
+    n = s.retries if retries is None else retries
+    return {
+        "retries": n,
+        "retry_delay_seconds": exponential_backoff(backoff_factor=s.retry_backoff)(n) if n else 0,
+        "retry_jitter_factor": 0.5,
+        "retry_condition_fn": retry_transient,
+    }
+
+
+def cache_path(stage: str, key: str, suffix: str) -> Path:
+    """Content-addressed location of a stage's output file: the same inputs always land on the same path."""
+    path = get_settings().cache_dir / stage / f"{key}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_dir(job_id: str) -> Path:
+    return get_settings().jobs_dir / job_id
+
+
+Listener = Callable[[ProgressEvent], None]
+_listeners: list[Listener] = []
+
+
+def add_listener(fn: Listener) -> None:
+    """In-process subscribers (the CLI's progress display); the API listens to Prefect events instead."""
+    _listeners.append(fn)
+
+
+def remove_listener(fn: Listener) -> None:
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
+def report(
+    job_id: str,
+    stage: Stage | str,
+    status: str,
+    progress: float,
+    message: str = "",
+    *,
+    clip_index: int | None = None,
+    clip_count: int | None = None,
+    cost: float = 0.0,
+) -> ProgressEvent:
+    """Emit one ProgressEvent: to local listeners and as a Prefect event ``videogen.progress.<stage>``."""
+    event = ProgressEvent(
+        job_id=job_id,
+        stage=stage,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        progress=round(min(100.0, max(0.0, progress)), 1),
+        message=message,
+        clip_index=clip_index,
+        clip_count=clip_count,
+        cost=round(cost, 4),
+    )
+    for fn in list(_listeners):
+        try:
+            fn(event)
+        except Exception:  # a broken display must not break the render
+            log.exception("progress listener failed")
+    emit_event(
+        event=f"videogen.progress.{stage}",
+        resource={"prefect.resource.id": f"videogen.job.{job_id}", "prefect.resource.name": f"job {job_id}"},
+        payload=event.model_dump(mode="json"),
+    )
+    return event

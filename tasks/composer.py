@@ -1,0 +1,63 @@
+"""PRD module 8 as a Prefect task: trim/loop, normalise, transitions on the beat, original audio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from core import compose as compose_core
+from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPlan
+from core.settings import get_settings
+from core.uris import to_path
+from tasks.common import cache_path, content_key, report, retry_options
+
+
+def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    analysis: AudioAnalysis = params["analysis"]
+    plan: VideoPlan = params["plan"]
+    clips: list[ClipResult] = params["clips"]
+    return content_key(
+        "compose",
+        analysis.sha256,
+        analysis.boundaries,
+        analysis.beats,
+        plan.transitions,
+        plan.fade_in,
+        plan.fade_out,
+        [(c.index, c.status, c.uri) for c in clips],  # clip files are content-addressed: the URI is the content
+        get_settings().render,
+    )
+
+
+@task(name="composer", cache_key_fn=compose_key, persist_result=True, **retry_options(1))
+def compose_video(
+    job_id: str, audio_uri: str, analysis: AudioAnalysis, plan: VideoPlan, clips: list[ClipResult]
+) -> CompositionResult:
+    settings = get_settings()
+    good = sum(c.status == "succeeded" for c in clips)
+    report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
+    key = compose_key(None, {"analysis": analysis, "plan": plan, "clips": clips})  # audio_uri: not content
+    out = cache_path("final", key, ".mp4")
+    result = compose_core.compose(
+        clips,
+        boundaries=analysis.boundaries,
+        transitions=plan.transitions,
+        audio=to_path(audio_uri),
+        out=out,
+        beats=analysis.beats,
+        render=settings.render,
+        fade_in=plan.fade_in,
+        fade_out=plan.fade_out,
+        work_dir=settings.cache_dir / "conform",
+    )
+    report(
+        job_id,
+        "compose",
+        "completed",
+        100,
+        f"{result.duration:.2f} s video, drift {result.sync_drift * 1000:.0f} ms, "
+        f"{result.clips_trimmed} trimmed, {result.clips_looped} looped",
+    )
+    return result

@@ -1,0 +1,56 @@
+"""PRD module 6 as a Prefect task, mapped over the clips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
+from core.settings import get_settings
+from providers.base import PromptWriter
+from providers.registry import get_typed
+from tasks.common import content_key, report, retry_options
+
+
+def _writer() -> PromptWriter:
+    return get_typed("prompts", get_settings().providers.prompts, PromptWriter)
+
+
+def prompt_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    plan: VideoPlan = params["plan"]
+    clip: ClipScript = params["clip"]
+    analysis: AudioAnalysis = params["analysis"]
+    return content_key(
+        "prompt",
+        plan,
+        clip.index,
+        params["reference"],
+        analysis.beats_between(clip.start, clip.end),
+        _writer().cache_identity(),
+    )
+
+
+@task(
+    name="prompt_generator",
+    task_run_name="prompt_generator-{clip.index}",
+    cache_key_fn=prompt_key,
+    persist_result=True,
+    **retry_options(),
+)
+def write_prompt(
+    job_id: str, clip: ClipScript, plan: VideoPlan, reference: ReferenceImage, analysis: AudioAnalysis
+) -> ClipPrompt:
+    prompt = _writer().write(plan, clip, reference=reference, audio=analysis)
+    report(
+        job_id,
+        "prompts",
+        "running",
+        100,
+        f"Prompt {clip.index + 1}/{len(plan.clips)} written",
+        clip_index=clip.index,
+        clip_count=len(plan.clips),
+        cost=prompt.cost,
+    )
+    return prompt

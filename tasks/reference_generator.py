@@ -1,0 +1,47 @@
+"""PRD module 5 as a Prefect task: one style image, cached by a hash of its description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from core.contracts import ReferenceImage, VideoPlan
+from core.reference import describe
+from core.settings import get_settings
+from providers.base import ReferenceGenerator
+from providers.registry import get_typed
+from tasks.common import cache_path, content_key, report, retry_options
+
+
+def _generator() -> ReferenceGenerator:
+    return get_typed("reference", get_settings().providers.reference, ReferenceGenerator)
+
+
+def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    plan: VideoPlan = params["plan"]
+    return content_key("reference", describe(plan.style), _generator().cache_identity())
+
+
+@task(name="reference_generator", cache_key_fn=reference_key, persist_result=True, **retry_options(2))
+def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
+    report(job_id, "reference", "running", 10, "Painting the style reference")
+    key = reference_key(None, {"plan": plan})
+    image = _generator().generate(plan, description=describe(plan.style), out=cache_path("reference", key, ".png"))
+    report(job_id, "reference", "completed", 100, f"Style reference ready ({image.provider})", cost=image.cost)
+    return image
+
+
+def no_reference(plan: VideoPlan, error: str) -> ReferenceImage:
+    """PRD fallback: every retry failed, so the clips go text-only."""
+    description = describe(plan.style)
+    return ReferenceImage(
+        uri=None,
+        description=description,
+        cache_key=content_key("reference", description),
+        palette=plan.style.palette,
+        provider=get_settings().providers.reference,
+        status="failed",
+        error=error,
+    )

@@ -1,0 +1,52 @@
+"""PRD module 4 as a Prefect task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from core.contracts import AudioAnalysis, JobRequest, VideoPlan
+from core.errors import PlanningError
+from core.settings import get_settings
+from providers.base import ScenePlanner
+from providers.registry import get_typed
+from tasks.common import content_key, report, retry_options
+
+
+def _planner() -> ScenePlanner:
+    return get_typed("planner", get_settings().providers.planner, ScenePlanner)
+
+
+def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    analysis: AudioAnalysis = params["analysis"]
+    request: JobRequest = params["request"]
+    return content_key(
+        "plan",
+        analysis.model_dump(mode="json", exclude={"source"}),  # content, not where the file happened to be
+        request.model_dump(mode="json", exclude={"audio_uri"}),
+        _planner().cache_identity(),
+        get_settings().render.crossfade,
+        get_settings().render.fade,
+    )
+
+
+@task(name="scene_planner", cache_key_fn=plan_key, persist_result=True, **retry_options())
+def plan_scenes(job_id: str, request: JobRequest, analysis: AudioAnalysis) -> VideoPlan:
+    report(job_id, "plan", "running", 10, "Planning characters, scenes and shots")
+    plan = _planner().plan(request, analysis)
+    try:
+        plan.check_against(analysis.boundaries)
+    except ValueError as exc:
+        raise PlanningError(f"plan does not match the beat boundaries: {exc}") from exc
+    kinds = ", ".join(f"{k} {sum(t.kind == k for t in plan.transitions)}" for k in ("cut", "crossfade", "fade"))
+    report(
+        job_id,
+        "plan",
+        "completed",
+        100,
+        f"{len(plan.clips)} shots in {len(plan.scenes)} scenes; transitions: {kinds}",
+        cost=plan.cost,
+    )
+    return plan

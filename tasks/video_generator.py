@@ -1,0 +1,119 @@
+"""PRD module 7 as a Prefect task, mapped over the clips: generate, validate, account."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext, get_run_context
+
+from core.contracts import ClipPrompt, ClipResult, ClipValidation
+from core.errors import CompositionError, TransientProviderError
+from core.media import probe
+from core.settings import get_settings
+from core.uris import to_path, to_uri
+from providers.base import VideoGenerator
+from providers.registry import get_typed
+from tasks.common import cache_path, content_key, file_sha256, report, retry_options
+
+DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
+
+
+def _generator() -> VideoGenerator:
+    return get_typed("video", get_settings().providers.video, VideoGenerator)
+
+
+def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
+    prompt: ClipPrompt = params["prompt"]
+    ref = prompt.reference_uri
+    ref_hash = file_sha256(to_path(ref)) if ref and to_path(ref).exists() else None
+    return content_key(
+        "video", prompt.model_dump(mode="json", exclude={"reference_uri"}), ref_hash, _generator().cache_identity()
+    )
+
+
+def validate_clip(result: ClipResult) -> ClipValidation:
+    diff = result.duration - result.target_duration
+    return ClipValidation(
+        file_ok=result.uri is not None and result.duration > 0,
+        duration_ok=abs(diff) <= DURATION_TOLERANCE,
+        resolution_ok=result.width >= 256 and result.height >= 144,
+        fps_ok=result.fps >= 8,
+        duration_diff=round(diff, 3),
+    )
+
+
+def _attempt() -> int:
+    ctx = get_run_context()
+    return getattr(getattr(ctx, "task_run", None), "run_count", 1) or 1
+
+
+@task(
+    name="video_generator",
+    task_run_name="video_generator-{prompt.index}",
+    cache_key_fn=video_key,
+    persist_result=True,
+    **retry_options(),
+)
+def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
+    generator = _generator()
+    key = video_key(None, {"prompt": prompt})
+    out = cache_path("clips", key, ".mp4")
+    report(job_id, "video", "running", 0, f"Generating clip {prompt.index + 1}/{total}", clip_index=prompt.index,
+           clip_count=total)
+    started = time.perf_counter()
+    reference = to_path(prompt.reference_uri) if prompt.reference_uri else None
+    clip = generator.generate(prompt, reference=reference if reference and reference.exists() else None, out=out)
+    try:
+        info = probe(clip.path)
+    except CompositionError as exc:  # a broken file from the model: another attempt may do better
+        raise TransientProviderError(str(exc), provider=generator.provider_id, stage="video") from exc
+    result = ClipResult(
+        index=prompt.index,
+        status="succeeded",
+        uri=to_uri(clip.path),
+        provider=generator.provider_id,
+        model=generator.model,
+        target_duration=prompt.duration,
+        requested_duration=clip.requested_duration,
+        duration=round(info.duration, 3),
+        width=info.width,
+        height=info.height,
+        fps=round(info.fps, 3),
+        cost=clip.cost,
+        generation_time=round(time.perf_counter() - started, 3),
+        attempts=_attempt(),
+    )
+    validation = validate_clip(result)
+    if not (validation.file_ok and validation.duration_ok and validation.resolution_ok and validation.fps_ok):
+        raise TransientProviderError(
+            f"clip {prompt.index} failed validation: {validation.model_dump()}",
+            provider=generator.provider_id,
+            stage="video",
+        )
+    result = result.model_copy(update={"validation": validation})
+    report(
+        job_id,
+        "video",
+        "running",
+        100,
+        f"Clip {prompt.index + 1}/{total} ready: {result.duration:.1f} s for a {prompt.duration:.2f} s slot",
+        clip_index=prompt.index,
+        clip_count=total,
+        cost=result.cost,
+    )
+    return result
+
+
+def failed_clip(prompt: ClipPrompt, error: BaseException, *, attempts: int) -> ClipResult:
+    gen = get_settings().providers.video
+    return ClipResult(
+        index=prompt.index,
+        status="failed",
+        provider=gen,
+        target_duration=prompt.duration,
+        requested_duration=0.0,
+        attempts=attempts,
+        error=f"{type(error).__name__}: {error}",
+    )

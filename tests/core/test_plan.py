@@ -1,0 +1,86 @@
+"""The offline scene planner: complete, valid, deterministic, and driven by prompt and music."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.contracts import VideoPlan
+from core.errors import PlanningError
+from core.plan import plan_video
+from tests.factories import make_analysis, make_request
+
+
+def test_plan_matches_boundaries_and_validates() -> None:
+    audio = make_analysis(duration=40.0, sections=[(0, 20, 0), (20, 40, 1)])
+    plan = plan_video(make_request(), audio)
+    plan.check_against(audio.boundaries)
+    assert len(plan.clips) == len(audio.boundaries) >= 3
+    assert len(plan.transitions) == len(plan.clips) - 1
+    assert all(t.at == plan.clips[t.to_index].start for t in plan.transitions)
+    assert plan.style.palette and all(c.startswith("#") and len(c) == 7 for c in plan.style.palette)
+    # round-trips through JSON with the schema (what the real LLM planner must also satisfy)
+    assert VideoPlan.model_validate_json(plan.model_dump_json()) == plan
+
+
+def test_plan_reads_the_prompt() -> None:
+    audio = make_analysis()
+    neon = plan_video(make_request("a robot dancing in a neon city, cyberpunk"), audio)
+    forest = plan_video(make_request("a fox in a misty forest at sunrise, watercolor"), audio)
+    assert "robot" in [c.name for c in neon.characters]
+    assert "fox" in [c.name for c in forest.characters]
+    assert neon.style.visual_style == "neon cyberpunk"
+    assert forest.style.visual_style == "soft watercolor painting"
+    assert neon.style.palette != forest.style.palette
+    assert any("city" in s.environment for s in neon.scenes)
+    assert any("forest" in s.environment for s in forest.scenes)
+
+
+def test_explicit_style_and_mood_win() -> None:
+    plan = plan_video(make_request("a dancer", style="claymation", mood="playful"), make_analysis())
+    assert plan.style.visual_style == "claymation"
+    assert plan.style.mood == "playful"
+
+
+def test_plan_is_deterministic() -> None:
+    audio = make_analysis()
+    assert plan_video(make_request(), audio) == plan_video(make_request(), audio)
+
+
+def test_transitions_follow_the_music() -> None:
+    """Loud half then quiet half: cuts where it is loud, crossfades where it is calm, a fade at the drop."""
+    duration = 48.0
+    energy = [0.85] * 48 + [0.15] * 48  # 0.5 s hop: loud for 24 s, then calm
+    audio = make_analysis(duration=duration, energy=energy, sections=[(0, 24, 0), (24, 48, 1)])
+    plan = plan_video(make_request(), audio)
+    loud = [t for t in plan.transitions if t.at < 23]
+    calm = [t for t in plan.transitions if t.at > 25]
+    assert loud and all(t.kind == "cut" for t in loud), [t.kind for t in loud]
+    assert calm and all(t.kind == "crossfade" and t.duration > 0 for t in calm), [t.kind for t in calm]
+    drop = [t for t in plan.transitions if abs(t.at - 24) <= 0.75]
+    assert drop and drop[0].kind == "fade"
+    assert plan.fade_out > 0
+
+
+def test_energy_drives_motion() -> None:
+    audio = make_analysis(energy=[0.1] * 30 + [0.9] * 30)
+    plan = plan_video(make_request(), audio)
+    first, last = plan.clips[0], plan.clips[-1]
+    assert last.motion_intensity > first.motion_intensity + 0.4
+
+
+def test_too_few_boundaries_is_a_planning_error() -> None:
+    audio = make_analysis(duration=30.0)
+    audio = audio.model_copy(update={"boundaries": audio.boundaries[:1]})
+    with pytest.raises(PlanningError, match="fewer than 2"):
+        plan_video(make_request(), audio)
+
+
+def test_plan_validation_rejects_mismatched_scripts() -> None:
+    audio = make_analysis()
+    plan = plan_video(make_request(), audio)
+    with pytest.raises(ValueError, match="clip scripts for"):
+        plan.check_against(audio.boundaries[:-1])
+    bad = plan.model_dump()
+    bad["clips"][1]["scene_id"] = "nowhere"
+    with pytest.raises(ValueError, match="unknown scene"):
+        VideoPlan.model_validate(bad)

@@ -1,0 +1,33 @@
+"""A video provider with scripted failures, registered under the name ``flaky`` by the flow tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from core.contracts import ClipPrompt
+from core.errors import ProviderError, TransientProviderError
+from providers.base import GeneratedClip
+from providers.offline.video import ProceduralVideo
+
+CALLS: Counter[int] = Counter()
+FAIL_ALWAYS: set[int] = set()  # permanent error (e.g. content policy): never retried
+FAIL_ONCE: set[int] = set()  # transient error (e.g. a 503) on the first attempt only
+
+
+class FlakyVideo(ProceduralVideo):
+    provider_id = "flaky"
+
+    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
+        CALLS[prompt.index] += 1
+        if prompt.index in FAIL_ALWAYS:
+            raise ProviderError("prompt rejected by the model", provider=self.provider_id, status=422)
+        if prompt.index in FAIL_ONCE and CALLS[prompt.index] == 1:
+            raise TransientProviderError("service unavailable", provider=self.provider_id, status=503)
+        return super().generate(prompt, reference=reference, out=out)
+
+
+def reset() -> None:
+    CALLS.clear()
+    FAIL_ALWAYS.clear()
+    FAIL_ONCE.clear()

@@ -1,0 +1,132 @@
+"""The whole flow on a real Prefect server (the test harness), offline providers, real audio and ffmpeg."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.contracts import STAGES, JobResult, ProgressEvent
+from core.errors import AudioError
+from core.media import probe
+from core.settings import get_settings
+from core.uris import to_path
+from flows.music_video import music_video
+from providers.registry import register
+from tasks.common import add_listener, remove_listener
+from tests import flaky
+
+PROMPT = "a robot dancing in a neon city at night"
+
+
+@pytest.fixture(scope="module")
+def first_run(short_song: Path) -> tuple[JobResult, list[ProgressEvent], float]:
+    events: list[ProgressEvent] = []
+    add_listener(events.append)
+    try:
+        started = time.perf_counter()
+        result = music_video(audio_uri=short_song.as_uri(), prompt=PROMPT, job_id=f"first-{uuid.uuid4()}")
+        return result, events, time.perf_counter() - started
+    finally:
+        remove_listener(events.append)
+
+
+def test_renders_a_beat_synced_1080p_video(first_run: tuple[JobResult, list[ProgressEvent], float]) -> None:
+    result, _, _ = first_run
+    video = to_path(result.output_uri)
+    info = probe(video)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert (info.width, info.height) == (1920, 1080)
+    assert info.fps == pytest.approx(30, abs=0.01)
+    assert abs(info.duration - result.audio.duration) <= 1 / 30 + 1e-3
+    assert len(result.clips) >= 3 and all(c.status == "succeeded" for c in result.clips)
+    assert len(result.prompts) == len(result.plan.clips) == len(result.audio.boundaries)
+    for cut in result.composition.cuts:
+        assert min(abs(cut - b) for b in result.audio.beats) <= 0.05, cut
+    assert (video.parent / "result.json").exists()
+    assert set(result.cost.by_stage) == set(STAGES)
+    assert result.reference.uri is not None and to_path(result.reference.uri).exists()
+
+
+def test_every_stage_reports_progress(first_run: tuple[JobResult, list[ProgressEvent], float]) -> None:
+    result, events, _ = first_run
+    finished = {e.stage for e in events if e.status == "completed"}
+    assert finished >= set(STAGES)
+    clip_events = {e.clip_index for e in events if e.stage == "video" and e.progress == 100}
+    assert clip_events == {c.index for c in result.clips}
+    assert events[-1].stage == "job" and events[-1].status == "complete"
+    assert all(e.job_id == result.job_id for e in events)
+
+
+def test_rerun_reuses_every_stage(
+    first_run: tuple[JobResult, list[ProgressEvent], float], short_song: Path, tmp_path: Path
+) -> None:
+    """Same bytes under another name: the cache keys hash content, so nothing is recomputed."""
+    first, _, first_wall = first_run
+    copy = tmp_path / "renamed.mp3"
+    shutil.copyfile(short_song, copy)
+    started = time.perf_counter()
+    again = music_video(audio_uri=copy.as_uri(), prompt=PROMPT, job_id=f"again-{uuid.uuid4()}")
+    wall = time.perf_counter() - started
+    assert [s.stage for s in again.stages if s.cached] == list(STAGES)
+    assert again.audio.source == copy.as_uri()
+    assert again.composition.uri == first.composition.uri
+    assert wall < first_wall / 2, (wall, first_wall)
+
+
+def test_other_prompt_gives_other_plan_but_reuses_audio(short_song: Path) -> None:
+    result = music_video(audio_uri=short_song.as_uri(), prompt="a fox in a forest at sunrise, watercolor")
+    cached = {s.stage for s in result.stages if s.cached}
+    assert "audio" in cached and "plan" not in cached and "video" not in cached
+
+
+@pytest.fixture()
+def flaky_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    register("video", "flaky", "tests.flaky:FlakyVideo")
+    monkeypatch.setenv("VIDEOGEN_PROVIDERS__VIDEO", "flaky")
+    get_settings.cache_clear()
+    flaky.reset()
+    yield
+    flaky.reset()
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("flaky_provider")
+def test_failed_clip_is_covered_and_only_it_is_regenerated(short_song: Path) -> None:
+    """Clip 1 fails permanently (not retried), clip 0 fails once transiently (retried): the video still
+    composes; on a rerun only the failed clip is attempted again."""
+    flaky.FAIL_ALWAYS.add(1)
+    flaky.FAIL_ONCE.add(0)
+    prompt = f"flaky run {uuid.uuid4()}"
+    result = music_video(audio_uri=short_song.as_uri(), prompt=prompt)
+    status = {c.index: c.status for c in result.clips}
+    assert status[1] == "failed" and status[0] == "succeeded"
+    assert flaky.CALLS[1] == 1, "a permanent error must not be retried"
+    assert flaky.CALLS[0] == 2, "a transient error is retried"
+    assert result.composition.clips_failed == [1]
+    assert abs(probe(to_path(result.output_uri)).duration - result.audio.duration) <= 1 / 30 + 1e-3
+
+    flaky.CALLS.clear()
+    flaky.FAIL_ALWAYS.clear()
+    again = music_video(audio_uri=short_song.as_uri(), prompt=prompt)
+    assert all(c.status == "succeeded" for c in again.clips)
+    assert dict(flaky.CALLS) == {1: 1}, "finished clips come from the cache"
+
+
+@pytest.mark.usefixtures("flaky_provider")
+def test_too_few_clips_fails_the_job(short_song: Path) -> None:
+    n = len(music_video(audio_uri=short_song.as_uri(), prompt="count clips").clips)
+    flaky.FAIL_ALWAYS.update(range(n - 1))
+    with pytest.raises(Exception, match="at least 2 are needed"):
+        music_video(audio_uri=short_song.as_uri(), prompt=f"doomed {uuid.uuid4()}")
+
+
+def test_bad_audio_fails_with_audio_error(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp3"
+    fake.write_text("this is a text file renamed to .mp3\n" * 50)
+    with pytest.raises(AudioError, match="not a supported audio file"):
+        music_video(audio_uri=fake.as_uri(), prompt=PROMPT)
