@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from core.errors import ConfigError
+from providers.base import VideoGenerator
+from providers.offline.video import ProceduralVideo
+from providers.registry import get_provider, get_typed, register
+
+
+def test_offline_defaults_resolve() -> None:
+    for kind in ("transcription", "planner", "reference", "prompts", "video"):
+        assert get_provider(kind, "offline").provider_id == "offline"
+
+
+def test_unknown_provider_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="VIDEOGEN_PROVIDERS__VIDEO") as info:
+        get_provider("video", "sora")
+    assert "offline" in str(info.value)
+
+
+def test_registering_a_non_provider_is_refused() -> None:
+    register("video", "bogus", "collections:OrderedDict")
+    with pytest.raises(ConfigError, match="not a VideoGenerator"):
+        get_provider("video", "bogus")
+
+
+def test_missing_package_gives_an_install_hint() -> None:
+    register("video", "ghost", "no_such_sdk.client:Video")
+    with pytest.raises(ConfigError, match="no_such_sdk"):
+        get_provider("video", "ghost")
+
+
+@pytest.mark.parametrize(("target", "expected"), [(3.0, 4.0), (4.6, 5.0), (7.0, 5.0), (7.5, 10.0), (12.0, 10.0)])
+def test_closest_supported_duration(target: float, expected: float) -> None:
+    video = get_typed("video", "offline", VideoGenerator)
+    assert isinstance(video, ProceduralVideo)
+    assert video.closest_duration(target) == expected
