@@ -71,13 +71,7 @@ def sniff_format(head: bytes) -> str:
     if head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:
         return "m4a"
     # Bare MPEG audio frame: 11-bit sync, a valid version, layer != reserved (ADTS AAC has layer 00).
-    if (
-        len(head) >= 2
-        and head[0] == 0xFF
-        and head[1] & 0xE0 == 0xE0
-        and head[1] & 0x06
-        and head[1] & 0x18 != 0x08
-    ):
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 and head[1] & 0x18 != 0x08:
         return "mp3"
     raise AudioError(f"not a supported audio file ({SUPPORTED})")
 
@@ -103,9 +97,7 @@ def _check_file(path: Path) -> str:
         raise AudioError(f"{path.name}: {exc}") from None
 
 
-def load_audio(
-    path: Path | str, *, sr: int = 22050, max_duration: float | None = None
-) -> tuple[np.ndarray, int]:
+def load_audio(path: Path | str, *, sr: int = 22050, max_duration: float | None = None) -> tuple[np.ndarray, int]:
     """Decode any supported file to mono float32 at ``sr`` Hz (channels averaged, like librosa).
 
     PyAV (FFmpeg) decodes all five containers, M4A/AAC included, and resamples with libswresample; it is
@@ -154,9 +146,7 @@ def load_audio(
     decoded = sum(c.shape[-1] for c in chunks) / sr
     if decoded < _MIN_DECODED:
         detail = f" of the {announced:.1f} s its header announces" if announced > 2 * _MIN_DECODED else ""
-        raise AudioError(
-            f"{name}: no audio could be decoded ({decoded:.2f} s{detail}) - truncated or corrupt file"
-        )
+        raise AudioError(f"{name}: no audio could be decoded ({decoded:.2f} s{detail}) - truncated or corrupt file")
     y = np.concatenate(chunks, axis=-1).mean(axis=0, dtype=np.float32)
     return np.ascontiguousarray(y, dtype=np.float32), sr
 
@@ -340,9 +330,7 @@ def _extend_ends(env: FloatArray, frames: IntArray, ratio: float, radius: int = 
     beats = [int(f) for f in frames]
     for direction in (-1, 1):
         while True:
-            edge, period = (
-                (beats[0], beats[1] - beats[0]) if direction < 0 else (beats[-1], beats[-1] - beats[-2])
-            )
+            edge, period = (beats[0], beats[1] - beats[0]) if direction < 0 else (beats[-1], beats[-1] - beats[-2])
             guess = edge + direction * period
             lo, hi = guess - radius, guess + radius + 1
             if lo < 0 or hi > env.size:
@@ -471,9 +459,7 @@ def segment_sections(
     if len(means) > 1:
         m = np.asarray(means)
         m = (m - m.mean(axis=0)) / (m.std(axis=0) + 1e-9)
-        raw = hier.fcluster(
-            hier.linkage(m, "average"), t=label_threshold * math.sqrt(m.shape[1]), criterion="distance"
-        )
+        raw = hier.fcluster(hier.linkage(m, "average"), t=label_threshold * math.sqrt(m.shape[1]), criterion="distance")
     else:
         raw = np.array([1])
     order: dict[int, int] = {}
@@ -589,9 +575,7 @@ def _validate(
     if not enough:
         messages.append(f"only {len(boundaries)} clips (< {settings.min_clips})")
     if not in_range:
-        bad = [
-            f"{d:.2f}" for d in lengths if d > settings.max_clip or (not short_song and d < settings.min_clip)
-        ]
+        bad = [f"{d:.2f}" for d in lengths if d > settings.max_clip or (not short_song and d < settings.min_clip)]
         messages.append(f"clip lengths outside {settings.min_clip}-{settings.max_clip} s: {', '.join(bad)}")
     if short_song:
         messages.append(f"short song ({duration:.1f} s): clips shorter than {settings.min_clip} s allowed")
@@ -678,9 +662,7 @@ def analyze(
         max_clip=s.max_clip,
         min_clips=s.min_clips,
     )
-    validation = _validate(
-        boundaries, beats, duration, s, beats_detected=fallback_reason is None, messages=messages
-    )
+    validation = _validate(boundaries, beats, duration, s, beats_detected=fallback_reason is None, messages=messages)
     return AudioAnalysis(
         source=source_uri or path.resolve().as_uri(),
         sha256=sha256_file(path),

@@ -25,9 +25,7 @@ def _hint(kind: str, side: str) -> str:
     return f"soft dissolve {side}"
 
 
-def build_prompt(
-    plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis
-) -> ClipPrompt:
+def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis) -> ClipPrompt:
     """Script + style + motion + camera + transition hints, with the slot's exact duration."""
     scene = next(s for s in plan.scenes if s.id == clip.scene_id)
     # The scene rotates the shared palette so scenes differ while the video keeps one colour story.

@@ -61,8 +61,8 @@ def paint_reference(style: StyleInfo, out: Path, *, seed: int, size: tuple[int, 
         for i in range(-12, 13):
             draw.line([(w / 2 + i * w / 24, horizon), (w / 2 + i * w / 3, h)], fill=cols[3], width=2)
         for j in range(1, 10):
-            y = horizon + (h - horizon) * (j / 10) ** 2
-            draw.line([(0, y), (w, y)], fill=cols[3], width=2)
+            gy = horizon + (h - horizon) * (j / 10) ** 2
+            draw.line([(0, gy), (w, gy)], fill=cols[3], width=2)
     elif any(k in text for k in ("retro", "vintage", "70s", "80s")):
         for i in range(5):
             y0 = int(h * 0.55) + i * h // 30

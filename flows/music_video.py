@@ -13,7 +13,8 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from prefect import flow, unmapped
 from prefect.artifacts import (
@@ -70,7 +71,7 @@ class _Job:
         self.job_id = job_id
         self.stages: list[StageCost] = []
         self.done = 0.0
-        self.progress_id = create_progress_artifact(progress=0.0, description=f"VideoGen job {job_id}")
+        self.progress_id = cast(UUID, create_progress_artifact(progress=0.0, description=f"VideoGen job {job_id}"))
 
     def run(self, stage: Stage, fn: Callable[[], tuple[T, list[PrefectFuture[Any]]]], cost: Callable[[T], float]) -> T:
         started = time.perf_counter()
@@ -109,7 +110,7 @@ def _single(future: PrefectFuture[T]) -> tuple[T, list[PrefectFuture[Any]]]:
     return future.result(), [future]
 
 
-@flow(name="music-video", task_runner=clip_task_runner(), log_prints=True)
+@flow(name="music-video", task_runner=clip_task_runner(), log_prints=True)  # type: ignore[arg-type]
 def music_video(
     audio_uri: str,
     prompt: str,
@@ -134,7 +135,9 @@ def music_video(
     report(job_id, "job", "running", 0, "Job started")
 
     analysis = job.run(
-        "audio", lambda: _single(parse_audio.submit(job_id, audio_uri, duration_hint)), lambda a: a.lyrics.cost
+        "audio",
+        lambda: _single(parse_audio.submit(job_id, audio_uri, duration_hint)),
+        lambda a: a.lyrics.cost,
     )
     analysis = analysis.model_copy(update={"source": audio_uri})  # cached analysis may name an older copy
     plan = job.run("plan", lambda: _single(plan_scenes.submit(job_id, request, analysis)), lambda p: p.cost)
@@ -174,7 +177,14 @@ def music_video(
                             else 1)  # fmt: skip
                 clip = failed_clip(p, error if isinstance(error, BaseException) else RuntimeError(str(error)),
                                    attempts=attempts or 1)  # fmt: skip
-                report(job_id, "video", "failed", 100, f"Clip {p.index + 1} failed: {clip.error}", clip_index=p.index)
+                report(
+                    job_id,
+                    "video",
+                    "failed",
+                    100,
+                    f"Clip {p.index + 1} failed: {clip.error}",
+                    clip_index=p.index,
+                )
                 clips.append(clip)
         ok = sum(c.status == "succeeded" for c in clips)
         if ok < 2:
@@ -260,8 +270,15 @@ def _publish_artifacts(result: JobResult) -> None:
     create_table_artifact(
         key=f"{key}-clips",
         table=[
-            {"clip": c.index, "status": c.status, "duration": c.duration, "target": c.target_duration,
-             "cost_usd": c.cost, "attempts": c.attempts, "uri": c.uri or c.error}
+            {
+                "clip": c.index,
+                "status": c.status,
+                "duration": c.duration,
+                "target": c.target_duration,
+                "cost_usd": c.cost,
+                "attempts": c.attempts,
+                "uri": c.uri or c.error,
+            }
             for c in result.clips
         ],  # fmt: skip
         description="generated clips",

@@ -11,7 +11,15 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, JobRequest, Lyrics, ReferenceImage, VideoPlan
+from core.contracts import (
+    AudioAnalysis,
+    ClipPrompt,
+    ClipScript,
+    JobRequest,
+    Lyrics,
+    ReferenceImage,
+    VideoPlan,
+)
 
 
 class Provider(ABC):

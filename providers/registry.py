@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, TypeVar
+from typing import Any
 
 from core.errors import ConfigError
-from providers.base import PromptWriter, Provider, ReferenceGenerator, ScenePlanner, Transcriber, VideoGenerator
-
-P = TypeVar("P", bound=Provider)
+from providers.base import (
+    PromptWriter,
+    Provider,
+    ReferenceGenerator,
+    ScenePlanner,
+    Transcriber,
+    VideoGenerator,
+)
 
 _KINDS: dict[str, type[Provider]] = {
     "transcription": Transcriber,
@@ -51,10 +56,4 @@ def get_provider(kind: str, name: str, **kwargs: Any) -> Provider:
     provider = cls(**kwargs)
     if not isinstance(provider, _KINDS[kind]):
         raise ConfigError(f"{target} is not a {_KINDS[kind].__name__}")
-    return provider
-
-
-def get_typed(kind: str, name: str, expected: type[P], **kwargs: Any) -> P:
-    provider = get_provider(kind, name, **kwargs)
-    assert isinstance(provider, expected)
     return provider

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext
@@ -13,12 +13,12 @@ from core.errors import ProviderError
 from core.settings import get_settings
 from core.uris import to_path
 from providers.base import Transcriber
-from providers.registry import get_typed
+from providers.registry import get_provider
 from tasks.common import content_key, file_sha256, report, retry_options
 
 
 def _transcriber() -> Transcriber:
-    return get_typed("transcription", get_settings().providers.transcription, Transcriber)
+    return cast(Transcriber, get_provider("transcription", get_settings().providers.transcription))
 
 
 def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -37,9 +37,7 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
     settings = get_settings()
     path = to_path(audio_uri)
     report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
-    analysis = audio_core.analyze(
-        path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri
-    )
+    analysis = audio_core.analyze(path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri)
     report(job_id, "audio", "running", 70, "Transcribing lyrics")
     transcriber = _transcriber()
     try:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import Task
-from prefect.client.schemas.objects import TaskRun
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.events import emit_event
-from prefect.states import State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
@@ -108,8 +107,8 @@ def report(
     """Emit one ProgressEvent: to local listeners and as a Prefect event ``videogen.progress.<stage>``."""
     event = ProgressEvent(
         job_id=job_id,
-        stage=stage,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
+        stage=stage,
+        status=status,
         progress=round(min(100.0, max(0.0, progress)), 1),
         message=message,
         clip_index=clip_index,

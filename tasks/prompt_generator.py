@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext
@@ -10,12 +10,12 @@ from prefect.context import TaskRunContext
 from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
 from core.settings import get_settings
 from providers.base import PromptWriter
-from providers.registry import get_typed
+from providers.registry import get_provider
 from tasks.common import content_key, report, retry_options
 
 
 def _writer() -> PromptWriter:
-    return get_typed("prompts", get_settings().providers.prompts, PromptWriter)
+    return cast(PromptWriter, get_provider("prompts", get_settings().providers.prompts))
 
 
 def prompt_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:

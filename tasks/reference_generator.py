@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext
@@ -11,12 +11,12 @@ from core.contracts import ReferenceImage, VideoPlan
 from core.reference import describe
 from core.settings import get_settings
 from providers.base import ReferenceGenerator
-from providers.registry import get_typed
+from providers.registry import get_provider
 from tasks.common import cache_path, content_key, report, retry_options
 
 
 def _generator() -> ReferenceGenerator:
-    return get_typed("reference", get_settings().providers.reference, ReferenceGenerator)
+    return cast(ReferenceGenerator, get_provider("reference", get_settings().providers.reference))
 
 
 def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext
@@ -11,12 +11,12 @@ from core.contracts import AudioAnalysis, JobRequest, VideoPlan
 from core.errors import PlanningError
 from core.settings import get_settings
 from providers.base import ScenePlanner
-from providers.registry import get_typed
+from providers.registry import get_provider
 from tasks.common import content_key, report, retry_options
 
 
 def _planner() -> ScenePlanner:
-    return get_typed("planner", get_settings().providers.planner, ScenePlanner)
+    return cast(ScenePlanner, get_provider("planner", get_settings().providers.planner))
 
 
 def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext, get_run_context
@@ -14,14 +14,14 @@ from core.media import probe
 from core.settings import get_settings
 from core.uris import to_path, to_uri
 from providers.base import VideoGenerator
-from providers.registry import get_typed
+from providers.registry import get_provider
 from tasks.common import cache_path, content_key, file_sha256, report, retry_options
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 
 
 def _generator() -> VideoGenerator:
-    return get_typed("video", get_settings().providers.video, VideoGenerator)
+    return cast(VideoGenerator, get_provider("video", get_settings().providers.video))
 
 
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -29,7 +29,10 @@ def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     ref = prompt.reference_uri
     ref_hash = file_sha256(to_path(ref)) if ref and to_path(ref).exists() else None
     return content_key(
-        "video", prompt.model_dump(mode="json", exclude={"reference_uri"}), ref_hash, _generator().cache_identity()
+        "video",
+        prompt.model_dump(mode="json", exclude={"reference_uri"}),
+        ref_hash,
+        _generator().cache_identity(),
     )
 
 
@@ -60,8 +63,15 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
     generator = _generator()
     key = video_key(None, {"prompt": prompt})
     out = cache_path("clips", key, ".mp4")
-    report(job_id, "video", "running", 0, f"Generating clip {prompt.index + 1}/{total}", clip_index=prompt.index,
-           clip_count=total)
+    report(
+        job_id,
+        "video",
+        "running",
+        0,
+        f"Generating clip {prompt.index + 1}/{total}",
+        clip_index=prompt.index,
+        clip_count=total,
+    )
     started = time.perf_counter()
     reference = to_path(prompt.reference_uri) if prompt.reference_uri else None
     clip = generator.generate(prompt, reference=reference if reference and reference.exists() else None, out=out)

@@ -49,9 +49,7 @@ def _add(out: np.ndarray, sound: np.ndarray, at: float, sr: int, gain: float) ->
     out[i:j] += gain * sound[: j - i]
 
 
-def render(
-    beats: np.ndarray, duration: float, *, sr: int = SR, seed: int = 0, beats_per_bar: int = 4
-) -> np.ndarray:
+def render(beats: np.ndarray, duration: float, *, sr: int = SR, seed: int = 0, beats_per_bar: int = 4) -> np.ndarray:
     """Drums + bass + pad following ``beats`` (the first beat is a downbeat)."""
     rng = np.random.default_rng(seed)
     n = int(round(duration * sr))

@@ -28,7 +28,13 @@ class ProceduralVideo(VideoGenerator):
         duration = self.closest_duration(prompt.duration)
         try:
             render_clip(
-                prompt, out, duration=duration, reference=reference, width=self.width, height=self.height, fps=self.fps
+                prompt,
+                out,
+                duration=duration,
+                reference=reference,
+                width=self.width,
+                height=self.height,
+                fps=self.fps,
             )
         except CompositionError as exc:
             raise ProviderError(str(exc), provider=self.provider_id, stage="video") from exc

@@ -84,9 +84,7 @@ def formats(tmp_path_factory: pytest.TempPathFactory, vibe_ace: Path) -> dict[st
     tmp = tmp_path_factory.mktemp("formats")
     ff = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     wav = tmp / "excerpt.wav"
-    subprocess.run(
-        [*ff, "-ss", "10", "-t", "8", "-i", str(vibe_ace), "-vn", "-ac", "2", str(wav)], check=True
-    )
+    subprocess.run([*ff, "-ss", "10", "-t", "8", "-i", str(vibe_ace), "-vn", "-ac", "2", str(wav)], check=True)
     paths = {"wav": wav}
     for ext, codec in {"mp3": "libmp3lame", "flac": "flac", "m4a": "aac", "ogg": "libvorbis"}.items():
         dst = tmp / f"excerpt.{ext}"
@@ -113,9 +111,7 @@ def test_synthetic_beat_f_measure(
 
 
 @pytest.mark.parametrize("name", ["steady", "change", "ramp"])
-def test_synthetic_boundaries_on_true_beats(
-    synthetic: dict[str, tuple[AudioAnalysis, np.ndarray]], name: str
-) -> None:
+def test_synthetic_boundaries_on_true_beats(synthetic: dict[str, tuple[AudioAnalysis, np.ndarray]], name: str) -> None:
     """Tried: the same three songs; each interior cut must be a returned beat AND within 50 ms of a true."""
     a, truth = synthetic[name]
     assert_boundaries_valid(a)
@@ -163,9 +159,7 @@ def test_plan_boundaries_respects_limits_and_sections() -> None:
     b = plan_boundaries(beats, 60.0, downbeats=beats[::4], section_starts=np.array([31.0]))
     assert min(x.duration for x in b) >= 3.0 and max(x.duration for x in b) <= 7.0
     ends = np.array([x.end for x in b[:-1]])
-    assert np.min(np.abs(ends - beats[np.argmin(np.abs(beats - 31.0))])) < 1e-9, (
-        "section change not used as cut"
-    )
+    assert np.min(np.abs(ends - beats[np.argmin(np.abs(beats - 31.0))])) < 1e-9, "section change not used as cut"
     assert np.mean(np.isin(ends, beats[::4])) > 0.8, "cuts should prefer downbeats"
 
 
@@ -202,9 +196,7 @@ def test_madmom_sample_too_short_but_tracker_works(testdata: Path) -> None:
 
 def test_rubato_still_valid(testdata: Path) -> None:
     """Tried: Hungarian Dance no. 5 (string orchestra, rubato, no drums) -> valid boundaries either way."""
-    a = analyze(
-        testdata / "music" / "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg"
-    )
+    a = analyze(testdata / "music" / "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg")
     assert_boundaries_valid(a)
     if a.fallback_used:
         assert a.fallback_reason

@@ -25,7 +25,11 @@ def videogen(*args: str, env: dict[str, str] | None = None, timeout: float = 300
         text=True,
         timeout=timeout,
         # as a user runs it: the CLI's own quiet logging defaults, not the test session's
-        env={**{k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"}, "COLUMNS": "160", **(env or {})},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"},
+            "COLUMNS": "160",
+            **(env or {}),
+        },
         cwd=Path(__file__).resolve().parents[2],
     )
 

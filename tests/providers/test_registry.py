@@ -5,7 +5,7 @@ import pytest
 from core.errors import ConfigError
 from providers.base import VideoGenerator
 from providers.offline.video import ProceduralVideo
-from providers.registry import get_provider, get_typed, register
+from providers.registry import get_provider, register
 
 
 def test_offline_defaults_resolve() -> None:
@@ -33,6 +33,7 @@ def test_missing_package_gives_an_install_hint() -> None:
 
 @pytest.mark.parametrize(("target", "expected"), [(3.0, 4.0), (4.6, 5.0), (7.0, 5.0), (7.5, 10.0), (12.0, 10.0)])
 def test_closest_supported_duration(target: float, expected: float) -> None:
-    video = get_typed("video", "offline", VideoGenerator)
+    video = get_provider("video", "offline")
+    assert isinstance(video, VideoGenerator)
     assert isinstance(video, ProceduralVideo)
     assert video.closest_duration(target) == expected
