@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import av
+from av.stream import Disposition
 
 from core.errors import CompositionError
 
@@ -40,16 +41,22 @@ class MediaInfo:
     audio_codec: str | None = None
     audio_duration: float = 0.0
     pix_fmt: str | None = None
+    video_duration: float = 0.0
 
 
 def probe(path: Path | str) -> MediaInfo:
-    """Container/stream facts of a media file (like ffprobe). Raises CompositionError if unreadable."""
+    """Container/stream facts of a media file (like ffprobe). Raises CompositionError if unreadable.
+
+    Cover art (an mjpeg "video" stream with the attached_pic disposition, as in many .ogg/.mp3 files) is not
+    video and is ignored.
+    """
     try:
         with av.open(str(path)) as c:
             duration = float(c.duration / av.time_base) if c.duration else 0.0
             info: dict[str, object] = {"duration": duration}
-            if c.streams.video:
-                v = c.streams.video[0]
+            videos = [s for s in c.streams.video if not s.disposition & Disposition.attached_pic]
+            if videos:
+                v = videos[0]
                 rate = v.average_rate or v.guessed_rate or Fraction(0)
                 frames = v.frames
                 vdur = float(v.duration * v.time_base) if v.duration and v.time_base else duration
@@ -60,6 +67,7 @@ def probe(path: Path | str) -> MediaInfo:
                     fps=float(rate),
                     frames=frames or round(vdur * float(rate)),
                     pix_fmt=v.codec_context.pix_fmt,
+                    video_duration=vdur,
                 )
             if c.streams.audio:
                 a = c.streams.audio[0]
