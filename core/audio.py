@@ -13,7 +13,6 @@ under two seconds once librosa/numba are warm.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy.typing as npt
 
 from core.contracts import AudioAnalysis, AudioValidation, Boundary, Section
 from core.errors import AudioError
+from core.hashing import sha256_file
 from core.settings import AudioSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -74,15 +74,6 @@ def sniff_format(head: bytes) -> str:
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 and head[1] & 0x18 != 0x08:
         return "mp3"
     raise AudioError(f"not a supported audio file ({SUPPORTED})")
-
-
-def sha256_file(path: Path | str) -> str:
-    """Hex SHA-256 of the file's bytes (streamed, 1 MiB at a time)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_file(path: Path) -> str:

@@ -399,20 +399,30 @@ def _is_section_change(audio: AudioAnalysis, t: float, *, tol: float = 0.75) -> 
     return any(abs(s.start - t) <= tol for s in audio.sections[1:])
 
 
+def relative_levels(energies: list[float]) -> list[float]:
+    """Per-clip intensity 0-1: half absolute loudness, half its rank among this song's clips.
+
+    Mastered songs sit in a narrow loud band; ranking makes their calmer and busier stretches differ, and unlike
+    min-max scaling one quiet outro does not squash every other clip to "loud".
+    """
+    n = len(energies)
+    if n < 2:
+        return list(energies)
+    order = sorted(range(n), key=lambda i: energies[i])
+    rank = [0.0] * n
+    for r, i in enumerate(order):
+        rank[i] = r / (n - 1)
+    return [0.5 * e + 0.5 * q for e, q in zip(energies, rank, strict=True)]
+
+
 def choose_transition(
-    audio: AudioAnalysis,
-    at: float,
-    *,
-    energy_before: float,
-    energy_after: float,
-    crossfade: float,
-    fade: float,
+    audio: AudioAnalysis, at: float, *, level_before: float, level_after: float, crossfade: float, fade: float
 ) -> tuple[TransitionKind, float]:
-    """Cut on strong beats and in loud parts; crossfade where it is calm; fade through black on a big drop."""
-    if _is_section_change(audio, at) and energy_after < energy_before - 0.2:
+    """Cut on strong beats in driving parts; crossfade where it is calm; fade through black on a big drop."""
+    if _is_section_change(audio, at) and level_after < level_before - 0.2:
         return "fade", fade
-    calm = (energy_before + energy_after) / 2 < 0.4
-    if not calm and (_strength_at(audio, at) >= 0.5 or max(energy_before, energy_after) > 0.55):
+    level = (level_before + level_after) / 2
+    if level >= 0.5 or (level >= 0.4 and _strength_at(audio, at) >= 0.85):
         return "cut", 0.0
     return "crossfade", crossfade
 
@@ -437,16 +447,17 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
 
     clips: list[ClipScript] = []
     n = len(audio.boundaries)
-    for b in audio.boundaries:
-        energy = audio.energy_between(b.start, b.end)
+    energies = [audio.energy_between(b.start, b.end) for b in audio.boundaries]
+    levels = relative_levels(energies)
+    for b, energy, level in zip(audio.boundaries, energies, levels, strict=True):
         scene = _scene_for(audio, b, scenes)
-        moves = CAMERA_MOVES_ENERGETIC if energy > 0.5 else CAMERA_MOVES_CALM
+        moves = CAMERA_MOVES_ENERGETIC if level > 0.5 else CAMERA_MOVES_CALM
         movement: CameraMovement = moves[(seed + b.index) % len(moves)]
         if b.index == 0:
             movement = "zoom_in"  # open by moving into the world
         elif b.index == n - 1:
             movement = "zoom_out"  # and leave it at the end
-        who = [characters[(b.index + k) % len(characters)].name for k in range(1 + int(energy > 0.6))]
+        who = [characters[(b.index + k) % len(characters)].name for k in range(1 + int(level > 0.6))]
         who = list(dict.fromkeys(who))
         subject = " and ".join(next(c.description for c in characters if c.name == w) for w in who)
         lyric = _lyrics_for(audio, b)
@@ -460,8 +471,8 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
                 scene_id=scene.id,
                 characters=who,
                 visual_description=f"{subject} in {scene.environment} at {scene.time_of_day}{prop}",
-                motion=_motion_text(energy, r.tempo),
-                motion_intensity=round(min(1.0, 0.15 + energy * 0.85), 3),
+                motion=_motion_text(level, r.tempo),
+                motion_intensity=round(min(1.0, 0.1 + level * 0.9), 3),
                 camera=Camera(
                     shot=SHOTS[(seed + 2 * b.index) % len(SHOTS)],
                     movement=movement,
@@ -473,14 +484,9 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
         )
 
     transitions = []
-    for prev, nxt in zip(clips, clips[1:], strict=False):
+    for i, (prev, nxt) in enumerate(zip(clips, clips[1:], strict=False)):
         kind, duration = choose_transition(
-            audio,
-            nxt.start,
-            energy_before=prev.energy,
-            energy_after=nxt.energy,
-            crossfade=crossfade,
-            fade=fade,
+            audio, nxt.start, level_before=levels[i], level_after=levels[i + 1], crossfade=crossfade, fade=fade
         )
         transitions.append(
             Transition(from_index=prev.index, to_index=nxt.index, at=nxt.start, kind=kind, duration=duration)

@@ -70,7 +70,11 @@ def _warm_audio_stack() -> threading.Thread:
     """Import librosa/numba while the Prefect server boots in its own process (both cost seconds)."""
 
     def warm() -> None:
-        import core.audio  # noqa: F401
+        # librosa's numba kernels compile at import (~7 s a process): do it while the server starts
+        import librosa.beat
+        import librosa.feature
+        import librosa.onset
+        import librosa.segment  # noqa: F401
 
     thread = threading.Thread(target=warm, daemon=True, name="warm-librosa")
     thread.start()

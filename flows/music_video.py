@@ -23,6 +23,7 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.client.orchestration import get_client
 from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -38,7 +39,7 @@ from core.contracts import (
 )
 from core.errors import CompositionError, PipelineError
 from core.settings import get_settings
-from core.uris import to_uri
+from core.uris import to_path, to_uri
 from tasks.audio_parser import parse_audio
 from tasks.common import job_dir, report
 from tasks.composer import compose_video
@@ -145,6 +146,9 @@ def music_video(
     def reference_stage() -> tuple[Any, list[PrefectFuture[Any]]]:
         fut = generate_reference.submit(job_id, plan)
         wait([fut])
+        if fut.state.is_completed() and _missing(fut.result().uri):
+            fut = generate_reference.with_options(refresh_cache=True).submit(job_id, plan)
+            wait([fut])
         if fut.state.is_completed():
             return fut.result(), [fut]
         error = str(fut.result(raise_on_failure=False))
@@ -165,38 +169,38 @@ def music_video(
     )
 
     def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
-        futures = generate_clip.map(job_id=unmapped(job_id), prompt=prompts, total=unmapped(len(prompts)))
-        wait(list(futures))
+        futures = list(generate_clip.map(job_id=unmapped(job_id), prompt=prompts, total=unmapped(len(prompts))))
+        wait(futures)
+        regenerate = generate_clip.with_options(refresh_cache=True)
+        for i, fut in enumerate(futures):
+            if fut.state.is_completed() and _missing(fut.result().uri):  # cache record outlived its file
+                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts))
+        wait(futures)
         clips = []
         for p, fut in zip(prompts, futures, strict=True):
             if fut.state.is_completed():
                 clips.append(fut.result())
-            else:
-                error = fut.result(raise_on_failure=False)
-                attempts = (fut.state.state_details.run_count if hasattr(fut.state.state_details, "run_count")
-                            else 1)  # fmt: skip
-                clip = failed_clip(p, error if isinstance(error, BaseException) else RuntimeError(str(error)),
-                                   attempts=attempts or 1)  # fmt: skip
-                report(
-                    job_id,
-                    "video",
-                    "failed",
-                    100,
-                    f"Clip {p.index + 1} failed: {clip.error}",
-                    clip_index=p.index,
-                )
-                clips.append(clip)
+                continue
+            error = fut.result(raise_on_failure=False)
+            clip = failed_clip(
+                p, error if isinstance(error, BaseException) else RuntimeError(str(error)), attempts=_run_count(fut)
+            )
+            report(job_id, "video", "failed", 100, f"Clip {p.index + 1} failed: {clip.error}", clip_index=p.index)
+            clips.append(clip)
         ok = sum(c.status == "succeeded" for c in clips)
         if ok < 2:
             raise CompositionError(f"only {ok} of {len(clips)} clips were generated; at least 2 are needed")
         return clips, list(futures)
 
     clips = job.run("video", video_stage, lambda cs: sum(c.cost for c in cs))
-    composition = job.run(
-        "compose",
-        lambda: _single(compose_video.submit(job_id, audio_uri, analysis, plan, clips)),
-        lambda _: 0.0,
-    )
+
+    def compose_stage() -> tuple[Any, list[PrefectFuture[Any]]]:
+        fut = compose_video.submit(job_id, audio_uri, analysis, plan, clips)
+        if _missing(fut.result().uri):
+            fut = compose_video.with_options(refresh_cache=True).submit(job_id, audio_uri, analysis, plan, clips)
+        return fut.result(), [fut]
+
+    composition = job.run("compose", compose_stage, lambda _: 0.0)
 
     final_dir = job_dir(job_id) / "final"
     final_dir.mkdir(parents=True, exist_ok=True)
@@ -223,10 +227,19 @@ def music_video(
     return result
 
 
+def _missing(uri: str | None) -> bool:
+    """A cached result whose file was deleted (e.g. ``rm -rf data``) must be produced again."""
+    return uri is not None and not to_path(uri).exists()
+
+
+def _run_count(future: PrefectFuture[Any]) -> int:
+    """How many times Prefect ran the task (1 + retries used)."""
+    with get_client(sync_client=True) as client:
+        return max(1, client.read_task_run(future.task_run_id).run_count)
+
+
 def _place(src_uri: str, dest: Any) -> None:
     """Give the job its own name for the (content-addressed) final file: hard link, else copy."""
-    from core.uris import to_path
-
     src = to_path(src_uri)
     tmp = dest.with_suffix(".tmp.mp4")
     tmp.unlink(missing_ok=True)

@@ -20,15 +20,21 @@ from core.contracts import (
     ReferenceImage,
     VideoPlan,
 )
+from core.hashing import code_fingerprint
 
 
 class Provider(ABC):
     provider_id: ClassVar[str]
     model: str = ""
+    #: modules whose code shapes the output (offline providers): editing them invalidates cached results
+    code_modules: ClassVar[tuple[str, ...]] = ()
 
     def cache_identity(self) -> dict[str, Any]:
         """What distinguishes this provider's outputs; part of every cache key."""
-        return {"provider": self.provider_id, "model": self.model}
+        identity: dict[str, Any] = {"provider": self.provider_id, "model": self.model}
+        if self.code_modules:
+            identity["code"] = code_fingerprint(*self.code_modules)
+        return identity
 
 
 class Transcriber(Provider):

@@ -10,11 +10,12 @@ from prefect.context import TaskRunContext
 from core import audio as audio_core
 from core.contracts import AudioAnalysis, Lyrics
 from core.errors import ProviderError
+from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
 from core.uris import to_path
 from providers.base import Transcriber
 from providers.registry import get_provider
-from tasks.common import content_key, file_sha256, report, retry_options
+from tasks.common import content_key, report, retry_options
 
 
 def _transcriber() -> Transcriber:
@@ -25,8 +26,9 @@ def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     settings = get_settings()
     return content_key(
         "audio",
-        file_sha256(to_path(params["audio_uri"])),
+        sha256_file(to_path(params["audio_uri"])),
         settings.audio,
+        code_fingerprint("core.audio"),
         _transcriber().cache_identity(),
         params.get("duration_hint"),
     )

@@ -39,14 +39,6 @@ def content_key(stage: str, *parts: Any) -> str:
     return f"{stage}-{hashlib.sha256(blob.encode()).hexdigest()[:40]}"
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry condition: only timeouts, rate limits and 5xx (TransientProviderError) are worth another try."""
     try:

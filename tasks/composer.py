@@ -9,6 +9,7 @@ from prefect.context import TaskRunContext
 
 from core import compose as compose_core
 from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPlan
+from core.hashing import code_fingerprint
 from core.settings import get_settings
 from core.uris import to_path
 from tasks.common import cache_path, content_key, report, retry_options
@@ -28,6 +29,7 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         plan.fade_out,
         [(c.index, c.status, c.uri) for c in clips],  # clip files are content-addressed: the URI is the content
         get_settings().render,
+        code_fingerprint("core.compose", "core.loop", "core.media"),
     )
 
 
@@ -50,7 +52,7 @@ def compose_video(
         render=settings.render,
         fade_in=plan.fade_in,
         fade_out=plan.fade_out,
-        work_dir=settings.cache_dir / "conform",
+        cache_dir=settings.cache_dir / "conform",  # conformed clips are reused across jobs; windows are not
     )
     report(
         job_id,

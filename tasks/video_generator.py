@@ -10,12 +10,13 @@ from prefect.context import TaskRunContext, get_run_context
 
 from core.contracts import ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, TransientProviderError
+from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
 from core.uris import to_path, to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, file_sha256, report, retry_options
+from tasks.common import cache_path, content_key, report, retry_options
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 
@@ -27,7 +28,7 @@ def _generator() -> VideoGenerator:
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     prompt: ClipPrompt = params["prompt"]
     ref = prompt.reference_uri
-    ref_hash = file_sha256(to_path(ref)) if ref and to_path(ref).exists() else None
+    ref_hash = sha256_file(to_path(ref)) if ref and to_path(ref).exists() else None
     return content_key(
         "video",
         prompt.model_dump(mode="json", exclude={"reference_uri"}),

@@ -9,6 +9,7 @@ from providers.base import ScenePlanner
 class HeuristicPlanner(ScenePlanner):
     provider_id = "offline"
     model = "heuristic-v1"
+    code_modules = ("core.plan",)
 
     def plan(self, request: JobRequest, audio: AudioAnalysis) -> VideoPlan:
         render = get_settings().render

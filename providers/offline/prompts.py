@@ -8,6 +8,7 @@ from providers.base import PromptWriter
 class TemplatePromptWriter(PromptWriter):
     provider_id = "offline"
     model = "template-v1"
+    code_modules = ("core.prompts",)
 
     def write(
         self, plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis

@@ -12,6 +12,7 @@ from providers.base import ReferenceGenerator
 class ProceduralReference(ReferenceGenerator):
     provider_id = "offline"
     model = "procedural-v1"
+    code_modules = ("core.reference",)
     size = (1024, 576)
 
     def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:

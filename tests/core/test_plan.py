@@ -84,3 +84,12 @@ def test_plan_validation_rejects_mismatched_scripts() -> None:
     bad["clips"][1]["scene_id"] = "nowhere"
     with pytest.raises(ValueError, match="unknown scene"):
         VideoPlan.model_validate(bad)
+
+
+def test_loud_mastered_song_still_gets_calm_and_busy_transitions() -> None:
+    """A song whose loudness stays in a narrow loud band (0.60-0.70, like a mastered track): the calmer
+    stretches still crossfade and the busier ones cut, instead of cutting everywhere."""
+    energy = [0.6 + 0.1 * ((i // 10) % 2) for i in range(80)]  # alternating 5 s of 0.6 and 0.7
+    plan = plan_video(make_request(), make_analysis(duration=40.0, energy=energy))
+    kinds = {t.kind for t in plan.transitions}
+    assert {"cut", "crossfade"} <= kinds, [t.kind for t in plan.transitions]

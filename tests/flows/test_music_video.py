@@ -56,7 +56,9 @@ def test_every_stage_reports_progress(first_run: tuple[JobResult, list[ProgressE
     result, events, _ = first_run
     finished = {e.stage for e in events if e.status == "completed"}
     assert finished >= set(STAGES)
-    clip_events = {e.clip_index for e in events if e.stage == "video" and e.progress == 100}
+    clip_events = {
+        e.clip_index for e in events if e.stage == "video" and e.clip_index is not None and e.progress == 100
+    }
     assert clip_events == {c.index for c in result.clips}
     assert events[-1].stage == "job" and events[-1].status == "complete"
     assert all(e.job_id == result.job_id for e in events)
@@ -84,6 +86,19 @@ def test_other_prompt_gives_other_plan_but_reuses_audio(short_song: Path) -> Non
     assert "audio" in cached and "plan" not in cached and "video" not in cached
 
 
+def test_deleted_files_are_produced_again(
+    first_run: tuple[JobResult, list[ProgressEvent], float], short_song: Path
+) -> None:
+    """Cache records can outlive their files (someone cleaned data/): those stages run again."""
+    first, _, _ = first_run
+    to_path(first.clips[0].uri or "").unlink()
+    to_path(first.composition.uri).unlink()
+    again = music_video(audio_uri=short_song.as_uri(), prompt=PROMPT)
+    assert to_path(again.clips[0].uri or "").exists()
+    assert abs(probe(to_path(again.output_uri)).duration - again.audio.duration) <= 1 / 30 + 1e-3
+    assert {s.stage for s in again.stages if s.cached} >= {"audio", "plan", "reference", "prompts"}
+
+
 @pytest.fixture()
 def flaky_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     register("video", "flaky", "tests.flaky:FlakyVideo")
@@ -107,6 +122,8 @@ def test_failed_clip_is_covered_and_only_it_is_regenerated(short_song: Path) -> 
     assert status[1] == "failed" and status[0] == "succeeded"
     assert flaky.CALLS[1] == 1, "a permanent error must not be retried"
     assert flaky.CALLS[0] == 2, "a transient error is retried"
+    attempts = {c.index: c.attempts for c in result.clips}
+    assert attempts[0] == 2 and attempts[1] == 1
     assert result.composition.clips_failed == [1]
     assert abs(probe(to_path(result.output_uri)).duration - result.audio.duration) <= 1 / 30 + 1e-3
 

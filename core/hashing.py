@@ -1,0 +1,28 @@
+"""Content hashes for cache keys: file bytes, and the source of the code that produced a result."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from functools import lru_cache
+from pathlib import Path
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex SHA-256 of the file's bytes (streamed, 1 MiB at a time)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=64)
+def code_fingerprint(*module_names: str) -> str:
+    """Hash of the named modules' source files: a change to a stage's logic must invalidate its cached outputs
+    (Prefect's TASK_SOURCE only sees the thin task function, not the core code it calls)."""
+    digest = hashlib.sha256()
+    for name in module_names:
+        module = importlib.import_module(name)
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
