@@ -137,7 +137,7 @@ def render(
         raise _fail(str(exc)) from None
     if fresh:
         os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
-    warm = _warm_audio_stack()
+    _warm_audio_stack()  # no join: the audio task's own import waits on the import lock if needed
 
     from flows.music_video import music_video
     from tasks.common import add_listener, remove_listener
@@ -147,7 +147,6 @@ def render(
     add_listener(display)
     try:
         with display.progress:
-            warm.join()
             result = music_video(
                 audio_uri=audio.resolve().as_uri(),
                 prompt=prompt,
