@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,43 @@ class RenderSettings(BaseModel):
     fade: float = 0.5
 
 
+class OpenAISettings(BaseModel):
+    """OpenAI (or any OpenAI-compatible server: Ollama, vLLM, llama.cpp via ``base_url``)."""
+
+    api_key: SecretStr | None = Field(None, description="VIDEOGEN_OPENAI__API_KEY or OPENAI_API_KEY")
+    base_url: str | None = Field(None, description="VIDEOGEN_OPENAI__BASE_URL or OPENAI_BASE_URL")
+    planner_model: str = "gpt-4o-mini"
+    prompt_model: str = "gpt-4o-mini"
+    timeout: float = 120.0
+
+
+class ReplicateSettings(BaseModel):
+    api_token: SecretStr | None = Field(None, description="VIDEOGEN_REPLICATE__API_TOKEN or REPLICATE_API_TOKEN")
+    base_url: str | None = Field(None, description="VIDEOGEN_REPLICATE__BASE_URL or REPLICATE_BASE_URL")
+    image_model: str = "black-forest-labs/flux-schnell"
+    video_model: str = "wan-video/wan-2.2-i2v-fast"
+    whisper_model: str = "openai/whisper"
+    poll_interval: float = 1.0
+    timeout: float = 900.0
+    max_parallel: int = Field(4, ge=1, description="global cap on concurrent Replicate predictions")
+
+
+class BudgetSettings(BaseModel):
+    per_minute: float = Field(1.50, ge=0, description="USD per minute of audio (PRD budget)")
+    hard_cap: float | None = Field(None, ge=0, description="USD per job never to exceed; default per_minute x length")
+
+
+class APISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: SecretStr | None = Field(None, description="bearer token required when set")
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"])
+    max_upload_mb: float = 50.0
+    max_prompt_chars: int = 2000
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    deployment: str = "music-video/music-video"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIDEOGEN_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -56,6 +93,10 @@ class Settings(BaseSettings):
     providers: ProviderChoice = ProviderChoice()
     audio: AudioSettings = AudioSettings()
     render: RenderSettings = RenderSettings()
+    openai: OpenAISettings = OpenAISettings()
+    replicate: ReplicateSettings = ReplicateSettings()
+    budget: BudgetSettings = BudgetSettings()
+    api: APISettings = APISettings()
     clip_parallelism: int = Field(2, ge=1, le=64, description="per-clip tasks running at once")
     retries: int = Field(3, ge=0, le=10, description="retries of transient provider errors")
     retry_backoff: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
