@@ -41,9 +41,10 @@ def _free_port() -> int:
 
 
 def _env(home: Path, data: Path, api_url: str | None) -> dict[str, str]:
+    """A Prefect home (server database) plus an empty VideoGen data dir and result store (no cached stages)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(home), VIDEOGEN_DATA_DIR=str(data), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               DO_NOT_TRACK="1")  # fmt: skip
+    env.update(PREFECT_HOME=str(home), VIDEOGEN_DATA_DIR=str(data), PREFECT_LOCAL_STORAGE_PATH=str(data / "results"),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")  # fmt: skip
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
@@ -93,7 +94,7 @@ def main() -> None:
     parser.add_argument("--song", type=Path, default=DEFAULT_SONG)
     parser.add_argument("--songs", default="30,60", help="lengths in seconds cut from --song")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)
     table = Table(title="End-to-end offline render (videogen render, new process each)")
     for col in ("song", "mode", "wall s", *STAGES, "target"):
         table.add_column(col, justify="left" if col in ("song", "mode", "target") else "right")
