@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from core.contracts import ClipPrompt
+from core.contracts import ClipPrompt, Lyrics, ReferenceImage, VideoPlan
 from core.errors import ProviderError, TransientProviderError
 from providers.base import GeneratedClip
+from providers.offline.reference import ProceduralReference
+from providers.offline.transcription import InstrumentalTranscriber
 from providers.offline.video import ProceduralVideo
 
 CALLS: Counter[int] = Counter()
@@ -31,3 +33,20 @@ def reset() -> None:
     CALLS.clear()
     FAIL_ALWAYS.clear()
     FAIL_ONCE.clear()
+
+
+class BrokenReference(ProceduralReference):
+    """Every image request fails (e.g. the image model is down): the job must go on text-only."""
+
+    provider_id = "broken"
+
+    def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:
+        CALLS[-1] += 1
+        raise TransientProviderError("image model unavailable", provider=self.provider_id, status=503)
+
+
+class BrokenTranscriber(InstrumentalTranscriber):
+    provider_id = "broken"
+
+    def transcribe(self, audio: Path, *, duration: float) -> Lyrics:
+        raise ProviderError("transcription service rejected the file", provider=self.provider_id, status=400)

@@ -142,6 +142,27 @@ def test_too_few_clips_fails_the_job(short_song: Path) -> None:
         music_video(audio_uri=short_song.as_uri(), prompt=f"doomed {uuid.uuid4()}")
 
 
+def test_reference_and_lyrics_failures_fall_back(short_song: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image model fails on every retry and transcription fails: the video is still made, text-only,
+    with empty lyrics flagged as a fallback."""
+    register("reference", "broken", "tests.flaky:BrokenReference")
+    register("transcription", "broken", "tests.flaky:BrokenTranscriber")
+    monkeypatch.setenv("VIDEOGEN_PROVIDERS__REFERENCE", "broken")
+    monkeypatch.setenv("VIDEOGEN_PROVIDERS__TRANSCRIPTION", "broken")
+    get_settings.cache_clear()
+    flaky.reset()
+    try:
+        result = music_video(audio_uri=short_song.as_uri(), prompt=f"fallbacks {uuid.uuid4()}")
+    finally:
+        get_settings.cache_clear()
+    assert result.reference.status == "failed" and result.reference.uri is None
+    assert flaky.CALLS[-1] == 3, "reference generation: 1 try + 2 retries (PRD: max 2 retries)"
+    assert all(p.reference_uri is None for p in result.prompts)
+    assert result.audio.lyrics.fallback_used and result.audio.lyrics.text == ""
+    assert "transcription service rejected" in (result.audio.lyrics.error or "")
+    assert all(c.status == "succeeded" for c in result.clips)
+
+
 def test_bad_audio_fails_with_audio_error(tmp_path: Path) -> None:
     fake = tmp_path / "notes.mp3"
     fake.write_text("this is a text file renamed to .mp3\n" * 50)
