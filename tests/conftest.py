@@ -37,3 +37,10 @@ def testdata() -> Path:
 def vibe_ace(testdata: Path) -> Path:
     """61.5 s instrumental, steady tempo (CC BY 3.0)."""
     return testdata / "music" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave nothing behind in /tmp: the session's Prefect home, caches and rendered videos."""
+    import shutil
+
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
