@@ -283,6 +283,8 @@ def _plan(
     fps: int,
     fade_in: float,
     fade_out: float,
+    *,
+    resolve: bool = True,
 ) -> _Plan:
     slots = sorted(boundaries, key=lambda b: b.index)
     if not slots:
@@ -305,7 +307,8 @@ def _plan(
             segments[-1].end = edges[k + 1]
         else:
             clip = by_index[owner]
-            segments.append(_Segment(clip, _clip_path(clip), b.index, edges[k], edges[k + 1]))
+            src = _clip_path(clip) if resolve else Path()
+            segments.append(_Segment(clip, src, b.index, edges[k], edges[k + 1]))
 
     by_target = {t.to_index: t for t in transitions}
     cuts: list[_Cut] = []
@@ -325,6 +328,42 @@ def _plan(
     first.fade_in = min(round(fade_in * fps), first.end - first.start)
     last.fade_out = min(round(fade_out * fps), last.end - last.start)
     return _Plan(total, segments, cuts, failed)
+
+
+@dataclass(frozen=True)
+class ConformSpec:
+    """The conform layout compose() will ask of one clip (``conform_clip`` keyword arguments)."""
+
+    frames: int
+    head: int
+    tail: int
+    fade_in: int
+    fade_out: int
+
+
+def conform_specs(
+    boundaries: list[Boundary],
+    transitions: list[Transition],
+    *,
+    audio_duration: float,
+    render: RenderSettings,
+    fade_in: float = 0.0,
+    fade_out: float = 0.0,
+) -> dict[int, ConformSpec]:
+    """Each clip's layout assuming every clip succeeds, so a clip can be conformed the moment it arrives.
+
+    ``compose`` then finds those pieces in the cache; only the neighbours of a failed clip (whose slots and
+    windows change) are conformed again.
+    """
+    placeholders = [
+        ClipResult(
+            index=b.index, status="succeeded", uri="-", provider="-", target_duration=b.duration, requested_duration=0.0
+        )  # fmt: skip
+        for b in boundaries
+    ]
+    total = round(audio_duration * render.fps)
+    plan = _plan(placeholders, boundaries, transitions, total, render.fps, fade_in, fade_out, resolve=False)
+    return {s.clip.index: ConformSpec(s.frames, s.head, s.tail, s.fade_in, s.fade_out) for s in plan.segments}
 
 
 # --------------------------------------------------------------------------- transitions + final mux

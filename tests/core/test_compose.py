@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from core.compose import compose, conform_clip
+from core.compose import compose, conform_clip, conform_specs
 from core.contracts import Boundary, Camera, ClipPrompt, ClipResult, CompositionResult, Transition
 from core.errors import CompositionError
 from core.loop import find_loop_point
@@ -229,3 +229,22 @@ def test_no_loop_point_in_noise(tmp_path: Path) -> None:
     path = tmp_path / "noise.mp4"
     _write_clip(path, rng.integers(0, 256, (48, 90, 160, 3), dtype=np.uint8))
     assert find_loop_point(path) is None
+
+
+def test_clips_conformed_on_arrival_are_reused(setup: tuple[Path, list[ClipResult]], tmp_path: Path) -> None:
+    """Conforming each clip as it arrives (with conform_specs) leaves compose nothing to re-encode but windows."""
+    song, clips = setup
+    cache = tmp_path / "cache"
+    specs = conform_specs(
+        _boundaries(), _transitions(), audio_duration=probe(song).audio_duration, render=RenderSettings(),
+        fade_in=0.5, fade_out=1.0,
+    )  # fmt: skip
+    assert sorted(specs) == [0, 1, 2, 3]
+    for clip in clips:
+        s = specs[clip.index]
+        conform_clip(Path(clip.uri.removeprefix("file://")), frames=s.frames, head=s.head, tail=s.tail,
+                     fade_in=s.fade_in, fade_out=s.fade_out, render=RenderSettings(), cache_dir=cache)  # fmt: skip
+    timings: dict[str, float] = {}
+    result = _compose(song, clips, tmp_path / "v.mp4", cache, timings=timings)
+    assert timings["conform_cached"] == len(clips)
+    assert result.validation.duration_ok
