@@ -6,7 +6,8 @@
     ├── ProviderError              a vendor (or offline provider) failed; carries provider id and status
     │   └── TransientProviderError timeouts, 429, 5xx: the only kind Prefect retries
     ├── CompositionError           ffmpeg failed, or too few clips to compose
-    └── ConfigError                missing key / bad setting; names the variable
+    ├── ConfigError                missing key / bad setting; names the variable
+    └── BudgetError                the job would cost more than its budget, or a call would pass the hard cap
 
 The CLI prints ``str(error)`` on one line and exits non-zero; the API maps the classes to HTTP problems.
 """
@@ -59,6 +60,10 @@ class ConfigError(PipelineError):
     def __init__(self, message: str, *, variable: str | None = None) -> None:
         super().__init__(f"{message} (set {variable})" if variable else message)
         self.variable = variable
+
+
+class BudgetError(PipelineError):
+    """Refused before spending: the estimate exceeds the budget, or the next paid call would pass the hard cap."""
 
 
 def is_transient(exc: BaseException) -> bool:

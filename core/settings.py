@@ -6,16 +6,18 @@ Environment variables use the ``VIDEOGEN_`` prefix and ``__`` for nesting, e.g.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ProviderChoice(BaseModel):
-    """Which implementation serves each stage; later issues add ``openai`` / ``replicate``."""
+    """Which implementation serves each stage: ``offline`` everywhere by default; ``openai`` for planner and
+    prompts; ``replicate`` for transcription, reference and video (``providers.registry``)."""
 
     transcription: str = "offline"
     planner: str = "offline"
@@ -62,7 +64,9 @@ class ReplicateSettings(BaseModel):
     base_url: str | None = Field(None, description="VIDEOGEN_REPLICATE__BASE_URL or REPLICATE_BASE_URL")
     image_model: str = "black-forest-labs/flux-schnell"
     video_model: str = "wan-video/wan-2.2-i2v-fast"
-    whisper_model: str = "openai/whisper"
+    #: community models (whisper) need a version; official ones (flux, the video models) run by name
+    whisper_model: str = "openai/whisper:8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"
+    video_resolution: str | None = Field(None, description="e.g. 480p/720p/1080p; the model's default when unset")
     poll_interval: float = 1.0
     timeout: float = 900.0
     max_parallel: int = Field(4, ge=1, description="global cap on concurrent Replicate predictions")
@@ -71,6 +75,7 @@ class ReplicateSettings(BaseModel):
 class BudgetSettings(BaseModel):
     per_minute: float = Field(1.50, ge=0, description="USD per minute of audio (PRD budget)")
     hard_cap: float | None = Field(None, ge=0, description="USD per job never to exceed; default per_minute x length")
+    downgrade: bool = Field(True, description="over budget: pick a cheaper configuration instead of refusing")
 
 
 class APISettings(BaseModel):
@@ -82,6 +87,10 @@ class APISettings(BaseModel):
     max_prompt_chars: int = 2000
     redis_url: str = "redis://127.0.0.1:6379/0"
     deployment: str = "music-video/music-video"
+    event_ttl_hours: float = Field(168.0, gt=0, description="how long a job's event stream is kept in Redis")
+    terminal_grace: float = Field(
+        3.0, ge=0, description="seconds the bridge waits for the flow's own final event before synthesising one"
+    )
 
 
 class Settings(BaseSettings):
@@ -101,6 +110,20 @@ class Settings(BaseSettings):
     retries: int = Field(3, ge=0, le=10, description="retries of transient provider errors")
     retry_backoff: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @model_validator(mode="after")
+    def _conventional_env(self) -> Settings:
+        """The vendors' own variables (OPENAI_API_KEY, OPENAI_BASE_URL, REPLICATE_API_TOKEN) as fallbacks."""
+        env = os.environ
+        if self.openai.api_key is None and env.get("OPENAI_API_KEY"):
+            self.openai.api_key = SecretStr(env["OPENAI_API_KEY"])
+        if self.openai.base_url is None and env.get("OPENAI_BASE_URL"):
+            self.openai.base_url = env["OPENAI_BASE_URL"]
+        if self.replicate.api_token is None and env.get("REPLICATE_API_TOKEN"):
+            self.replicate.api_token = SecretStr(env["REPLICATE_API_TOKEN"])
+        if self.replicate.base_url is None and env.get("REPLICATE_BASE_URL"):
+            self.replicate.base_url = env["REPLICATE_BASE_URL"]
+        return self
 
     @property
     def cache_dir(self) -> Path:

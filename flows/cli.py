@@ -165,6 +165,79 @@ def render(
     _summary(console, result, out, time.perf_counter() - started)
 
 
+#: the stages each vendor serves, for ``--providers replicate,openai``
+VENDOR_STAGES = {"replicate": ("transcription", "reference", "video"), "openai": ("planner", "prompts"),
+                 "offline": ("transcription", "planner", "reference", "prompts", "video")}  # fmt: skip
+
+
+@app.command()
+def estimate(
+    audio: Annotated[Path, typer.Argument(help="song: MP3, WAV, OGG, FLAC or M4A")],
+    providers: Annotated[
+        str | None,
+        typer.Option(help="comma list of vendors, e.g. 'replicate' or 'replicate,openai' (default: settings)"),
+    ] = None,
+    video_model: Annotated[
+        str | None, typer.Option(help="Replicate video model, e.g. bytedance/seedance-1-lite")
+    ] = None,
+    resolution: Annotated[str | None, typer.Option(help="video resolution, e.g. 480p")] = None,
+    duration_hint: Annotated[
+        float | None, typer.Option("--duration-hint", help="preferred clip length (3-7 s)")
+    ] = None,
+) -> None:
+    """Print what rendering AUDIO would cost with the selected providers, without calling any of them."""
+    from core import budget
+    from core.catalog import VIDEO_MODELS
+    from core.errors import BudgetError
+    from core.media import probe
+    from core.pricing import PRICES_CHECKED
+    from core.settings import get_settings
+
+    try:
+        _precheck(audio)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    settings = get_settings().model_copy(deep=True)
+    for vendor in filter(None, (providers or "").split(",")):
+        if vendor.strip() not in VENDOR_STAGES:
+            raise _fail(f"unknown vendor {vendor!r} (choose from: {', '.join(VENDOR_STAGES)})")
+        for stage in VENDOR_STAGES[vendor.strip()]:
+            setattr(settings.providers, stage, vendor.strip())
+    if video_model:
+        if video_model not in VIDEO_MODELS:
+            raise _fail(f"unknown video model {video_model!r} (known: {', '.join(VIDEO_MODELS)})")
+        settings.replicate.video_model = video_model
+    if resolution:
+        settings.replicate.video_resolution = resolution
+    duration = probe(audio).audio_duration
+    console = Console()
+    est = budget.estimate(duration, settings, duration_hint=duration_hint)
+    _estimate_table(console, est, f"estimate for {audio.name} ({duration:.1f} s), prices checked {PRICES_CHECKED}")
+    try:
+        chosen = budget.fit(duration, settings, duration_hint=duration_hint)
+    except BudgetError as exc:
+        raise _fail(f"would be refused: {exc}", code=3) from None
+    if chosen.video != est.video or chosen.duration_hint != est.duration_hint:
+        _estimate_table(console, chosen, "cheaper configuration the budget guard would use")
+    for note in chosen.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def _estimate_table(console: Console, est: object, title: str) -> None:
+    from core.budget import Estimate
+
+    assert isinstance(est, Estimate)
+    table = Table(title=title, title_justify="left")
+    for col in ("stage", "provider", "model", "calls", "units", "cost (USD)"):
+        table.add_column(col, justify="right" if col in ("calls", "cost (USD)") else "left", no_wrap=col == "model")
+    for line in est.lines:
+        table.add_row(line.stage, line.provider, line.model, str(line.calls), line.unit, f"{line.cost:.4f}")
+    table.add_row("total", "", f"{est.clips} clips x {est.clip_seconds:.2f} s", "", "", f"{est.total:.4f}",
+                  style="bold")  # fmt: skip
+    table.add_row("budget", "", f"hard cap ${est.hard_cap:.2f}", "", "", f"{est.budget:.4f}")
+    console.print(table)
+
+
 def _write_outputs(result: JobResult, out: Path) -> None:
     """Atomic: a reader never sees a half-written final.mp4 or result.json."""
     import shutil

@@ -28,6 +28,8 @@ class Provider(ABC):
     model: str = ""
     #: modules whose code shapes the output (offline providers): editing them invalidates cached results
     code_modules: ClassVar[tuple[str, ...]] = ()
+    #: name of the Prefect global concurrency limit its calls hold a slot of (None: unlimited, e.g. offline)
+    concurrency_key: ClassVar[str | None] = None
 
     def cache_identity(self) -> dict[str, Any]:
         """What distinguishes this provider's outputs; part of every cache key."""

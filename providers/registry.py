@@ -24,11 +24,26 @@ _KINDS: dict[str, type[Provider]] = {
 }
 
 REGISTRY: dict[str, dict[str, str]] = {
-    "transcription": {"offline": "providers.offline.transcription:InstrumentalTranscriber"},
-    "planner": {"offline": "providers.offline.planner:HeuristicPlanner"},
-    "reference": {"offline": "providers.offline.reference:ProceduralReference"},
-    "prompts": {"offline": "providers.offline.prompts:TemplatePromptWriter"},
-    "video": {"offline": "providers.offline.video:ProceduralVideo"},
+    "transcription": {
+        "offline": "providers.offline.transcription:InstrumentalTranscriber",
+        "replicate": "providers.replicate_whisper:ReplicateWhisper",
+    },
+    "planner": {
+        "offline": "providers.offline.planner:HeuristicPlanner",
+        "openai": "providers.openai_llm:OpenAIPlanner",
+    },
+    "reference": {
+        "offline": "providers.offline.reference:ProceduralReference",
+        "replicate": "providers.replicate_media:ReplicateImage",
+    },
+    "prompts": {
+        "offline": "providers.offline.prompts:TemplatePromptWriter",
+        "openai": "providers.openai_llm:OpenAIPromptWriter",
+    },
+    "video": {
+        "offline": "providers.offline.video:ProceduralVideo",
+        "replicate": "providers.replicate_media:ReplicateVideo",
+    },
 }
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from prefect import Task
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
+from core.budget import job_scope
 from core.contracts import ProgressEvent, Stage
 from core.errors import is_transient
 from core.settings import get_settings
+from providers.base import Provider
 
 log = logging.getLogger("videogen")
 
@@ -58,6 +62,18 @@ def retry_options(retries: int | None = None) -> dict[str, Any]:
         "retry_jitter_factor": 0.5,
         "retry_condition_fn": retry_transient,
     }
+
+
+@contextmanager
+def provider_call(job_id: str, provider: Provider) -> Iterator[None]:
+    """Around one provider call: charge the job's spend ledger, and hold a slot of the provider's global
+    concurrency limit (strict: a missing limit is an error, not a silent no-op; the flow creates it at start)."""
+    with job_scope(job_id):
+        if provider.concurrency_key is None:
+            yield
+            return
+        with concurrency(provider.concurrency_key, occupy=1, strict=True):
+            yield
 
 
 def cache_path(stage: str, key: str, suffix: str) -> Path:

@@ -11,7 +11,7 @@ from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage
 from core.settings import get_settings
 from providers.base import PromptWriter
 from providers.registry import get_provider
-from tasks.common import content_key, report, retry_options
+from tasks.common import content_key, provider_call, report, retry_options
 
 
 def _writer() -> PromptWriter:
@@ -42,7 +42,9 @@ def prompt_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
 def write_prompt(
     job_id: str, clip: ClipScript, plan: VideoPlan, reference: ReferenceImage, analysis: AudioAnalysis
 ) -> ClipPrompt:
-    prompt = _writer().write(plan, clip, reference=reference, audio=analysis)
+    writer = _writer()
+    with provider_call(job_id, writer):
+        prompt = writer.write(plan, clip, reference=reference, audio=analysis)
     report(
         job_id,
         "prompts",

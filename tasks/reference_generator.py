@@ -12,7 +12,7 @@ from core.reference import describe
 from core.settings import get_settings
 from providers.base import ReferenceGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, report, retry_options
+from tasks.common import cache_path, content_key, provider_call, report, retry_options
 
 
 def _generator() -> ReferenceGenerator:
@@ -28,7 +28,9 @@ def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
 def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
     report(job_id, "reference", "running", 10, "Painting the style reference")
     key = reference_key(None, {"plan": plan})
-    image = _generator().generate(plan, description=describe(plan.style), out=cache_path("reference", key, ".png"))
+    generator = _generator()
+    with provider_call(job_id, generator):
+        image = generator.generate(plan, description=describe(plan.style), out=cache_path("reference", key, ".png"))
     report(job_id, "reference", "completed", 100, f"Style reference ready ({image.provider})", cost=image.cost)
     return image
 

@@ -12,7 +12,7 @@ from core.errors import PlanningError
 from core.settings import get_settings
 from providers.base import ScenePlanner
 from providers.registry import get_provider
-from tasks.common import content_key, report, retry_options
+from tasks.common import content_key, provider_call, report, retry_options
 
 
 def _planner() -> ScenePlanner:
@@ -35,7 +35,9 @@ def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
 @task(name="scene_planner", cache_key_fn=plan_key, persist_result=True, **retry_options())
 def plan_scenes(job_id: str, request: JobRequest, analysis: AudioAnalysis) -> VideoPlan:
     report(job_id, "plan", "running", 10, "Planning characters, scenes and shots")
-    plan = _planner().plan(request, analysis)
+    planner = _planner()
+    with provider_call(job_id, planner):
+        plan = planner.plan(request, analysis)
     try:
         plan.check_against(analysis.boundaries)
     except ValueError as exc:

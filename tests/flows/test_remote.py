@@ -1,0 +1,106 @@
+"""The whole flow on the remote path: real ``openai`` and ``replicate`` clients against loopback fakes, Prefect
+retries, the global concurrency limit, the budget guard, and cost reconciled against the calls actually made."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.errors import BudgetError
+from core.media import probe
+from core.settings import get_settings
+from core.uris import to_path
+from flows.music_video import music_video
+from tests.fakes import FakeOpenAI, FakeReplicate, Faults, serve_openai, serve_replicate
+from tests.fakes.pricing import openai_cost, replicate_cost
+
+REMOTE = {"TRANSCRIPTION": "replicate", "PLANNER": "openai", "REFERENCE": "replicate", "PROMPTS": "openai",
+          "VIDEO": "replicate"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[FakeReplicate, FakeOpenAI]]:
+    with (
+        serve_replicate(Faults(latency=0.2, latency_max=0.6, seed=1)) as (rep, rep_url),
+        serve_openai(Faults(seed=2)) as (oai, oai_url),
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        for kind, name in REMOTE.items():
+            mp.setenv(f"VIDEOGEN_PROVIDERS__{kind}", name)
+        mp.setenv("REPLICATE_API_TOKEN", "r8_fake")
+        mp.setenv("VIDEOGEN_REPLICATE__BASE_URL", rep_url)
+        mp.setenv("VIDEOGEN_REPLICATE__POLL_INTERVAL", "0.05")
+        mp.setenv("OPENAI_API_KEY", "sk-fake")
+        mp.setenv("VIDEOGEN_OPENAI__BASE_URL", oai_url)
+        get_settings.cache_clear()
+        yield rep, oai
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def remote(fakes: tuple[FakeReplicate, FakeOpenAI]) -> tuple[FakeReplicate, FakeOpenAI]:
+    rep, oai = fakes
+    rep.faults, oai.faults = Faults(latency=0.2, latency_max=0.6), Faults()
+    rep.whisper, rep.fail_next_video = "lyrics", 0
+    rep.reset()
+    oai.reset()
+    return rep, oai
+
+
+def _valid(result_uri: str, audio_duration: float) -> None:
+    info = probe(to_path(result_uri))
+    assert (info.width, info.height, info.video_codec) == (1920, 1080, "h264")
+    assert abs(info.duration - audio_duration) <= 1 / 30 + 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", range(3))
+def test_renders_complete_at_20_percent_transient_failures(
+    remote: tuple[FakeReplicate, FakeOpenAI], short_song: Path, run: int
+) -> None:
+    rep, oai = remote
+    rep.faults = Faults(fail_rate=0.2, latency=0.2, latency_max=0.6, seed=100 + run)
+    oai.faults = Faults(fail_rate=0.2, seed=200 + run)
+    result = music_video(audio_uri=short_song.as_uri(), prompt=f"neon dancer in the rain, take {uuid.uuid4()}")
+    _valid(result.output_uri, result.audio.duration)
+    assert all(c.status == "succeeded" and c.provider == "replicate" for c in result.clips)
+    assert result.plan.planner == "openai" and all(p.provider == "openai" for p in result.prompts)
+    assert result.audio.lyrics.provider == "replicate" and not result.audio.lyrics.instrumental
+    expected = replicate_cost(rep.calls) + openai_cost(oai.calls)
+    assert result.cost.total == pytest.approx(expected, abs=5e-4), (result.cost, expected)
+    assert result.cost.total <= 1.5 * result.audio.duration / 60
+
+
+@pytest.mark.slow
+def test_failed_prediction_leaves_the_other_clips_alone(
+    remote: tuple[FakeReplicate, FakeOpenAI], short_song: Path
+) -> None:
+    rep, oai = remote
+    rep.fail_next_video = 1  # the first clip prediction ends "failed": permanent, not retried
+    oai.faults.script = deque(["429", "500"])  # the planner's first two calls: Prefect retries the task
+    result = music_video(audio_uri=short_song.as_uri(), prompt=f"one bad clip {uuid.uuid4()}")
+    failed = [c.index for c in result.clips if c.status == "failed"]
+    assert len(failed) == 1 and result.composition.clips_failed == failed
+    video_calls = [c for c in rep.calls if c["model"] == result.clips[0].model or c["model"].startswith("wan")]
+    assert len(video_calls) == len(result.clips), "each clip's prediction made exactly once"
+    assert [c["status"] for c in oai.calls[:3]] == [429, 500, 200]
+    _valid(result.output_uri, result.audio.duration)
+    assert result.cost.total == pytest.approx(replicate_cost(rep.calls) + openai_cost(oai.calls), abs=5e-4)
+
+
+def test_budget_refusal_happens_before_any_paid_call(
+    remote: tuple[FakeReplicate, FakeOpenAI], short_song: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rep, oai = remote
+    monkeypatch.setenv("VIDEOGEN_BUDGET__PER_MINUTE", "0.01")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(BudgetError, match="exceeds the budget"):
+            music_video(audio_uri=short_song.as_uri(), prompt="too expensive")
+    finally:
+        get_settings.cache_clear()
+    assert rep.calls == [] and oai.calls == []
