@@ -388,3 +388,6 @@ class ProgressEvent(Contract):
     clip_count: int | None = Field(None, description="number of clips, on per-clip events")
     cost: float = Field(0.0, description="cost of the stage so far, USD")
     timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    event_id: str | None = Field(
+        None, description="position in the job's event stream (set by the API); resume with ?last_event_id="
+    )

@@ -27,6 +27,7 @@ from prefect.client.orchestration import get_client
 from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from core.budget import close_job
 from core.contracts import (
     STAGE_TITLES,
     ClipResult,
@@ -43,6 +44,7 @@ from core.uris import to_path, to_uri
 from tasks.audio_parser import parse_audio
 from tasks.common import job_dir, report
 from tasks.composer import compose_video
+from tasks.guard import check_budget
 from tasks.prompt_generator import write_prompt
 from tasks.reference_generator import generate_reference, no_reference
 from tasks.scene_planner import plan_scenes
@@ -134,6 +136,11 @@ def music_video(
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
     job = _Job(job_id)
     report(job_id, "job", "running", 0, "Job started")
+    # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
+    estimate = check_budget(job_id, audio_uri, duration_hint)
+    video = estimate.video if estimate else None
+    if estimate and estimate.duration_hint:
+        duration_hint = estimate.duration_hint  # the budget chose fewer, longer clips
 
     analysis = job.run(
         "audio",
@@ -169,12 +176,16 @@ def music_video(
     )
 
     def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
-        futures = list(generate_clip.map(job_id=unmapped(job_id), prompt=prompts, total=unmapped(len(prompts))))
+        futures = list(
+            generate_clip.map(
+                job_id=unmapped(job_id), prompt=prompts, total=unmapped(len(prompts)), video=unmapped(video)
+            )
+        )
         wait(futures)
         regenerate = generate_clip.with_options(refresh_cache=True)
         for i, fut in enumerate(futures):
             if fut.state.is_completed() and _missing(fut.result().uri):  # cache record outlived its file
-                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts))
+                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts), video)
         wait(futures)
         clips = []
         for p, fut in zip(prompts, futures, strict=True):
@@ -224,6 +235,7 @@ def music_video(
     failed = [c.index for c in clips if c.status == "failed"]
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
     report(job_id, "job", "complete", 100, f"Video ready: {result.output_uri}{note}", cost=result.cost.total)
+    close_job(job_id)
     return result
 
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 from prefect import task
 from prefect.context import TaskRunContext, get_run_context
 
+from core.budget import VideoChoice
 from core.contracts import ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
@@ -16,13 +17,15 @@ from core.settings import get_settings
 from core.uris import to_path, to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, report, retry_options
+from tasks.common import cache_path, content_key, job_dir, provider_call, report, retry_options
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 
 
-def _generator() -> VideoGenerator:
-    return cast(VideoGenerator, get_provider("video", get_settings().providers.video))
+def _generator(video: VideoChoice | None = None) -> VideoGenerator:
+    """The configured video provider; ``video`` (model, resolution) when the budget guard chose one."""
+    options = video.model_dump() if video is not None else {}
+    return cast(VideoGenerator, get_provider("video", get_settings().providers.video, **options))
 
 
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -33,7 +36,7 @@ def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         "video",
         prompt.model_dump(mode="json", exclude={"reference_uri"}),
         ref_hash,
-        _generator().cache_identity(),
+        _generator(params.get("video")).cache_identity(),
     )
 
 
@@ -60,9 +63,9 @@ def _attempt() -> int:
     persist_result=True,
     **retry_options(),
 )
-def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
-    generator = _generator()
-    key = video_key(None, {"prompt": prompt})
+def generate_clip(job_id: str, prompt: ClipPrompt, total: int, video: VideoChoice | None = None) -> ClipResult:
+    generator = _generator(video)
+    key = video_key(None, {"prompt": prompt, "video": video})
     out = cache_path("clips", key, ".mp4")
     report(
         job_id,
@@ -75,7 +78,8 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
     )
     started = time.perf_counter()
     reference = to_path(prompt.reference_uri) if prompt.reference_uri else None
-    clip = generator.generate(prompt, reference=reference if reference and reference.exists() else None, out=out)
+    with provider_call(job_id, generator):
+        clip = generator.generate(prompt, reference=reference if reference and reference.exists() else None, out=out)
     try:
         info = probe(clip.path)
     except CompositionError as exc:  # a broken file from the model: another attempt may do better
@@ -104,6 +108,7 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
             stage="video",
         )
     result = result.model_copy(update={"validation": validation})
+    _record_clip(job_id, result)
     report(
         job_id,
         "video",
@@ -115,6 +120,15 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int) -> ClipResult:
         cost=result.cost,
     )
     return result
+
+
+def _record_clip(job_id: str, result: ClipResult) -> None:
+    """Per-job clip manifest, so the API can list clips while the job still runs (cache hits skip it)."""
+    folder = job_dir(job_id) / "clips"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".clip-{result.index:03d}.json.tmp"
+    tmp.write_text(result.model_dump_json(indent=2))
+    tmp.replace(folder / f"clip-{result.index:03d}.json")
 
 
 def failed_clip(prompt: ClipPrompt, error: BaseException, *, attempts: int) -> ClipResult:

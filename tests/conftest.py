@@ -17,6 +17,9 @@ os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
 
 import pytest  # noqa: E402
 
+# The real local stack (Redis, Prefect server, served deployment, bridge, API): one per session, started lazily.
+pytest_plugins = ["tests.stack"]
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("VIDEOGEN_TESTDATA", ROOT.parent / "shared" / "testdata"))
 

@@ -1,0 +1,216 @@
+"""The events bridge: ``python -m api.bridge``. Prefect events -> one Redis Stream per job.
+
+It subscribes to the Prefect server's event stream (needs a real ``prefect server start``: an ephemeral server's
+broker is per process) for every job at once:
+
+    videogen.progress.<stage>   resource videogen.job.<id>           the tasks' ProgressEvents, copied as they are
+    prefect.flow-run.<State>    related tag videogen-job-<id>         Running -> job running; Completed / Failed /
+                                                                     Crashed / Cancelled -> a terminal event, but only
+                                                                     if the flow did not send its own within
+                                                                     ``terminal_grace`` seconds (it normally does)
+    prefect.task-run.<State>    related tag videogen-job-<id>         retries and crashes of a stage's task
+
+Appends are idempotent per Prefect event id (``JobStore.append``), so a reconnect's backfill, a restart's catch-up
+and several bridge replicas never duplicate an event. On start it replays the server's stored events since its
+last checkpoint, so events emitted while it was down are not lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from prefect.events import Event
+from prefect.events.clients import get_events_subscriber
+from prefect.events.filters import EventAnyResourceFilter, EventFilter, EventNameFilter, EventOccurredFilter, EventOrder
+from prefect.settings import PREFECT_API_URL
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from api.store import JobStore
+from core.contracts import ProgressEvent, Stage
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("videogen.bridge")
+
+JOB_RESOURCE = "videogen.job."
+JOB_TAG = "prefect.tag.videogen-job-"
+CHECKPOINT = "bridge:checkpoint"
+TASK_STAGES: dict[str, Stage] = {
+    "audio_parser": "audio",
+    "scene_planner": "plan",
+    "reference_generator": "reference",
+    "prompt_generator": "prompts",
+    "video_generator": "video",
+    "composer": "compose",
+}
+FLOW_TERMINAL = {
+    "Completed": "complete",
+    "Failed": "error",
+    "Crashed": "error",
+    "Cancelled": "error",
+    "TimedOut": "error",
+}
+
+
+def events_filter(since: datetime | None = None) -> EventFilter:
+    flt = EventFilter(
+        event=EventNameFilter(prefix=["videogen.progress.", "prefect.flow-run.", "prefect.task-run."]),
+        any_resource=EventAnyResourceFilter(id_prefix=[JOB_RESOURCE, JOB_TAG]),
+        order=EventOrder.ASC,
+    )
+    if since is not None:
+        flt.occurred = EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(days=1))
+    return flt
+
+
+def job_id_of(event: Event) -> str | None:
+    if event.resource.id.startswith(JOB_RESOURCE):
+        return event.resource.id[len(JOB_RESOURCE) :]
+    for related in event.related:
+        if related.id.startswith(JOB_TAG):
+            return related.id[len(JOB_TAG) :]
+    return None
+
+
+def _state_message(event: Event) -> str:
+    validated: dict[str, Any] = event.payload.get("validated_state") or {}
+    return str(validated.get("message") or "")
+
+
+def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
+    """The ProgressEvent a Prefect event stands for, and whether it is a deferred (fallback) terminal event."""
+    job_id = job_id_of(event)
+    if job_id is None:
+        return None
+    name = event.event
+    if name.startswith("videogen.progress."):
+        try:
+            progress = ProgressEvent.model_validate(event.payload)
+        except ValidationError:
+            log.warning("ignoring malformed progress event %s", event.id)
+            return None
+        return (progress, False) if progress.job_id == job_id else None
+    state = name.rsplit(".", 1)[-1]
+    at = event.occurred
+    if name.startswith("prefect.flow-run."):
+        if state == "Running":
+            return ProgressEvent(job_id=job_id, stage="job", status="running", progress=0,
+                                 message="Flow run started", timestamp=at), False  # fmt: skip
+        if state in FLOW_TERMINAL:
+            status = FLOW_TERMINAL[state]
+            message = _state_message(event) or f"Flow run {state.lower()}"
+            return ProgressEvent(job_id=job_id, stage="job", status=status, progress=100 if status == "complete" else 0,
+                                 message=message, timestamp=at), True  # fmt: skip
+        return None
+    if name.startswith("prefect.task-run."):
+        task_name = event.resource.get("prefect.resource.name") or ""
+        stage = TASK_STAGES.get(task_name.split("-", 1)[0])
+        if stage is None:
+            return None
+        if state in ("AwaitingRetry", "Retrying"):
+            message = f"{task_name}: retrying after {_state_message(event) or 'a transient error'}"
+            return ProgressEvent(job_id=job_id, stage=stage, status="running", progress=0, message=message,
+                                 timestamp=at), False  # fmt: skip
+        if state == "Crashed":
+            message = f"{task_name} crashed: {_state_message(event)}"
+            return ProgressEvent(job_id=job_id, stage=stage, status="failed", progress=100, message=message,
+                                 timestamp=at), False  # fmt: skip
+    return None
+
+
+class Bridge:
+    def __init__(self, store: JobStore, *, grace: float) -> None:
+        self.store = store
+        self.grace = grace
+        self._pending: set[asyncio.Task[None]] = set()
+        self.appended = 0
+
+    async def handle(self, event: Event) -> None:
+        translated = translate(event)
+        if translated is not None:
+            progress, deferred = translated
+            if deferred:
+                task = asyncio.create_task(self._later(progress, str(event.id)))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+            elif await self.store.append(progress, source_id=str(event.id)):
+                self.appended += 1
+        await self.store.redis.set(CHECKPOINT, event.occurred.isoformat())
+
+    async def _later(self, progress: ProgressEvent, source_id: str) -> None:
+        await asyncio.sleep(self.grace)
+        if await self.store.append(progress, source_id=source_id):
+            log.info("job %s: no final event from the flow; synthesised %s", progress.job_id, progress.status)
+
+    async def catch_up(self, api_url: str) -> int:
+        """Replay stored events since the checkpoint (minus a margin): what happened while the bridge was down."""
+        raw = await self.store.redis.get(CHECKPOINT)
+        if not raw:
+            return 0
+        since = datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw) - timedelta(minutes=1)
+        body = {"filter": events_filter(since).model_dump(mode="json"), "limit": 200}
+        seen = 0
+        async with httpx.AsyncClient(base_url=api_url.rstrip("/") + "/", timeout=30) as http:
+            resp = await http.post("events/filter", json=body)
+            while True:
+                resp.raise_for_status()
+                page = resp.json()
+                for item in page.get("events", []):
+                    await self.handle(Event.model_validate(item))
+                    seen += 1
+                next_page = page.get("next_page")
+                if not next_page:
+                    return seen
+                resp = await http.get(next_page)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        api_url = PREFECT_API_URL.value()
+        if not api_url:
+            raise SystemExit("PREFECT_API_URL is not set: the bridge needs a running `prefect server start`")
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                replayed = await self.catch_up(api_url)
+                log.info("bridge: replayed %d stored events; following the live stream", replayed)
+                async with get_events_subscriber(filter=events_filter(), reconnection_attempts=1000) as sub:
+                    print(f"bridge: following Prefect events at {api_url} -> Redis", flush=True)
+                    delay = 1.0
+                    async for event in sub:
+                        await self.handle(event)
+                        if stop.is_set():
+                            break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Prefect or Redis restarting: retry with backoff, never die
+                log.warning("bridge: %s: %s; retrying in %.0f s", type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+
+async def main(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    redis = Redis.from_url(settings.api.redis_url)
+    bridge = Bridge(
+        JobStore(redis, ttl_seconds=int(settings.api.event_ttl_hours * 3600)), grace=settings.api.terminal_grace
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    runner = asyncio.create_task(bridge.run(stop))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runner.cancel)
+    try:
+        await runner
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,118 @@
+"""What the web UI draws: the song's analysis, the storyboard (plan, style reference, clip prompts) and the job's
+budget. Read-only. Each stage's output is read from ``jobs/<id>/stages/<stage>.json`` when the flow has written it
+(while the job runs), else from ``jobs/<id>/final/result.json`` (once complete); 409 until then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, TypeAdapter
+
+from api.deps import Auth, JobId, SettingsDep, StoreDep
+from api.errors import Problem
+from core.contracts import AudioAnalysis, ClipPrompt, JobResult, ReferenceImage, VideoPlan
+from core.settings import Settings
+from core.uris import to_path
+
+router = APIRouter(prefix="/api/jobs", tags=["artifacts"], dependencies=[Auth])
+
+#: stage file name -> (field of JobResult, how to parse it)
+_STAGES: dict[str, tuple[str, TypeAdapter[Any]]] = {
+    "audio": ("audio", TypeAdapter(AudioAnalysis)),
+    "plan": ("plan", TypeAdapter(VideoPlan)),
+    "reference": ("reference", TypeAdapter(ReferenceImage)),
+    "prompts": ("prompts", TypeAdapter(list[ClipPrompt])),
+}
+
+
+class JobSummary(BaseModel):
+    job_id: str
+    filename: str = ""
+    audio_duration: float | None = None
+    budget_per_minute: float
+    budget_total: float | None = None
+
+
+class ReferenceInfo(BaseModel):
+    reference: ReferenceImage
+    image_url: str | None
+
+
+def _load(settings: Settings, job_id: str, stage: str) -> Any:
+    field, adapter = _STAGES[stage]
+    job = settings.jobs_dir / job_id
+    partial = job / "stages" / f"{stage}.json"
+    if partial.is_file():
+        return adapter.validate_json(partial.read_bytes())
+    final = job / "final" / "result.json"
+    if final.is_file():
+        return getattr(JobResult.model_validate_json(final.read_bytes()), field)
+    raise Problem(409, f"the {stage} output of job {job_id} is not available yet")
+
+
+async def _stage(settings: Settings, job_id: str, stage: str) -> Any:
+    return await anyio.to_thread.run_sync(_load, settings, job_id, stage)
+
+
+@router.get("/{job_id}/analysis")
+async def analysis(job_id: JobId, settings: SettingsDep) -> AudioAnalysis:
+    result: AudioAnalysis = await _stage(settings, job_id, "audio")
+    return result
+
+
+@router.get("/{job_id}/plan")
+async def plan(job_id: JobId, settings: SettingsDep) -> VideoPlan:
+    result: VideoPlan = await _stage(settings, job_id, "plan")
+    return result
+
+
+@router.get("/{job_id}/prompts")
+async def prompts(job_id: JobId, settings: SettingsDep) -> list[ClipPrompt]:
+    result: list[ClipPrompt] = await _stage(settings, job_id, "prompts")
+    return result
+
+
+@router.get("/{job_id}/reference")
+async def reference(job_id: JobId, settings: SettingsDep) -> ReferenceInfo:
+    ref: ReferenceImage = await _stage(settings, job_id, "reference")
+    url = f"/api/jobs/{job_id}/reference.png" if ref.uri else None
+    return ReferenceInfo(reference=ref, image_url=url)
+
+
+def _inside_data(settings: Settings, path: Path) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(settings.data_dir.resolve()) or not resolved.is_file():
+        raise Problem(404, "file not found")
+    return resolved
+
+
+@router.get("/{job_id}/reference.png", response_class=FileResponse)
+async def reference_image(job_id: JobId, settings: SettingsDep) -> FileResponse:
+    ref: ReferenceImage = await _stage(settings, job_id, "reference")
+    if ref.uri is None:
+        raise Problem(404, f"job {job_id} has no style reference image")
+    path = _inside_data(settings, to_path(ref.uri))
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/{job_id}/summary")
+async def summary(job_id: JobId, settings: SettingsDep, store: StoreDep) -> JobSummary:
+    meta = await store.meta(job_id) or {}
+    try:
+        duration: float | None = float(meta.get("audio_duration", ""))
+    except ValueError:
+        duration = None
+    per_minute = settings.budget.per_minute
+    cap = settings.budget.hard_cap
+    total = cap if cap is not None else (round(per_minute * duration / 60, 4) if duration else None)
+    return JobSummary(
+        job_id=job_id,
+        filename=meta.get("filename", ""),
+        audio_duration=duration,
+        budget_per_minute=per_minute,
+        budget_total=total,
+    )

@@ -1,0 +1,123 @@
+"""POST /api/jobs, GET /api/jobs, GET /api/jobs/{id}."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import anyio
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from api.deps import Auth, JobId, SettingsDep, StoreDep
+from api.errors import Problem
+from api.jobstate import FAILED_FLOW_STATES, fold
+from api.runs import flow_run_state, start_flow_run
+from api.schemas import JobCreated, JobError, JobList, JobStatus
+from api.store import JobStore
+from api.upload import inspect_audio, read_job_form
+from core.contracts import JobRequest, ProgressEvent
+from core.settings import Settings
+from core.uris import to_uri
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
+
+
+def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
+    prompt = fields.get("prompt", "").strip()
+    if not prompt:
+        raise Problem(422, "the 'prompt' field is required", errors=[{"loc": ["prompt"], "msg": "required"}])
+    if len(prompt) > settings.api.max_prompt_chars:
+        raise Problem(422, f"the prompt is {len(prompt)} characters; the limit is {settings.api.max_prompt_chars}")
+    try:
+        return JobRequest(
+            audio_uri="pending",
+            prompt=prompt,
+            style=fields.get("style") or None,
+            mood=fields.get("mood") or None,
+            duration_hint=fields.get("duration_hint") or None,  # pydantic parses the text
+        )
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise Problem(422, "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in errors), errors=errors) from None
+
+
+@router.post("", status_code=201)
+async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -> JobCreated:
+    """Validate everything (fields, size while streaming, type from bytes, duration), store, start the flow run."""
+    job_id = str(uuid4())
+    job_dir = settings.jobs_dir / job_id
+    upload = job_dir / "input" / "upload.part"
+    try:
+        form = await read_job_form(request, upload, max_bytes=int(settings.api.max_upload_mb * 1_000_000))
+        if form.filename is None:
+            raise Problem(422, "the 'audio' file is required", errors=[{"loc": ["audio"], "msg": "required"}])
+        job = _request(form.fields, settings)
+        facts = await anyio.to_thread.run_sync(
+            lambda: inspect_audio(
+                upload, form.head, min_seconds=settings.audio.min_duration, max_seconds=settings.audio.max_duration
+            )
+        )
+        audio = upload.with_name(f"audio.{facts.format}")
+        await anyio.to_thread.run_sync(upload.rename, audio)
+    except BaseException:
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+        raise
+    job = job.model_copy(update={"audio_uri": to_uri(audio)})
+    meta = {
+        "job_id": job_id,
+        "created_at": datetime.now(UTC).isoformat(),
+        "prompt": job.prompt,
+        "filename": (form.filename or "")[:200],
+        "format": facts.format,
+        "audio_duration": str(facts.duration),
+    }
+    await store.create(job_id, meta)
+    queued = ProgressEvent(job_id=job_id, stage="job", status="queued", progress=0, message="Job queued")
+    await store.append(queued, source_id="api:queued")
+    try:
+        flow_run_id = await start_flow_run(
+            settings.api.deployment, job_id, {**job.model_dump(mode="json"), "job_id": job_id}
+        )
+    except BaseException:
+        await store.delete(job_id)
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+        raise
+    await store.update_meta(job_id, flow_run_id=flow_run_id)
+    return JobCreated(
+        job_id=job_id,
+        status="queued",
+        flow_run_id=flow_run_id,
+        events_url=f"/ws/jobs/{job_id}",
+        status_url=f"/api/jobs/{job_id}",
+    )
+
+
+async def job_status(store: JobStore, job_id: str, *, ask_prefect: bool = True) -> JobStatus:
+    meta = await store.meta(job_id) or {}
+    status = fold(job_id, await store.history(job_id), meta)
+    if not ask_prefect or status.status in ("complete", "error") or not status.flow_run_id:
+        return status
+    state = await flow_run_state(status.flow_run_id)
+    if state is None:
+        return status
+    kind, name, message = state
+    status.flow_run_state = name
+    if kind in FAILED_FLOW_STATES:  # the flow died without reporting (e.g. worker killed) and the bridge lags
+        status.status = "error"
+        status.error = JobError(stage=status.stage, message=message or f"flow run {name}")
+    return status
+
+
+@router.get("")
+async def list_jobs(store: StoreDep, limit: int = 50) -> JobList:
+    ids = await store.recent(max(1, min(limit, 200)))
+    jobs = await asyncio.gather(*(job_status(store, jid, ask_prefect=False) for jid in ids))
+    return JobList(jobs=list(jobs))
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: JobId, store: StoreDep) -> JobStatus:
+    return await job_status(store, job_id)

@@ -1,0 +1,168 @@
+"""POST /api/jobs input: a streaming multipart reader that stops at the size limit, and the audio checks.
+
+Starlette's ``request.form()`` spools the whole body before a route runs, so a 2 GB upload would be read in full
+before we could refuse it. Here the body is parsed chunk by chunk (python-multipart's push parser): the audio part
+goes straight to its file, and the first byte past ``max_bytes`` ends the request with 413.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import anyio
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from api.errors import Problem
+from core.audio import sniff_format
+from core.errors import AudioError, CompositionError
+from core.media import probe
+
+MAX_FIELD_BYTES = 64 * 1024
+FORM_OVERHEAD = 256 * 1024  # headers and text fields allowed on top of the audio bytes
+SNIFF_BYTES = 4096
+
+
+@dataclass
+class JobForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    filename: str | None = None
+    audio_bytes: int = 0
+    head: bytes = b""
+
+
+class _Collector:
+    """python-multipart callbacks: text fields to memory, the ``audio`` part to ``dest``."""
+
+    def __init__(self, dest: Path, max_bytes: int) -> None:
+        self.dest = dest
+        self.max_bytes = max_bytes
+        self.form = JobForm()
+        self.pending: list[bytes] = []  # audio bytes parsed but not yet written (written off the event loop)
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name: str | None = None
+        self._value = bytearray()
+        self._audio = False
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: setattr(self, "_header_field", self._header_field + d[s:e]),
+            "on_header_value": lambda d, s, e: setattr(self, "_header_value", self._header_value + d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._name, self._value, self._audio = {}, None, bytearray(), False
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field, self._header_value = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = params.get(b"name", b"").decode("utf-8", "replace")
+        if self._name == "audio":
+            if self.form.filename is not None:
+                raise Problem(422, "send exactly one 'audio' file")
+            self._audio = True
+            self.form.filename = params.get(b"filename", b"upload").decode("utf-8", "replace")
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._audio:
+            self.form.audio_bytes += len(chunk)
+            if self.form.audio_bytes > self.max_bytes:
+                raise Problem(413, f"the audio file exceeds the {self.max_bytes / 1e6:g} MB limit")
+            if len(self.form.head) < SNIFF_BYTES:
+                self.form.head += chunk[: SNIFF_BYTES - len(self.form.head)]
+            self.pending.append(chunk)
+        else:
+            self._value += chunk
+            if len(self._value) > MAX_FIELD_BYTES:
+                raise Problem(413, f"form field {self._name!r} is too large")
+
+    def _part_end(self) -> None:
+        if not self._audio and self._name:
+            self.form.fields[self._name] = self._value.decode("utf-8", "replace")
+
+
+async def read_job_form(request: Request, dest: Path, *, max_bytes: int) -> JobForm:
+    """Parse the multipart body, writing the ``audio`` part to ``dest``; 413 as soon as it passes ``max_bytes``."""
+    ctype, params = parse_options_header(request.headers.get("content-type"))
+    if ctype != b"multipart/form-data" or b"boundary" not in params:
+        raise Problem(415, "send multipart/form-data with an 'audio' file and a 'prompt' field")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes + FORM_OVERHEAD:
+        raise Problem(413, f"the upload ({int(length) / 1e6:.1f} MB) exceeds the {max_bytes / 1e6:g} MB limit")
+    collector = _Collector(dest, max_bytes)
+    parser = MultipartParser(params[b"boundary"], callbacks=collector.callbacks())  # type: ignore[arg-type]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fh: IO[bytes] = await anyio.to_thread.run_sync(lambda: open(dest, "wb"))  # noqa: SIM115 - closed below
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if collector.pending:
+                data, collector.pending = b"".join(collector.pending), []
+                await anyio.to_thread.run_sync(fh.write, data)
+        parser.finalize()
+    except ClientDisconnect:
+        raise Problem(400, "the client disconnected during the upload") from None
+    except ValueError as exc:  # python-multipart's FormParserError / MultipartParseError
+        raise Problem(400, f"malformed multipart body: {exc}") from None
+    finally:
+        await anyio.to_thread.run_sync(fh.close)
+    return collector.form
+
+
+@dataclass(frozen=True)
+class AudioFacts:
+    format: str
+    duration: float
+
+
+def inspect_audio(path: Path, head: bytes, *, min_seconds: float, max_seconds: float) -> AudioFacts:
+    """Type from the bytes, duration from the container, and proof that the first packets decode (in a thread)."""
+    try:
+        fmt = sniff_format(head)
+    except AudioError as exc:
+        if not head:
+            raise Problem(422, "the audio file is empty") from None
+        raise Problem(415, str(exc)) from None
+    try:
+        info = probe(path)
+        _decode_start(path)
+    except (CompositionError, AudioError) as exc:
+        raise Problem(422, f"the {fmt} file cannot be decoded - truncated or corrupt ({exc})") from None
+    if info.audio_codec is None or info.duration <= 0:
+        raise Problem(422, f"the {fmt} file has no decodable audio - truncated or corrupt")
+    if info.duration < min_seconds:
+        raise Problem(422, f"the song is too short ({info.duration:.1f} s; the minimum is {min_seconds:g} s)")
+    if info.duration > max_seconds:
+        raise Problem(422, f"the song is too long ({info.duration:.0f} s; the maximum is {max_seconds:g} s)")
+    return AudioFacts(fmt, round(info.duration, 3))
+
+
+def _decode_start(path: Path, *, seconds: float = 2.0) -> None:
+    """Decode the first ``seconds`` of audio; a file that yields less than 0.5 s is truncated or corrupt."""
+    import av
+
+    decoded = 0.0
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            for frame in container.decode(stream):
+                decoded += frame.samples / float(frame.sample_rate or 1)
+                if decoded >= seconds:
+                    return
+    except (av.error.FFmpegError, IndexError, OSError, ValueError) as exc:
+        raise AudioError(str(exc)) from exc
+    if decoded < 0.5:
+        raise AudioError(f"only {decoded:.2f} s decode")

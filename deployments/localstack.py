@@ -1,0 +1,157 @@
+"""Start the whole local stack as child processes on free loopback ports (tests and benchmarks).
+
+    redis-server         --port R (no persistence)
+    prefect server start --port P   (PREFECT_HOME in the stack's directory)
+    python -m deployments.serve     the served music-video deployment (flow runs in subprocesses)
+    python -m api.bridge            Prefect events -> Redis Streams
+    uvicorn api.main:create_app     the API on port A
+
+``make up`` starts the same processes with honcho and ``infra/Procfile`` on the fixed ports instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_server_exe() -> str:
+    exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if exe is None:
+        raise RuntimeError("redis-server is not installed: `apt-get install -y redis-server` (make install-redis)")
+    return exe
+
+
+@dataclass
+class Stack:
+    root: Path
+    env_extra: dict[str, str] = field(default_factory=dict)
+    redis_port: int = field(default_factory=free_port)
+    prefect_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.api_port}"
+
+    @property
+    def prefect_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.prefect_port}/api"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PREFECT_HOME=str(self.root / "prefect"),
+            PREFECT_API_URL=self.prefect_api_url,
+            PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="false",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            DO_NOT_TRACK="1",
+            PREFECT_LOGGING_LEVEL="WARNING",
+            PREFECT_RUNNER_POLL_FREQUENCY="1",
+            VIDEOGEN_DATA_DIR=str(self.data_dir),
+            VIDEOGEN_API__REDIS_URL=self.redis_url,
+            VIDEOGEN_API__PORT=str(self.api_port),
+            VIDEOGEN_API__TERMINAL_GRACE="2",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.env_extra)
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self._logs.append(log)
+        self.procs[name] = subprocess.Popen(
+            args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def _wait(self, name: str, ok: callable, timeout: float) -> None:  # type: ignore[valid-type]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                if ok():
+                    return
+            except Exception:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{self.log(name)}")
+
+    def start(self, *, timeout: float = 180) -> Stack:
+        self.root.mkdir(parents=True, exist_ok=True)
+        py = sys.executable
+        self._spawn("redis", [redis_server_exe(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"])  # fmt: skip
+        self._spawn("prefect", [py, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                "--port", str(self.prefect_port), "--no-ui"])  # fmt: skip
+        self._wait("prefect", lambda: httpx.get(f"{self.prefect_api_url}/health", timeout=2).status_code == 200,
+                   timeout)  # fmt: skip
+        self._spawn("serve", [py, "-m", "deployments.serve"])
+        self._spawn("bridge", [py, "-m", "api.bridge"])
+        self._spawn("api", [py, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
+                            "--port", str(self.api_port), "--log-level", "warning"])  # fmt: skip
+        self._wait("api", lambda: httpx.get(f"{self.api_url}/healthz", timeout=5).status_code == 200, 60)
+        self._wait("serve", self._deployment_ready, 90)
+        self._wait("bridge", lambda: "following Prefect events" in self.log("bridge"), 60)
+        return self
+
+    def _deployment_ready(self) -> bool:
+        r = httpx.get(f"{self.prefect_api_url}/deployments/name/music-video/music-video", timeout=2)
+        return r.status_code == 200
+
+    def restart(self, name: str, args: list[str]) -> None:
+        self.kill(name)
+        self._spawn(name, args)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in ("api", "bridge", "serve", "prefect", "redis"):
+            self.kill(name)
+        for log in self._logs:
+            log.close()
