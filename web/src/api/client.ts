@@ -1,0 +1,110 @@
+// The one typed client of the gateway. Same origin by default (the API serves this app); the bearer token, when
+// the gateway wants one, is kept in localStorage and sent as a header (and as ?token= on the WebSocket).
+import type {
+  AudioAnalysis,
+  ClipList,
+  ClipPrompt,
+  JobCreated,
+  JobStatus,
+  JobSummary,
+  Problem,
+  ReferenceInfo,
+  VideoPlan,
+} from "./types";
+
+const TOKEN_KEY = "videogen.token";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export interface JobForm {
+  audio: File;
+  prompt: string;
+  style?: string;
+  mood?: string;
+  durationHint?: number | null;
+}
+
+export function getToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+function headers(): HeadersInit {
+  const token = getToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function problem(res: Response): Promise<ApiError> {
+  let detail = `${res.status} ${res.statusText}`;
+  try {
+    const body = (await res.json()) as Problem;
+    detail = body.detail ?? body.title ?? detail;
+  } catch {
+    /* not JSON */
+  }
+  return new ApiError(res.status, detail);
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, { headers: headers(), signal });
+  if (!res.ok) throw await problem(res);
+  return (await res.json()) as T;
+}
+
+/** Media elements and download links cannot send headers: with a token set, the file is fetched as a blob. */
+export async function fetchBlobUrl(path: string, signal?: AbortSignal): Promise<string> {
+  const res = await fetch(path, { headers: headers(), signal });
+  if (!res.ok) throw await problem(res);
+  return URL.createObjectURL(await res.blob());
+}
+
+export const api = {
+  async createJob(form: JobForm): Promise<JobCreated> {
+    const body = new FormData();
+    body.append("audio", form.audio, form.audio.name);
+    body.append("prompt", form.prompt);
+    if (form.style) body.append("style", form.style);
+    if (form.mood) body.append("mood", form.mood);
+    if (form.durationHint) body.append("duration_hint", String(form.durationHint));
+    const res = await fetch("/api/jobs", { method: "POST", body, headers: headers() });
+    if (!res.ok) throw await problem(res);
+    return (await res.json()) as JobCreated;
+  },
+  listJobs: (signal?: AbortSignal) => getJson<{ jobs: JobStatus[] }>("/api/jobs?limit=20", signal),
+  getJob: (id: string, signal?: AbortSignal) => getJson<JobStatus>(`/api/jobs/${id}`, signal),
+  getClips: (id: string, signal?: AbortSignal) => getJson<ClipList>(`/api/jobs/${id}/clips`, signal),
+  getSummary: (id: string, signal?: AbortSignal) => getJson<JobSummary>(`/api/jobs/${id}/summary`, signal),
+  getAnalysis: (id: string, signal?: AbortSignal) => getJson<AudioAnalysis>(`/api/jobs/${id}/analysis`, signal),
+  getPlan: (id: string, signal?: AbortSignal) => getJson<VideoPlan>(`/api/jobs/${id}/plan`, signal),
+  getPrompts: (id: string, signal?: AbortSignal) => getJson<ClipPrompt[]>(`/api/jobs/${id}/prompts`, signal),
+  getReference: (id: string, signal?: AbortSignal) => getJson<ReferenceInfo>(`/api/jobs/${id}/reference`, signal),
+  videoUrl: (id: string, format: "mp4" | "mov" = "mp4") =>
+    format === "mp4" ? `/api/jobs/${id}/video` : `/api/jobs/${id}/video?format=mov`,
+  referenceImageUrl: (id: string) => `/api/jobs/${id}/reference.png`,
+  /** The job's event socket; resumes after `lastEventId` (exclusive) when given. */
+  eventsUrl(id: string, lastEventId: string | null): string {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const params = new URLSearchParams();
+    if (lastEventId) params.set("last_event_id", lastEventId);
+    const token = getToken();
+    if (token) params.set("token", token);
+    const q = params.toString();
+    return `${proto}//${location.host}/ws/jobs/${id}${q ? `?${q}` : ""}`;
+  },
+};
