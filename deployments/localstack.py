@@ -155,3 +155,24 @@ class Stack:
             self.kill(name)
         for log in self._logs:
             log.close()
+
+
+def wait_for_prefect(api_url: str, timeout: float = 300) -> None:
+    """Block until the Prefect server answers its health check (the Procfile's start order; no curl needed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"Prefect at {api_url} did not become healthy in {timeout:.0f} s")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="helpers for the local stack")
+    parser.add_argument("--wait-prefect", metavar="API_URL", required=True, help="wait until this Prefect API is up")
+    wait_for_prefect(parser.parse_args().wait_prefect)

@@ -42,7 +42,7 @@ from core.errors import CompositionError, PipelineError
 from core.settings import get_settings
 from core.uris import to_path, to_uri
 from tasks.audio_parser import parse_audio
-from tasks.common import job_dir, report
+from tasks.common import job_dir, report, write_job_file
 from tasks.composer import compose_video
 from tasks.guard import check_budget
 from tasks.prompt_generator import write_prompt
@@ -94,6 +94,7 @@ class _Job:
         )
         self.stages.append(stage_cost)
         self.done += STAGE_WEIGHTS[stage]
+        self._publish(stage, value)
         if cached:
             report(self.job_id, stage, "cached", 100, f"{STAGE_TITLES[stage]}: reused cached result")
         elif len(futures) > 1:  # per-clip stages: the tasks report clips, the flow reports the stage
@@ -103,6 +104,14 @@ class _Job:
         if self.progress_id is not None:
             update_progress_artifact(artifact_id=self.progress_id, progress=self.done)
         return value
+
+    def _publish(self, stage: Stage, value: Any) -> None:
+        """Stage outputs as JSON in the job's folder (the API's analysis/plan/prompts/clips views)."""
+        if stage == "video":
+            for clip in value:
+                write_job_file(self.job_id, f"clips/clip-{clip.index:03d}.json", clip)
+        elif stage != "compose":
+            write_job_file(self.job_id, f"stages/{stage}.json", value)
 
     @property
     def total(self) -> float:
@@ -134,6 +143,14 @@ def music_video(
     """
     job_id = job_id or str(uuid.uuid4())
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    try:
+        return _render(job_id, request)
+    finally:
+        close_job(job_id)  # the spend ledger lives as long as the run, success or not
+
+
+def _render(job_id: str, request: JobRequest) -> JobResult:
+    audio_uri, duration_hint = request.audio_uri, request.duration_hint
     job = _Job(job_id)
     report(job_id, "job", "running", 0, "Job started")
     # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
@@ -234,8 +251,7 @@ def music_video(
     _publish_artifacts(result)
     failed = [c.index for c in clips if c.status == "failed"]
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
-    report(job_id, "job", "complete", 100, f"Video ready: {result.output_uri}{note}", cost=result.cost.total)
-    close_job(job_id)
+    report(job_id, "job", "complete", 100, f"Video ready: {composition.duration:.2f} s{note}", cost=result.cost.total)
     return result
 
 

@@ -16,6 +16,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from core.budget import job_scope
 from core.contracts import ProgressEvent, Stage
@@ -85,6 +86,17 @@ def cache_path(stage: str, key: str, suffix: str) -> Path:
 
 def job_dir(job_id: str) -> Path:
     return get_settings().jobs_dir / job_id
+
+
+def write_job_file(job_id: str, relpath: str, value: Any) -> Path:
+    """Write a stage output (a model or a list of models) as JSON under the job's folder, atomically, so the API
+    can show the analysis, plan, prompts and clips while the job still runs."""
+    path = job_dir(job_id) / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(to_json(value, indent=2))
+    tmp.replace(path)
+    return path
 
 
 Listener = Callable[[ProgressEvent], None]

@@ -17,7 +17,7 @@ from core.settings import get_settings
 from core.uris import to_path, to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, job_dir, provider_call, report, retry_options
+from tasks.common import cache_path, content_key, provider_call, report, retry_options, write_job_file
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 
@@ -123,12 +123,8 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int, video: VideoChoic
 
 
 def _record_clip(job_id: str, result: ClipResult) -> None:
-    """Per-job clip manifest, so the API can list clips while the job still runs (cache hits skip it)."""
-    folder = job_dir(job_id) / "clips"
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".clip-{result.index:03d}.json.tmp"
-    tmp.write_text(result.model_dump_json(indent=2))
-    tmp.replace(folder / f"clip-{result.index:03d}.json")
+    """Per-job clip manifest, so the API lists each clip as soon as it is ready (the flow adds cached ones)."""
+    write_job_file(job_id, f"clips/clip-{result.index:03d}.json", result)
 
 
 def failed_clip(prompt: ClipPrompt, error: BaseException, *, attempts: int) -> ClipResult:

@@ -48,6 +48,10 @@ def test_renders_a_beat_synced_1080p_video(first_run: tuple[JobResult, list[Prog
     for cut in result.composition.cuts:
         assert min(abs(cut - b) for b in result.audio.beats) <= 0.05, cut
     assert (video.parent / "result.json").exists()
+    job_folder = video.parent.parent  # stage outputs the API shows while the job runs
+    for stage in ("audio", "plan", "reference", "prompts"):
+        assert (job_folder / "stages" / f"{stage}.json").is_file(), stage
+    assert len(list((job_folder / "clips").glob("clip-*.json"))) == len(result.clips)
     assert set(result.cost.by_stage) == set(STAGES)
     assert result.reference.uri is not None and to_path(result.reference.uri).exists()
 
