@@ -175,8 +175,11 @@ class Bridge:
         delay = 1.0
         while not stop.is_set():
             try:
-                replayed = await self.catch_up(api_url)
-                log.info("bridge: replayed %d stored events; following the live stream", replayed)
+                try:
+                    replayed = await self.catch_up(api_url)
+                    log.info("bridge: replayed %d stored events; following the live stream", replayed)
+                except httpx.HTTPError as exc:  # a failed replay must not keep the live stream from starting
+                    log.warning("bridge: catch-up failed (%s); the subscriber's backfill covers the last minute", exc)
                 async with get_events_subscriber(filter=events_filter(), reconnection_attempts=1000) as sub:
                     print(f"bridge: following Prefect events at {api_url} -> Redis", flush=True)
                     delay = 1.0

@@ -28,6 +28,7 @@ from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from core.budget import close_job
+from core.compose import conform_specs
 from core.contracts import (
     STAGE_TITLES,
     ClipResult,
@@ -39,6 +40,7 @@ from core.contracts import (
     VideoPlan,
 )
 from core.errors import CompositionError, PipelineError
+from core.media import probe
 from core.settings import get_settings
 from core.uris import to_path, to_uri
 from tasks.audio_parser import parse_audio
@@ -193,16 +195,26 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
     )
 
     def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
+        # Each clip's 1080p layout is known now, so its task encodes it for the composer as soon as it arrives.
+        audio_info = probe(to_path(audio_uri))
+        specs = conform_specs(
+            analysis.boundaries, plan.transitions, audio_duration=audio_info.audio_duration or audio_info.duration,
+            render=get_settings().render, fade_in=plan.fade_in, fade_out=plan.fade_out,
+        )  # fmt: skip
         futures = list(
             generate_clip.map(
-                job_id=unmapped(job_id), prompt=prompts, total=unmapped(len(prompts)), video=unmapped(video)
-            )
+                job_id=unmapped(job_id),
+                prompt=prompts,
+                total=unmapped(len(prompts)),
+                video=unmapped(video),
+                conform=[specs.get(p.index) for p in prompts],
+            )  # fmt: skip
         )
         wait(futures)
         regenerate = generate_clip.with_options(refresh_cache=True)
         for i, fut in enumerate(futures):
             if fut.state.is_completed() and _missing(fut.result().uri):  # cache record outlived its file
-                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts), video)
+                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts), video, specs.get(prompts[i].index))
         wait(futures)
         clips = []
         for p, fut in zip(prompts, futures, strict=True):

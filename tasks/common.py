@@ -84,6 +84,11 @@ def cache_path(stage: str, key: str, suffix: str) -> Path:
     return path
 
 
+def conform_cache() -> Path:
+    """Where conformed 1080p clip pieces live; shared by the video task (early) and the composer."""
+    return get_settings().cache_dir / "conform"
+
+
 def job_dir(job_id: str) -> Path:
     return get_settings().jobs_dir / job_id
 

@@ -12,7 +12,7 @@ from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPl
 from core.hashing import code_fingerprint
 from core.settings import get_settings
 from core.uris import to_path
-from tasks.common import cache_path, content_key, report, retry_options
+from tasks.common import cache_path, conform_cache, content_key, report, retry_options
 
 
 def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -52,7 +52,7 @@ def compose_video(
         render=settings.render,
         fade_in=plan.fade_in,
         fade_out=plan.fade_out,
-        cache_dir=settings.cache_dir / "conform",  # conformed clips are reused across jobs; windows are not
+        cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
     report(
         job_id,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, cast
 
 from prefect import task
 from prefect.context import TaskRunContext, get_run_context
 
 from core.budget import VideoChoice
+from core.compose import ConformSpec, conform_clip
 from core.contracts import ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
@@ -17,7 +19,16 @@ from core.settings import get_settings
 from core.uris import to_path, to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, provider_call, report, retry_options, write_job_file
+from tasks.common import (
+    cache_path,
+    conform_cache,
+    content_key,
+    log,
+    provider_call,
+    report,
+    retry_options,
+    write_job_file,
+)
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 
@@ -63,7 +74,10 @@ def _attempt() -> int:
     persist_result=True,
     **retry_options(),
 )
-def generate_clip(job_id: str, prompt: ClipPrompt, total: int, video: VideoChoice | None = None) -> ClipResult:
+def generate_clip(
+    job_id: str, prompt: ClipPrompt, total: int, video: VideoChoice | None = None, conform: ConformSpec | None = None
+) -> ClipResult:
+    """Generate one clip, validate it, and (given its ``conform`` layout) encode it for the composer right away."""
     generator = _generator(video)
     key = video_key(None, {"prompt": prompt, "video": video})
     out = cache_path("clips", key, ".mp4")
@@ -109,6 +123,8 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int, video: VideoChoic
         )
     result = result.model_copy(update={"validation": validation})
     _record_clip(job_id, result)
+    if conform is not None:
+        _conform_now(clip.path, conform)
     report(
         job_id,
         "video",
@@ -120,6 +136,16 @@ def generate_clip(job_id: str, prompt: ClipPrompt, total: int, video: VideoChoic
         cost=result.cost,
     )
     return result
+
+
+def _conform_now(path: Path, spec: ConformSpec) -> None:
+    """Encode the clip's 1080p pieces now, while other clips are still being generated: x264 at 1080p is the
+    pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
+    try:
+        conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
+                     fade_out=spec.fade_out, render=get_settings().render, cache_dir=conform_cache())  # fmt: skip
+    except CompositionError as exc:
+        log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)
 
 
 def _record_clip(job_id: str, result: ClipResult) -> None:
