@@ -40,6 +40,7 @@ log = logging.getLogger("videogen.bridge")
 JOB_RESOURCE = "videogen.job."
 JOB_TAG = "prefect.tag.videogen-job-"
 CHECKPOINT = "bridge:checkpoint"
+CATCH_UP_PAGE = 50  # the server refuses (422) pages larger than its INTERACTIVE_PAGE_SIZE
 TASK_STAGES: dict[str, Stage] = {
     "audio_parser": "audio",
     "scene_planner": "plan",
@@ -153,7 +154,7 @@ class Bridge:
         if not raw:
             return 0
         since = datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw) - timedelta(minutes=1)
-        body = {"filter": events_filter(since).model_dump(mode="json"), "limit": 200}
+        body = {"filter": events_filter(since).model_dump(mode="json"), "limit": CATCH_UP_PAGE}
         seen = 0
         async with httpx.AsyncClient(base_url=api_url.rstrip("/") + "/", timeout=30) as http:
             resp = await http.post("events/filter", json=body)
@@ -167,6 +168,15 @@ class Bridge:
                 if not next_page:
                     return seen
                 resp = await http.get(next_page)
+
+    async def _catch_up_later(self, api_url: str, delays: tuple[float, ...]) -> None:
+        for wait in delays:
+            await asyncio.sleep(wait)
+            try:
+                if replayed := await self.catch_up(api_url):
+                    log.info("bridge: late catch-up replayed %d stored events", replayed)
+            except httpx.HTTPError as exc:
+                log.warning("bridge: late catch-up failed: %s", exc)
 
     async def run(self, stop: asyncio.Event) -> None:
         api_url = PREFECT_API_URL.value()
@@ -183,10 +193,16 @@ class Bridge:
                 async with get_events_subscriber(filter=events_filter(), reconnection_attempts=1000) as sub:
                     print(f"bridge: following Prefect events at {api_url} -> Redis", flush=True)
                     delay = 1.0
-                    async for event in sub:
-                        await self.handle(event)
-                        if stop.is_set():
-                            break
+                    # The server persists events asynchronously: ones emitted just before we subscribed may not
+                    # have been readable at catch-up yet. Replay again shortly (appends are idempotent).
+                    late = asyncio.create_task(self._catch_up_later(api_url, (3.0, 10.0)))
+                    try:
+                        async for event in sub:
+                            await self.handle(event)
+                            if stop.is_set():
+                                break
+                    finally:
+                        late.cancel()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Prefect or Redis restarting: retry with backoff, never die

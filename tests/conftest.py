@@ -46,4 +46,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Leave nothing behind in /tmp: the session's Prefect home, caches and rendered videos."""
     import shutil
 
+    if os.environ.get("VIDEOGEN_KEEP_TEST_DIR"):  # for post-mortems: logs of the stack's processes live there
+        print(f"\nkept {_SESSION_DIR}")
+        return
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
