@@ -27,7 +27,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from core.contracts import (
     Boundary,
@@ -38,9 +37,11 @@ from core.contracts import (
     TransitionKind,
 )
 from core.errors import CompositionError
+from core.hashing import sha256_file
 from core.loop import find_loop_point
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
+from core.uris import to_path
 
 _CONFORM_VERSION = 1  # bump when the conform recipe changes: invalidates cached pieces
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
@@ -76,21 +77,13 @@ def _x264_args(render: RenderSettings, crf: int) -> list[str]:
     ]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def conform_key(
     src: Path, *, frames: int, head: int, tail: int, fade_in: int, fade_out: int, render: RenderSettings
 ) -> str:
     """Cache key: the clip's bytes, the piece layout and every setting that changes the pixels."""
     spec = {
         "v": _CONFORM_VERSION,
-        "sha256": _sha256(src),
+        "sha256": sha256_file(src),
         "frames": frames,
         "head": head,
         "tail": tail,
@@ -268,8 +261,7 @@ class _Plan:
 def _clip_path(clip: ClipResult) -> Path:
     if not clip.uri:
         raise CompositionError(f"clip {clip.index} succeeded without a uri")
-    parsed = urlparse(clip.uri)
-    path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(clip.uri)
+    path = to_path(clip.uri)
     if not path.is_file():
         raise CompositionError(f"clip {clip.index}: file not found: {path}")
     return path
