@@ -7,7 +7,6 @@ Only serialisable parameters go in (so deployments and the API can start it), th
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -346,7 +345,3 @@ def _publish_artifacts(result: JobResult) -> None:
         ),
         description="final video",
     )
-
-
-def result_json(result: JobResult) -> str:
-    return json.dumps(result.model_dump(mode="json"), indent=2)
