@@ -27,6 +27,9 @@ STAGE_TITLES: dict[str, str] = {
     "compose": "Composing video",
 }
 
+#: share of a whole job (percent) each stage stands for; clips are generated and conformed in the video stage
+STAGE_WEIGHTS: dict[str, float] = {"audio": 8, "plan": 2, "reference": 3, "prompts": 2, "video": 75, "compose": 10}
+
 TransitionKind = Literal["cut", "crossfade", "fade"]
 CameraMovement = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "tilt_up", "tilt_down"]
 

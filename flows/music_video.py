@@ -30,6 +30,7 @@ from core.budget import close_job
 from core.compose import conform_specs
 from core.contracts import (
     STAGE_TITLES,
+    STAGE_WEIGHTS,
     ClipResult,
     CostReport,
     JobRequest,
@@ -52,11 +53,6 @@ from tasks.scene_planner import plan_scenes
 from tasks.video_generator import failed_clip, generate_clip
 
 T = TypeVar("T")
-
-# Share of the whole job each stage represents, for the job-level progress bar.
-STAGE_WEIGHTS: dict[Stage, float] = {
-    "audio": 8, "plan": 4, "reference": 4, "prompts": 4, "video": 50, "compose": 30,
-}  # fmt: skip
 
 
 def clip_task_runner() -> ThreadPoolTaskRunner:  # type: ignore[type-arg]
