@@ -15,29 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from core.media import run_ffmpeg
+from deployments.localstack import free_port, wait_for_prefect
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SONG = ROOT / "assets" / "demo" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"
 PROMPT = "a dancer in a neon city at night, synthwave"
 STAGES = ("audio", "plan", "reference", "prompts", "video", "compose")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(home: Path, data: Path, api_url: str | None) -> dict[str, str]:
@@ -65,7 +58,7 @@ def _render(song: Path, out: Path, env: dict[str, str]) -> tuple[float, dict[str
 
 class _Server:
     def __init__(self, home: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
         env = _env(home, home, None)
         self.proc = subprocess.Popen(
@@ -74,15 +67,7 @@ class _Server:
         )  # fmt: skip
 
     def wait(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise SystemExit("prefect server did not become healthy")
+        wait_for_prefect(self.url, timeout)
 
     def stop(self) -> None:
         self.proc.terminate()

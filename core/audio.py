@@ -25,6 +25,7 @@ from core.contracts import AudioAnalysis, AudioValidation, Boundary, Section
 from core.errors import AudioError
 from core.hashing import sha256_file
 from core.settings import AudioSettings
+from core.uris import to_uri
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -655,7 +656,7 @@ def analyze(
     )
     validation = _validate(boundaries, beats, duration, s, beats_detected=fallback_reason is None, messages=messages)
     return AudioAnalysis(
-        source=source_uri or path.resolve().as_uri(),
+        source=source_uri or to_uri(path),
         sha256=sha256_file(path),
         format=fmt,
         duration=duration,

@@ -41,7 +41,7 @@ from core.hashing import sha256_file
 from core.loop import find_loop_point
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
-from core.uris import to_path
+from core.uris import to_path, to_uri
 
 _CONFORM_VERSION = 1  # bump when the conform recipe changes: invalidates cached pieces
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
@@ -587,7 +587,7 @@ def _result(
         messages=messages,
     )
     return CompositionResult(
-        uri=out.resolve().as_uri(),
+        uri=to_uri(out),
         duration=info.duration,
         audio_duration=adur,
         sync_drift=sync_drift,

@@ -24,6 +24,7 @@ for _name, _value in {
 
 from core.contracts import STAGE_TITLES, STAGES, JobResult, ProgressEvent  # noqa: E402
 from core.errors import PipelineError  # noqa: E402
+from core.uris import to_uri  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
@@ -148,7 +149,7 @@ def render(
     try:
         with display.progress:
             result = music_video(
-                audio_uri=audio.resolve().as_uri(),
+                audio_uri=to_uri(audio),
                 prompt=prompt,
                 style=style,
                 mood=mood,

@@ -254,7 +254,7 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
         stages=job.stages,
         output_uri=to_uri(final),
     )
-    (final_dir / "result.json").write_text(result.model_dump_json(indent=2))
+    write_job_file(job_id, "final/result.json", result)
     _publish_artifacts(result)
     failed = [c.index for c in clips if c.status == "failed"]
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""

@@ -19,6 +19,7 @@ from core.contracts import ClipPrompt, ReferenceImage, StyleInfo, VideoPlan
 from core.plan import seed_of
 from core.reference import cache_key, paint_reference
 from core.settings import get_settings
+from core.uris import to_uri
 from providers.base import GeneratedClip, ReferenceGenerator, VideoGenerator
 from providers.replicate_client import (
     PROVIDER,
@@ -60,7 +61,7 @@ class ReplicateImage(ReferenceGenerator):
         with Image.open(out) as img:
             width, height = img.size
         return ReferenceImage(
-            uri=out.resolve().as_uri(),
+            uri=to_uri(out),
             description=description,
             cache_key=cache_key(description, self.cache_identity()),
             palette=plan.style.palette,

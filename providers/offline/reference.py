@@ -6,6 +6,7 @@ from core.contracts import ReferenceImage, VideoPlan
 from core.errors import ProviderError
 from core.plan import seed_of
 from core.reference import cache_key, paint_reference
+from core.uris import to_uri
 from providers.base import ReferenceGenerator
 
 
@@ -21,7 +22,7 @@ class ProceduralReference(ReferenceGenerator):
         except OSError as exc:
             raise ProviderError(f"cannot write reference image: {exc}", provider=self.provider_id) from exc
         return ReferenceImage(
-            uri=out.resolve().as_uri(),
+            uri=to_uri(out),
             description=description,
             cache_key=cache_key(description, self.cache_identity()),
             palette=plan.style.palette,
