@@ -30,7 +30,7 @@ from rich.table import Table  # noqa: E402
 
 from core.media import probe, run_ffmpeg  # noqa: E402
 from core.settings import get_settings  # noqa: E402
-from core.uris import to_path  # noqa: E402
+from core.storage import get_storage  # noqa: E402
 from flows.music_video import music_video  # noqa: E402
 from tests.fakes import Faults, serve_openai, serve_replicate  # noqa: E402
 from tests.fakes.pricing import openai_cost, replicate_cost  # noqa: E402
@@ -105,7 +105,7 @@ def consecutive(console: Console, renders: int, fail_rate: float, song_seconds: 
                 table.add_row(str(i + 1), "FAIL", "", "", "", "", "", "", f"{type(exc).__name__}: {exc}"[:60])
                 continue
             wall = time.perf_counter() - started
-            info = probe(to_path(result.output_uri))
+            info = probe(get_storage().local(result.output_uri))
             expected = replicate_cost(rep.calls) + openai_cost(oai.calls)
             ok = (
                 (info.width, info.height) == (1920, 1080)

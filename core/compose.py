@@ -543,8 +543,15 @@ def _render_pieces(
         t_conform = time.perf_counter() - t0
         for i, cut in enumerate(plan.cuts):
             if cut.window:
-                if i not in windows:
-                    raise CompositionError(f"transition window {i} has no pieces to blend")
+                # result() wakes before done-callbacks run, so the last clip's on_done may not have submitted
+                # this window yet: submit it here (under the lock, so it happens once either way).
+                with lock:
+                    if i not in windows:
+                        left, right = conformed[i], conformed[i + 1]
+                        if left.tail is None or right.head is None:
+                            raise CompositionError(f"transition window {i} has no pieces to blend")
+                        windows[i] = pool.submit(_window, left.tail, right.head, cut, work / f"window-{i:03d}.h264",
+                                                 render)  # fmt: skip
                 kinds[i] = windows[i].result()
     return conformed, kinds, t_conform
 

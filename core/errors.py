@@ -66,6 +66,17 @@ class BudgetError(PipelineError):
     """Refused before spending: the estimate exceeds the budget, or the next paid call would pass the hard cap."""
 
 
+class StorageError(PipelineError):
+    """The job storage (local directory or S3) could not store or return a file; boto3 has already retried."""
+
+
+class ClipsFailedError(PipelineError):
+    """Some clips failed and the run does not accept a partial video (``allow_partial=False``): retrying the run
+    regenerates only those clips."""
+
+    stage = "video"
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for errors a retry may fix; used by every task's retry condition."""
-    return isinstance(exc, TransientProviderError | TimeoutError | ConnectionError)
+    return isinstance(exc, TransientProviderError | StorageError | TimeoutError | ConnectionError)

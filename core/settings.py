@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -93,6 +93,34 @@ class APISettings(BaseModel):
     )
 
 
+class StorageSettings(BaseModel):
+    """Where job files live: ``local`` (under ``data_dir``) or any S3-compatible server via boto3.
+
+    Keys are organised by job: ``jobs/{job_id}/input/…``, ``jobs/{job_id}/intermediate/…`` (analysis, plan,
+    reference, prompts, clips) and ``jobs/{job_id}/final/…``. On S3 every object is tagged with its class, and
+    ``videogen infra apply-lifecycle`` installs the expiry rules below on the bucket."""
+
+    backend: Literal["local", "s3"] = "local"
+    bucket: str = "videogen"
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto, R2); AWS when unset")
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = Field(None, description="else boto3's chain (AWS_ACCESS_KEY_ID, profiles, IAM)")
+    secret_access_key: SecretStr | None = None
+    intermediate_days: int = Field(1, ge=1, description="intermediates (analysis, plan, clips) expire after")
+    final_days: int = Field(7, ge=1, description="final videos and results expire after")
+    input_days: int = Field(7, ge=1, description="uploaded songs expire after (kept for batch re-renders)")
+    results_days: int = Field(7, ge=1, description="Prefect task results (cache records) expire after")
+    results_prefix: str = Field("prefect-results", description="key prefix of Prefect task results on S3")
+    results_block: str = Field("videogen-results", description="name of the S3Bucket block holding task results")
+    signed_url_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600, description="lifetime of signed download URLs")
+
+    @field_validator("endpoint_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty VIDEOGEN_STORAGE__ENDPOINT_URL means AWS, not the empty URL boto3 would reject."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIDEOGEN_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -106,7 +134,15 @@ class Settings(BaseSettings):
     replicate: ReplicateSettings = ReplicateSettings()
     budget: BudgetSettings = BudgetSettings()
     api: APISettings = APISettings()
+    storage: StorageSettings = StorageSettings()
     clip_parallelism: int = Field(2, ge=1, le=64, description="per-clip tasks running at once")
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="threads: a bounded thread pool in the flow process; dask: a Dask cluster"
+    )
+    dask_address: str | None = Field(
+        None, description="scheduler of an existing Dask cluster (tcp://host:8786); else a LocalCluster"
+    )
+    dask_workers: int = Field(2, ge=1, le=64, description="worker processes of the LocalCluster")
     retries: int = Field(3, ge=0, le=10, description="retries of transient provider errors")
     retry_backoff: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -25,9 +25,11 @@ for _name, _value in {
 from core.contracts import STAGE_TITLES, STAGES, JobResult, ProgressEvent  # noqa: E402
 from core.errors import PipelineError  # noqa: E402
 from core.uris import to_uri  # noqa: E402
+from flows.infra_cli import infra  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
+app.add_typer(infra, name="infra")
 
 
 @app.callback()
@@ -243,11 +245,11 @@ def _write_outputs(result: JobResult, out: Path) -> None:
     """Atomic: a reader never sees a half-written final.mp4 or result.json."""
     import shutil
 
-    from core.uris import to_path
+    from core.storage import get_storage
 
     out.mkdir(parents=True, exist_ok=True)
     video_tmp, json_tmp = out / ".final.mp4.tmp", out / ".result.json.tmp"
-    shutil.copyfile(to_path(result.output_uri), video_tmp)
+    shutil.copyfile(get_storage().local(result.output_uri), video_tmp)
     json_tmp.write_text(result.model_dump_json(indent=2))
     video_tmp.replace(out / "final.mp4")
     json_tmp.replace(out / "result.json")

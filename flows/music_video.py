@@ -7,24 +7,23 @@ Only serialisable parameters go in (so deployments and the API can start it), th
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from pathlib import PurePosixPath
+from typing import Any, ParamSpec, TypeVar, cast
+from urllib.parse import urlparse
 from uuid import UUID
 
-from prefect import flow, unmapped
+from prefect import Task, flow, unmapped
 from prefect.artifacts import (
-    create_markdown_artifact,
     create_progress_artifact,
-    create_table_artifact,
     update_progress_artifact,
 )
 from prefect.client.orchestration import get_client
 from prefect.futures import PrefectFuture, wait
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from core.budget import close_job
 from core.compose import conform_specs
@@ -37,27 +36,52 @@ from core.contracts import (
     JobResult,
     Stage,
     StageCost,
-    VideoPlan,
 )
-from core.errors import CompositionError, PipelineError
+from core.errors import ClipsFailedError, CompositionError, PipelineError
 from core.media import probe
 from core.settings import get_settings
-from core.uris import to_path, to_uri
-from tasks.audio_parser import parse_audio
-from tasks.common import job_dir, report, write_job_file
-from tasks.composer import compose_video
+from core.storage import get_storage
+from flows.artifacts import publish_analysis, publish_result
+from tasks.audio_parser import parse_audio as _parse_audio
+from tasks.common import job_keys, local_file, put_json, report
+from tasks.composer import compose_video as _compose_video
 from tasks.guard import check_budget
-from tasks.prompt_generator import write_prompt
-from tasks.reference_generator import generate_reference, no_reference
-from tasks.scene_planner import plan_scenes
-from tasks.video_generator import failed_clip, generate_clip
+from tasks.prompt_generator import write_prompt as _write_prompt
+from tasks.reference_generator import generate_reference as _generate_reference
+from tasks.reference_generator import no_reference
+from tasks.results import result_storage_options
+from tasks.scene_planner import plan_scenes as _plan_scenes
+from tasks.video_generator import failed_clip
+from tasks.video_generator import generate_clip as _generate_clip
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
-def clip_task_runner() -> ThreadPoolTaskRunner:  # type: ignore[type-arg]
-    """Per-clip parallelism from settings (VIDEOGEN_CLIP_PARALLELISM); always bounded (prefect notes §3)."""
-    return ThreadPoolTaskRunner(max_workers=get_settings().clip_parallelism)
+def clip_task_runner() -> TaskRunner[Any]:
+    """Where the stage and per-clip tasks run (VIDEOGEN_TASK_RUNNER): a thread pool bounded by
+    VIDEOGEN_CLIP_PARALLELISM (prefect notes §3), or a Dask cluster: the one at VIDEOGEN_DASK_ADDRESS, else a
+    LocalCluster of VIDEOGEN_DASK_WORKERS single-threaded processes. Dask needs a real Prefect server (§4)."""
+    settings = get_settings()
+    if settings.task_runner == "dask":
+        from prefect_dask.task_runners import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.dask_workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }  # fmt: skip
+        )
+    return ThreadPoolTaskRunner(max_workers=settings.clip_parallelism)
+
+
+#: stage -> its record under jobs/{id}/intermediate/
+STAGE_FILES = {"audio": "analysis.json", "plan": "plan.json", "reference": "reference.json", "prompts": "prompts.json"}
 
 
 def _is_cached(future: PrefectFuture[Any]) -> bool:
@@ -103,12 +127,14 @@ class _Job:
         return value
 
     def _publish(self, stage: Stage, value: Any) -> None:
-        """Stage outputs as JSON in the job's folder (the API's analysis/plan/prompts/clips views)."""
+        """Stage outputs as JSON in the job's storage (the API's analysis/plan/prompts/clips views); a stage that
+        was cached from another job gets its own copy of the record here."""
+        keys = job_keys(self.job_id)
         if stage == "video":
             for clip in value:
-                write_job_file(self.job_id, f"clips/clip-{clip.index:03d}.json", clip)
+                put_json(keys.clip(clip.index, ".json"), clip)
         elif stage != "compose":
-            write_job_file(self.job_id, f"stages/{stage}.json", value)
+            put_json(keys.intermediate(STAGE_FILES[stage]), value)
 
     @property
     def total(self) -> float:
@@ -119,7 +145,7 @@ def _single(future: PrefectFuture[T]) -> tuple[T, list[PrefectFuture[Any]]]:
     return future.result(), [future]
 
 
-@flow(name="music-video", task_runner=clip_task_runner(), log_prints=True)  # type: ignore[arg-type]
+@flow(name="music-video", task_runner=clip_task_runner(), log_prints=True)
 def music_video(
     audio_uri: str,
     prompt: str,
@@ -127,6 +153,7 @@ def music_video(
     mood: str | None = None,
     duration_hint: float | None = None,
     job_id: str | None = None,
+    allow_partial: bool = True,
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -136,20 +163,38 @@ def music_video(
     prompt : what the video should show.
     style, mood : optional steering ("watercolor", "melancholic").
     duration_hint : preferred clip length in seconds (3-7); boundaries stay on beats.
-    job_id : identifies the job's files and events; a new UUID when omitted.
+    job_id : identifies the job's files and events; the flow run's id when omitted, so a retry of the run keeps
+        writing to the same job.
+    allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
+        clip failed, after every other clip is done, so a retry (Prefect UI, ``prefect flow-run retry``)
+        regenerates just those clips.
     """
-    job_id = job_id or str(uuid.uuid4())
+    job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
     try:
-        return _render(job_id, request)
+        return _render(job_id, request, allow_partial=allow_partial)
     finally:
         close_job(job_id)  # the spend ledger lives as long as the run, success or not
 
 
-def _render(job_id: str, request: JobRequest) -> JobResult:
-    audio_uri, duration_hint = request.audio_uri, request.duration_hint
+def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> JobResult:
+    keys = job_keys(job_id)
+    storage = get_storage()
     job = _Job(job_id)
     report(job_id, "job", "running", 0, "Job started")
+    # The song into the job's storage (jobs/{id}/input/), where every worker finds it; a no-op for API uploads.
+    audio_uri = storage.adopt(request.audio_uri, keys.input(_input_name(request.audio_uri)), "input")
+    duration_hint = request.duration_hint
+    request = request.model_copy(update={"audio_uri": audio_uri})
+    put_json(keys.input("request.json"), request, "input")
+    # Task results (cache records) where any worker can read them: the S3 bucket when storage is S3.
+    stored = result_storage_options()
+    parse_audio = _stored(_parse_audio, stored)
+    plan_scenes = _stored(_plan_scenes, stored)
+    generate_reference = _stored(_generate_reference, stored)
+    write_prompt = _stored(_write_prompt, stored)
+    generate_clip = _stored(_generate_clip, stored)
+    compose_video = _stored(_compose_video, stored)
     # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
     estimate = check_budget(job_id, audio_uri, duration_hint)
     video = estimate.video if estimate else None
@@ -162,6 +207,7 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
         lambda a: a.lyrics.cost,
     )
     analysis = analysis.model_copy(update={"source": audio_uri})  # cached analysis may name an older copy
+    publish_analysis(job_id, analysis)
     plan = job.run("plan", lambda: _single(plan_scenes.submit(job_id, request, analysis)), lambda p: p.cost)
 
     def reference_stage() -> tuple[Any, list[PrefectFuture[Any]]]:
@@ -191,7 +237,7 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
 
     def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
         # Each clip's 1080p layout is known now, so its task encodes it for the composer as soon as it arrives.
-        audio_info = probe(to_path(audio_uri))
+        audio_info = probe(local_file(audio_uri))
         specs = conform_specs(
             analysis.boundaries, plan.transitions, audio_duration=audio_info.audio_duration or audio_info.duration,
             render=get_settings().render, fade_in=plan.fade_in, fade_out=plan.fade_out,
@@ -223,6 +269,12 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
             report(job_id, "video", "failed", 100, f"Clip {p.index + 1} failed: {clip.error}", clip_index=p.index)
             clips.append(clip)
         ok = sum(c.status == "succeeded" for c in clips)
+        failed = [c.index for c in clips if c.status == "failed"]
+        if failed and not allow_partial:
+            raise ClipsFailedError(
+                f"clips {failed} failed and this run does not accept a partial video; retry the run to regenerate "
+                "just those clips"
+            )
         if ok < 2:
             raise CompositionError(f"only {ok} of {len(clips)} clips were generated; at least 2 are needed")
         return clips, list(futures)
@@ -237,10 +289,9 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
 
     composition = job.run("compose", compose_stage, lambda _: 0.0)
 
-    final_dir = job_dir(job_id) / "final"
-    final_dir.mkdir(parents=True, exist_ok=True)
-    final = final_dir / "final.mp4"
-    _place(composition.uri, final)
+    # a composition cached from another job (same song, plan and clips) is copied to this job's final/
+    output_uri = storage.adopt(composition.uri, keys.final("final.mp4"), "final")
+    composition = composition.model_copy(update={"uri": output_uri})
     result = JobResult(
         job_id=job_id,
         request=request,
@@ -252,92 +303,33 @@ def _render(job_id: str, request: JobRequest) -> JobResult:
         composition=composition,
         cost=CostReport.from_stages(job.stages),
         stages=job.stages,
-        output_uri=to_uri(final),
+        output_uri=output_uri,
     )
-    write_job_file(job_id, "final/result.json", result)
-    _publish_artifacts(result)
+    put_json(keys.final("result.json"), result, "final")
+    publish_result(result)
     failed = [c.index for c in clips if c.status == "failed"]
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
     report(job_id, "job", "complete", 100, f"Video ready: {composition.duration:.2f} s{note}", cost=result.cost.total)
     return result
 
 
+def _stored(task: Task[P, R], options: dict[str, Any]) -> Task[P, R]:
+    return task.with_options(**options) if options else task
+
+
 def _missing(uri: str | None) -> bool:
-    """A cached result whose file was deleted (e.g. ``rm -rf data``) must be produced again."""
-    return uri is not None and not to_path(uri).exists()
+    """A cached result whose file is gone (``rm -rf data``, or expired by the bucket's lifecycle) is produced
+    again."""
+    return uri is not None and not get_storage().has(uri)
+
+
+def _input_name(uri: str) -> str:
+    """``audio.<ext>`` whatever the upload was called (the extension tells ffmpeg and the API the format)."""
+    suffix = PurePosixPath(urlparse(uri).path).suffix.lower()
+    return f"audio{suffix}" if suffix else "audio"
 
 
 def _run_count(future: PrefectFuture[Any]) -> int:
     """How many times Prefect ran the task (1 + retries used)."""
     with get_client(sync_client=True) as client:
         return max(1, client.read_task_run(future.task_run_id).run_count)
-
-
-def _place(src_uri: str, dest: Any) -> None:
-    """Give the job its own name for the (content-addressed) final file: hard link, else copy."""
-    src = to_path(src_uri)
-    tmp = dest.with_suffix(".tmp.mp4")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    tmp.replace(dest)
-
-
-def _plan_markdown(plan: VideoPlan) -> str:
-    lines = [
-        f"# Plan\n\n{plan.summary}\n",
-        f"**Style**: {plan.style.visual_style}; **mood**: {plan.style.mood}; **lighting**: {plan.style.lighting}; "
-        f"**palette**: {' '.join(f'`{c}`' for c in plan.style.palette)}\n",
-        "| # | start | end | scene | camera | transition out | script |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for clip in plan.clips:
-        out = plan.transitions[clip.index].kind if clip.index < len(plan.transitions) else "end"
-        lines.append(
-            f"| {clip.index} | {clip.start:.2f} | {clip.end:.2f} | {clip.scene_id} | {clip.camera.movement} "
-            f"| {out} | {clip.visual_description} |"
-        )
-    return "\n".join(lines)
-
-
-def _publish_artifacts(result: JobResult) -> None:
-    """What an operator sees in the Prefect UI: the plan, a cost table, the clips, the final video."""
-    key = f"job-{result.job_id}".lower()
-    create_markdown_artifact(key=f"{key}-plan", markdown=_plan_markdown(result.plan), description="video plan")
-    create_table_artifact(
-        key=f"{key}-cost",
-        table=[
-            {"stage": s.stage, "cost_usd": s.cost, "calls": s.calls, "cached": s.cached, "seconds": s.seconds}
-            for s in result.stages
-        ]
-        + [{"stage": "total", "cost_usd": result.cost.total}],
-        description="cost by stage",
-    )
-    create_table_artifact(
-        key=f"{key}-clips",
-        table=[
-            {
-                "clip": c.index,
-                "status": c.status,
-                "duration": c.duration,
-                "target": c.target_duration,
-                "cost_usd": c.cost,
-                "attempts": c.attempts,
-                "uri": c.uri or c.error,
-            }
-            for c in result.clips
-        ],  # fmt: skip
-        description="generated clips",
-    )
-    comp = result.composition
-    create_markdown_artifact(
-        key=f"{key}-video",
-        markdown=(
-            f"[final video]({result.output_uri}) — {comp.duration:.3f} s, {comp.width}×{comp.height} "
-            f"@ {comp.fps:g} fps, drift {comp.sync_drift * 1000:.1f} ms, "
-            f"{comp.clips_trimmed} trimmed, {comp.clips_looped} looped"
-        ),
-        description="final video",
-    )

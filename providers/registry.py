@@ -55,8 +55,10 @@ def register(kind: str, name: str, target: str) -> None:
 
 
 def get_provider(kind: str, name: str, **kwargs: Any) -> Provider:
+    """``name`` is a registered name, or a ``"package.module:Class"`` spec (a plugin selected from settings alone,
+    so worker processes that never called :func:`register` resolve it too)."""
     try:
-        target = REGISTRY[kind][name]
+        target = name if ":" in name else REGISTRY[kind][name]
     except KeyError:
         choices = ", ".join(sorted(REGISTRY.get(kind, {})))
         raise ConfigError(
@@ -68,6 +70,8 @@ def get_provider(kind: str, name: str, **kwargs: Any) -> Provider:
         cls = getattr(importlib.import_module(module_name), attr)
     except ImportError as exc:
         raise ConfigError(f"{kind} provider {name!r} needs a missing package: {exc.name}") from exc
+    except AttributeError:
+        raise ConfigError(f"{kind} provider {name!r}: {module_name} has no {attr!r}") from None
     provider = cls(**kwargs)
     if not isinstance(provider, _KINDS[kind]):
         raise ConfigError(f"{target} is not a {_KINDS[kind].__name__}")

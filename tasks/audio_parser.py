@@ -15,10 +15,9 @@ from core.contracts import AudioAnalysis, Lyrics
 from core.errors import ProviderError, TransientProviderError
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
-from core.uris import to_path
 from providers.base import Transcriber
 from providers.registry import get_provider
-from tasks.common import content_key, provider_call, report, retry_options
+from tasks.common import content_key, local_file, provider_call, report, retry_options
 
 
 def _transcriber() -> Transcriber:
@@ -29,7 +28,7 @@ def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     settings = get_settings()
     return content_key(
         "audio",
-        sha256_file(to_path(params["audio_uri"])),
+        sha256_file(local_file(params["audio_uri"])),
         settings.audio,
         code_fingerprint("core.audio"),
         _transcriber().cache_identity(),
@@ -58,7 +57,7 @@ def _transcribe(job_id: str, transcriber: Transcriber, path: Path, duration: flo
 @task(name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())
 def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None) -> AudioAnalysis:
     settings = get_settings()
-    path = to_path(audio_uri)
+    path = local_file(audio_uri)
     report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
     analysis = audio_core.analyze(path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri)
     report(job_id, "audio", "running", 70, "Transcribing lyrics")

@@ -22,6 +22,7 @@ from core.budget import job_scope
 from core.contracts import ProgressEvent, Stage
 from core.errors import is_transient
 from core.settings import get_settings
+from core.storage import JobKeys, Kind, get_storage
 from providers.base import Provider
 
 log = logging.getLogger("videogen")
@@ -89,19 +90,19 @@ def conform_cache() -> Path:
     return get_settings().cache_dir / "conform"
 
 
-def job_dir(job_id: str) -> Path:
-    return get_settings().jobs_dir / job_id
+def job_keys(job_id: str) -> JobKeys:
+    return JobKeys(job_id)
 
 
-def write_job_file(job_id: str, relpath: str, value: Any) -> Path:
-    """Write a stage output (a model or a list of models) as JSON under the job's folder, atomically, so the API
-    can show the analysis, plan, prompts and clips while the job still runs."""
-    path = job_dir(job_id) / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(to_json(value, indent=2))
-    tmp.replace(path)
-    return path
+def put_json(key: str, value: Any, kind: Kind = "intermediate") -> str:
+    """Store a stage output (a model or a list of models) as JSON in the job storage (atomically on disk), so the
+    API can show the analysis, plan, prompts and clips while the job still runs; returns its URI."""
+    return get_storage().put_bytes(key, to_json(value, indent=2), kind)
+
+
+def local_file(uri: str) -> Path:
+    """A local copy of a file the pipeline refers to (downloaded once from S3; a path as it is locally)."""
+    return get_storage().local(uri)
 
 
 Listener = Callable[[ProgressEvent], None]

@@ -9,10 +9,11 @@ from prefect.context import TaskRunContext
 
 from core import compose as compose_core
 from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPlan
-from core.hashing import code_fingerprint
+from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
-from core.uris import to_path
-from tasks.common import cache_path, conform_cache, content_key, report, retry_options
+from core.storage import get_storage
+from core.uris import to_uri
+from tasks.common import cache_path, conform_cache, content_key, job_keys, local_file, report, retry_options
 
 
 def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -27,7 +28,8 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         plan.transitions,
         plan.fade_in,
         plan.fade_out,
-        [(c.index, c.status, c.uri) for c in clips],  # clip files are content-addressed: the URI is the content
+        # a clip's URI names its job slot, not its content (a retry may replace it): key on the bytes
+        [(c.index, c.status, sha256_file(local_file(c.uri)) if c.uri else None) for c in clips],
         get_settings().render,
         code_fingerprint("core.compose", "core.loop", "core.media"),
     )
@@ -42,11 +44,12 @@ def compose_video(
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
     key = compose_key(None, {"analysis": analysis, "plan": plan, "clips": clips})  # audio_uri: not content
     out = cache_path("final", key, ".mp4")
+    local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     result = compose_core.compose(
-        clips,
+        local_clips,
         boundaries=analysis.boundaries,
         transitions=plan.transitions,
-        audio=to_path(audio_uri),
+        audio=local_file(audio_uri),
         out=out,
         beats=analysis.beats,
         render=settings.render,
@@ -54,6 +57,8 @@ def compose_video(
         fade_out=plan.fade_out,
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
+    final = get_storage().put_file(job_keys(job_id).final("final.mp4"), out, "final")
+    result = result.model_copy(update={"uri": final})
     report(
         job_id,
         "compose",

@@ -9,9 +9,8 @@ from core import budget
 from core.errors import ConfigError
 from core.media import probe
 from core.settings import Settings, get_settings
-from core.uris import to_path
 from providers.registry import get_provider
-from tasks.common import report
+from tasks.common import local_file, report
 
 KINDS = ("transcription", "planner", "reference", "prompts", "video")
 
@@ -56,7 +55,7 @@ def check_budget(job_id: str, audio_uri: str, duration_hint: float | None = None
     if not paid_providers(settings):
         return None
     require_keys(settings)
-    duration = probe(to_path(audio_uri)).audio_duration
+    duration = probe(local_file(audio_uri)).audio_duration
     est = budget.fit(duration, settings, duration_hint=duration_hint)
     budget.open_job(job_id, est.hard_cap)
     ensure_limits(settings)

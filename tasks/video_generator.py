@@ -16,18 +16,21 @@ from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
-from core.uris import to_path, to_uri
+from core.storage import get_storage
+from core.uris import to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
 from tasks.common import (
     cache_path,
     conform_cache,
     content_key,
+    job_keys,
+    local_file,
     log,
     provider_call,
+    put_json,
     report,
     retry_options,
-    write_job_file,
 )
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
@@ -42,7 +45,7 @@ def _generator(video: VideoChoice | None = None) -> VideoGenerator:
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     prompt: ClipPrompt = params["prompt"]
     ref = prompt.reference_uri
-    ref_hash = sha256_file(to_path(ref)) if ref and to_path(ref).exists() else None
+    ref_hash = sha256_file(local_file(ref)) if ref and get_storage().has(ref) else None
     return content_key(
         "video",
         prompt.model_dump(mode="json", exclude={"reference_uri"}),
@@ -91,9 +94,10 @@ def generate_clip(
         clip_count=total,
     )
     started = time.perf_counter()
-    reference = to_path(prompt.reference_uri) if prompt.reference_uri else None
+    ref = prompt.reference_uri
+    reference = local_file(ref) if ref and get_storage().has(ref) else None  # expired: text-only, as the PRD says
     with provider_call(job_id, generator):
-        clip = generator.generate(prompt, reference=reference if reference and reference.exists() else None, out=out)
+        clip = generator.generate(prompt, reference=reference, out=out)
     try:
         info = probe(clip.path)
     except CompositionError as exc:  # a broken file from the model: another attempt may do better
@@ -121,7 +125,9 @@ def generate_clip(
             provider=generator.provider_id,
             stage="video",
         )
-    result = result.model_copy(update={"validation": validation})
+    # validated: into the job's storage, where the composer (on any worker) and the API find it
+    uri = get_storage().put_file(job_keys(job_id).clip(prompt.index, ".mp4"), clip.path, "intermediate")
+    result = result.model_copy(update={"validation": validation, "uri": uri})
     _record_clip(job_id, result)
     if conform is not None:
         _conform_now(clip.path, conform)
@@ -150,7 +156,7 @@ def _conform_now(path: Path, spec: ConformSpec) -> None:
 
 def _record_clip(job_id: str, result: ClipResult) -> None:
     """Per-job clip manifest, so the API lists each clip as soon as it is ready (the flow adds cached ones)."""
-    write_job_file(job_id, f"clips/clip-{result.index:03d}.json", result)
+    put_json(job_keys(job_id).clip(result.index, ".json"), result)
 
 
 def failed_clip(prompt: ClipPrompt, error: BaseException, *, attempts: int) -> ClipResult:

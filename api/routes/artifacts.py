@@ -1,22 +1,22 @@
 """What the web UI draws: the song's analysis, the storyboard (plan, style reference, clip prompts) and the job's
-budget. Read-only. Each stage's output is read from ``jobs/<id>/stages/<stage>.json`` when the flow has written it
-(while the job runs), else from ``jobs/<id>/final/result.json`` (once complete); 409 until then."""
+budget. Read-only. Each stage's output is read from the job storage, ``jobs/<id>/intermediate/<stage>.json`` when
+the flow has written it (while the job runs), else ``jobs/<id>/final/result.json`` (once complete); 409 until then."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, TypeAdapter
 
 from api.deps import Auth, JobId, SettingsDep, StoreDep
 from api.errors import Problem
-from core.contracts import AudioAnalysis, ClipPrompt, JobResult, ReferenceImage, VideoPlan
+from api.jobfiles import STAGE_FILES, final_result, media_response, read_json
+from core.contracts import AudioAnalysis, ClipPrompt, ReferenceImage, VideoPlan
 from core.settings import Settings
-from core.uris import to_path
+from core.storage import JobKeys, get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["artifacts"], dependencies=[Auth])
 
@@ -44,13 +44,13 @@ class ReferenceInfo(BaseModel):
 
 def _load(settings: Settings, job_id: str, stage: str) -> Any:
     field, adapter = _STAGES[stage]
-    job = settings.jobs_dir / job_id
-    partial = job / "stages" / f"{stage}.json"
-    if partial.is_file():
-        return adapter.validate_json(partial.read_bytes())
-    final = job / "final" / "result.json"
-    if final.is_file():
-        return getattr(JobResult.model_validate_json(final.read_bytes()), field)
+    storage = get_storage()
+    partial = read_json(storage, JobKeys(job_id).intermediate(STAGE_FILES[stage]))
+    if partial is not None:
+        return adapter.validate_json(partial)
+    result = final_result(storage, job_id)
+    if result is not None:
+        return getattr(result, field)
     raise Problem(409, f"the {stage} output of job {job_id} is not available yet")
 
 
@@ -83,20 +83,15 @@ async def reference(job_id: JobId, settings: SettingsDep) -> ReferenceInfo:
     return ReferenceInfo(reference=ref, image_url=url)
 
 
-def _inside_data(settings: Settings, path: Path) -> Path:
-    resolved = path.resolve()
-    if not resolved.is_relative_to(settings.data_dir.resolve()) or not resolved.is_file():
-        raise Problem(404, "file not found")
-    return resolved
-
-
 @router.get("/{job_id}/reference.png", response_class=FileResponse)
-async def reference_image(job_id: JobId, settings: SettingsDep) -> FileResponse:
+async def reference_image(job_id: JobId, settings: SettingsDep) -> Response:
     ref: ReferenceImage = await _stage(settings, job_id, "reference")
     if ref.uri is None:
         raise Problem(404, f"job {job_id} has no style reference image")
-    path = _inside_data(settings, to_path(ref.uri))
-    return FileResponse(path, media_type="image/png")
+    uri = ref.uri
+    return await anyio.to_thread.run_sync(
+        lambda: media_response(uri, media_type="image/png", filename=f"{job_id}-reference.png")
+    )
 
 
 @router.get("/{job_id}/summary")

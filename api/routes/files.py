@@ -1,5 +1,5 @@
-"""Clip metadata and files, the final video (Range requests; ``?format=mov`` remux). Every path is derived from
-a validated job id and our own records, then checked to lie inside the data directory."""
+"""Clip metadata and files, the final video (Range requests, or a signed URL on S3; ``?format=mov`` remux). Every
+key is derived from a validated job id and our own records (api/jobfiles.py)."""
 
 from __future__ import annotations
 
@@ -10,39 +10,22 @@ from uuid import uuid4
 
 import anyio
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
-from api.deps import Auth, JobId, SettingsDep
+from api.deps import Auth, JobId
 from api.errors import Problem
+from api.jobfiles import clip_results, media_response
 from api.schemas import ClipInfo, ClipList
-from core.contracts import ClipResult, JobResult
 from core.media import run_ffmpeg
-from core.settings import Settings
-from core.uris import to_path
+from core.settings import get_settings
+from core.storage import JobKeys, get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["files"], dependencies=[Auth])
 
 
-def _inside(settings: Settings, path: Path) -> Path:
-    root = settings.data_dir.resolve()
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root) or not resolved.is_file():
-        raise Problem(404, "file not found")
-    return resolved
-
-
-def _clip_results(settings: Settings, job_id: str) -> tuple[list[ClipResult], bool]:
-    final = settings.jobs_dir / job_id / "final" / "result.json"
-    if final.is_file():
-        return JobResult.model_validate_json(final.read_text()).clips, True
-    folder = settings.jobs_dir / job_id / "clips"
-    clips = [ClipResult.model_validate_json(p.read_text()) for p in sorted(folder.glob("clip-*.json"))]
-    return clips, False
-
-
 @router.get("/{job_id}/clips")
-async def list_clips(job_id: JobId, settings: SettingsDep) -> ClipList:
-    clips, complete = await anyio.to_thread.run_sync(_clip_results, settings, job_id)
+async def list_clips(job_id: JobId) -> ClipList:
+    clips, complete = await anyio.to_thread.run_sync(clip_results, get_storage(), job_id)
     return ClipList(
         job_id=job_id,
         complete=complete,
@@ -61,17 +44,21 @@ async def list_clips(job_id: JobId, settings: SettingsDep) -> ClipList:
 
 
 @router.get("/{job_id}/clips/{index}", response_class=FileResponse)
-async def clip_file(job_id: JobId, index: int, settings: SettingsDep) -> FileResponse:
-    clips, _ = await anyio.to_thread.run_sync(_clip_results, settings, job_id)
+async def clip_file(job_id: JobId, index: int) -> Response:
+    storage = get_storage()
+    clips, _ = await anyio.to_thread.run_sync(clip_results, storage, job_id)
     clip = next((c for c in clips if c.index == index and c.uri), None)
     if clip is None or clip.uri is None:
         raise Problem(404, f"job {job_id} has no clip {index} (yet)")
-    path = _inside(settings, to_path(clip.uri))
-    return FileResponse(path, media_type="video/mp4", filename=f"{job_id}-clip{index:03d}.mp4")
+    uri = clip.uri
+    return await anyio.to_thread.run_sync(
+        lambda: media_response(uri, media_type="video/mp4", filename=f"{job_id}-clip{index:03d}.mp4", storage=storage)
+    )
 
 
-def _remux_mov(mp4: Path) -> Path:
-    mov = mp4.with_suffix(".mov")
+def _remux_mov(mp4: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    mov = folder / "final.mov"
     if not mov.is_file() or mov.stat().st_mtime < mp4.stat().st_mtime:
         tmp = mov.with_name(f".{uuid4().hex}.mov")
         try:
@@ -83,12 +70,21 @@ def _remux_mov(mp4: Path) -> Path:
 
 
 @router.get("/{job_id}/video", response_class=FileResponse)
-async def video(job_id: JobId, settings: SettingsDep, format: Literal["mp4", "mov"] = "mp4") -> FileResponse:
-    mp4 = settings.jobs_dir / job_id / "final" / "final.mp4"
-    if not mp4.is_file():
+async def video(job_id: JobId, format: Literal["mp4", "mov"] = "mp4") -> Response:
+    """The final MP4 (local: served here with Range support; S3: a redirect to a signed URL), or a MOV remux."""
+    storage = get_storage()
+    key = JobKeys(job_id).final("final.mp4")
+    if not await anyio.to_thread.run_sync(storage.exists, key):
         raise Problem(409, f"the video of job {job_id} is not ready")
-    path = _inside(settings, mp4)
     if format == "mov":
-        path = await anyio.to_thread.run_sync(_remux_mov, path)
+        path = await anyio.to_thread.run_sync(_remux_mov, storage.local_path(key), _mov_dir(job_id))
         return FileResponse(path, media_type="video/quicktime", filename=f"{job_id}.mov")
-    return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.mp4")
+    return await anyio.to_thread.run_sync(
+        lambda: media_response(storage.uri(key), media_type="video/mp4", filename=f"{job_id}.mp4", storage=storage)
+    )
+
+
+def _mov_dir(job_id: str) -> Path:
+    """MOV remuxes are the API's own cache, not job storage (cheap to redo: a stream copy)."""
+    folder: Path = get_settings().cache_dir / "mov" / job_id
+    return folder

@@ -20,7 +20,7 @@ from api.store import JobStore
 from api.upload import inspect_audio, read_job_form
 from core.contracts import JobRequest, ProgressEvent
 from core.settings import Settings
-from core.uris import to_uri
+from core.storage import JobKeys, get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
@@ -62,10 +62,15 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -
         )
         audio = upload.with_name(f"audio.{facts.format}")
         await anyio.to_thread.run_sync(upload.rename, audio)
+        # into the job storage (jobs/{id}/input/): a no-op for local storage, an upload to the bucket on S3
+        storage = get_storage()
+        audio_uri = await anyio.to_thread.run_sync(storage.put_file, JobKeys(job_id).input(audio.name), audio, "input")
     except BaseException:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
         raise
-    job = job.model_copy(update={"audio_uri": to_uri(audio)})
+    if storage.scheme != "file":  # the bucket has it now; the API's disk is scratch
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+    job = job.model_copy(update={"audio_uri": audio_uri})
     meta = {
         "job_id": job_id,
         "created_at": datetime.now(UTC).isoformat(),

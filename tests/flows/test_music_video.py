@@ -48,10 +48,13 @@ def test_renders_a_beat_synced_1080p_video(first_run: tuple[JobResult, list[Prog
     for cut in result.composition.cuts:
         assert min(abs(cut - b) for b in result.audio.beats) <= 0.05, cut
     assert (video.parent / "result.json").exists()
-    job_folder = video.parent.parent  # stage outputs the API shows while the job runs
-    for stage in ("audio", "plan", "reference", "prompts"):
-        assert (job_folder / "stages" / f"{stage}.json").is_file(), stage
-    assert len(list((job_folder / "clips").glob("clip-*.json"))) == len(result.clips)
+    job_folder = video.parent.parent  # jobs/{id}/: the song, the stage outputs the API shows while it runs, final
+    assert video == job_folder / "final" / "final.mp4" and job_folder.name == result.job_id
+    assert sorted(p.name for p in (job_folder / "input").iterdir()) == ["audio.mp3", "request.json"]
+    for name in ("analysis.json", "plan.json", "reference.json", "reference.png", "prompts.json"):
+        assert (job_folder / "intermediate" / name).is_file(), name
+    clips = job_folder / "intermediate" / "clips"
+    assert len(list(clips.glob("clip-*.json"))) == len(list(clips.glob("clip-*.mp4"))) == len(result.clips)
     assert set(result.cost.by_stage) == set(STAGES)
     assert result.reference.uri is not None and to_path(result.reference.uri).exists()
 
@@ -79,8 +82,12 @@ def test_rerun_reuses_every_stage(
     again = music_video(audio_uri=copy.as_uri(), prompt=PROMPT, job_id=f"again-{uuid.uuid4()}")
     wall = time.perf_counter() - started
     assert [s.stage for s in again.stages if s.cached] == list(STAGES)
-    assert again.audio.source == copy.as_uri()
-    assert again.composition.uri == first.composition.uri
+    # the song was copied into the new job's input/, and the cached analysis names that copy
+    assert again.audio.source == again.request.audio_uri
+    assert again.audio.source.endswith(f"/jobs/{again.job_id}/input/audio.mp3")
+    # the cached composition was copied to this job's final/, byte for byte
+    assert again.output_uri.endswith(f"/jobs/{again.job_id}/final/final.mp4") and again.output_uri != first.output_uri
+    assert to_path(again.output_uri).read_bytes() == to_path(first.output_uri).read_bytes()
     assert wall < first_wall / 2, (wall, first_wall)
 
 

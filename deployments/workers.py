@@ -1,0 +1,195 @@
+"""A Prefect server, a `videogen` process work pool with its workers, and an S3-compatible server, as child
+processes on free loopback ports: what the operations tests and ``bench.scale`` need.
+
+    prefect server start            its own PREFECT_HOME (SQLite) under ``root``
+    prefect work-pool create        the pool named in prefect.yaml
+    prefect --no-prompt deploy --all
+    prefect worker start --pool     any number of workers; each is its own process group (SIGKILL-able)
+    moto_server                     S3 on loopback (no signatures or lifecycle enforcement; rules can be read back)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import yaml
+
+from deployments.localstack import ROOT, free_port
+
+
+def pool_name() -> str:
+    """The process work pool the deployments in prefect.yaml are bound to."""
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    return str(spec["deployments"][0]["work_pool"]["name"])
+
+
+@dataclass
+class Processes:
+    """Child processes with their logs in ``root``; each in its own session so a group can be killed."""
+
+    root: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop_all()
+        self._logs.append(log)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str, tail: int = 4000) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+
+    def wait(self, name: str, ok: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                if ok():
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{self.log(name)}")
+
+    def kill(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        """Signal the whole process group (a worker and the flow runs it started)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.kill(name)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+
+@dataclass
+class PrefectPool:
+    """`prefect server start` + the `videogen` process pool + workers; ``env()`` is what every client needs."""
+
+    root: Path
+    env_extra: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    pool: str = field(default_factory=pool_name)
+
+    def __post_init__(self) -> None:
+        self.processes = Processes(self.root / "logs")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PREFECT_HOME=str(self.root / "prefect"),
+            PREFECT_API_URL=self.api_url,
+            PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="false",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            DO_NOT_TRACK="1",
+            PREFECT_LOGGING_LEVEL="INFO",
+            PREFECT_WORKER_QUERY_SECONDS="1",
+            PREFECT_WORKER_PREFETCH_SECONDS="1",
+            VIDEOGEN_HOME=str(ROOT),
+            VIDEOGEN_DATA_DIR=str(self.root / "data"),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.env_extra)
+        env.update(extra)
+        return env
+
+    def start(self, timeout: float = 180) -> PrefectPool:
+        args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.port), "--no-ui"]
+        self.processes.spawn("prefect-server", [sys.executable, "-m", "prefect", *args], self.env())
+        self.processes.wait("prefect-server", self._healthy, timeout)
+        return self
+
+    def _healthy(self) -> bool:
+        return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
+
+    def prefect(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run a `prefect` CLI command against this server (raises with its output on failure)."""
+        cmd = [sys.executable, "-m", "prefect", *args]
+        done = subprocess.run(cmd, cwd=ROOT, env=self.env(**env), capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def deploy_all(self) -> str:
+        """The operator's two commands: create the process pool, then deploy everything in prefect.yaml."""
+        self.prefect("work-pool", "create", self.pool, "--type", "process", "--overwrite")
+        return self.prefect("--no-prompt", "deploy", "--all").stdout
+
+    def start_worker(self, name: str, *, limit: int | None = None, **env: str) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "prefect", "worker", "start", "--pool", self.pool, "--name", name]
+        if limit is not None:
+            args += ["--limit", str(limit)]
+        proc = self.processes.spawn(name, args, self.env(**env))
+        self.processes.wait(name, lambda: "started" in self.processes.log(name).lower(), 90)
+        return proc
+
+    def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
+        self.processes.kill(name, sig)
+
+    def stop(self) -> None:
+        self.processes.stop_all()
+
+
+@dataclass
+class MotoS3:
+    """moto's standalone S3 server on a loopback port, and the VideoGen settings that point at it."""
+
+    root: Path
+    bucket: str = "videogen-test"
+    port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        self.processes = Processes(self.root)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "VIDEOGEN_STORAGE__BACKEND": "s3",
+            "VIDEOGEN_STORAGE__BUCKET": self.bucket,
+            "VIDEOGEN_STORAGE__ENDPOINT_URL": self.endpoint_url,
+            "VIDEOGEN_STORAGE__REGION": "us-east-1",
+            "VIDEOGEN_STORAGE__ACCESS_KEY_ID": "testing",
+            "VIDEOGEN_STORAGE__SECRET_ACCESS_KEY": "testing",
+        }
+
+    def start(self, timeout: float = 60) -> MotoS3:
+        exe = Path(sys.executable).with_name("moto_server")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.processes.spawn("moto", [str(exe), "-H", "127.0.0.1", "-p", str(self.port)], env)
+        self.processes.wait("moto", lambda: httpx.get(self.endpoint_url, timeout=2).status_code < 500, timeout)
+        return self
+
+    def stop(self) -> None:
+        self.processes.stop_all()

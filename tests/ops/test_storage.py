@@ -1,0 +1,197 @@
+"""Job storage on a local directory and on a real S3-compatible server (moto's standalone server on loopback):
+the same contract for both, tags and lifecycle rules read back from the bucket, signed URLs that download, and a
+full render that leaves exactly the expected keys."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from core.contracts import JobResult
+from core.errors import StorageError
+from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read_lifecycle
+from core.media import probe, run_ffmpeg
+from core.settings import Settings, get_settings
+from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
+from deployments.localstack import ROOT
+from deployments.workers import MotoS3, PrefectPool
+
+
+def _settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Settings:
+    for name, value in {**moto_s3.env(), "VIDEOGEN_STORAGE__BUCKET": bucket}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VIDEOGEN_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture()
+def s3_settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """S3 storage on a fresh bucket (created), scratch files in tmp_path; the environment is restored after."""
+    settings = _settings(moto_s3, tmp_path, monkeypatch, f"t-{uuid.uuid4().hex[:12]}")
+    ensure_bucket(settings.storage)
+    yield settings
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "local":
+        return LocalStorage(tmp_path / "root")
+    settings: Settings = request.getfixturevalue("s3_settings")
+    return S3Storage(settings.storage, settings.cache_dir)
+
+
+def test_storage_contract(storage: Storage, tmp_path: Path) -> None:
+    """Input tried: a file and bytes put under one job's keys, read back, listed, copied, fetched, deleted."""
+    keys = JobKeys("job-1")
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(b"\x00video" * 1000)
+    clip_uri = storage.put_file(keys.clip(0, ".mp4"), src, "intermediate")
+    storage.put_bytes(keys.intermediate("plan.json"), b'{"a": 1}', "intermediate")
+    assert storage.key(clip_uri) == "jobs/job-1/intermediate/clips/clip-000.mp4"
+    assert storage.read_bytes("jobs/job-1/intermediate/plan.json") == b'{"a": 1}'
+    assert storage.list("jobs/job-1/") == ["jobs/job-1/intermediate/clips/clip-000.mp4",
+                                           "jobs/job-1/intermediate/plan.json"]  # fmt: skip
+    assert storage.has(clip_uri) and not storage.exists(keys.final("final.mp4"))
+    assert storage.local(clip_uri).read_bytes() == src.read_bytes()
+    # adopt: nothing to do for our own key; a copy for another key; an upload for an outside file
+    assert storage.adopt(clip_uri, keys.clip(0, ".mp4"), "intermediate") == clip_uri
+    final = storage.adopt(clip_uri, keys.final("final.mp4"), "final")
+    assert storage.read_bytes(keys.final("final.mp4")) == src.read_bytes() and storage.has(final)
+    outside = tmp_path / "song.mp3"
+    outside.write_bytes(b"ID3 song")
+    song = storage.adopt(outside.as_uri(), keys.input("audio.mp3"), "input")
+    assert storage.key(song) == "jobs/job-1/input/audio.mp3"
+    with pytest.raises(FileNotFoundError):
+        storage.read_bytes("jobs/job-1/intermediate/missing.json")
+    assert storage.delete_prefix("jobs/job-1/") == 4 and storage.list("jobs/job-1/") == []
+
+
+def test_bad_keys_are_refused(tmp_path: Path) -> None:
+    """Input tried: job ids and file names that would escape the job's folder."""
+    for job_id in ("", "a/b", ".."):
+        with pytest.raises(ValueError):
+            JobKeys(job_id)
+    with pytest.raises(ValueError):
+        JobKeys("j").input("..")
+    with pytest.raises(StorageError):
+        LocalStorage(tmp_path).put_bytes("../outside.json", b"{}", "intermediate")
+
+
+def test_s3_objects_are_tagged_and_signed_urls_download(s3_settings: Settings) -> None:
+    """Input tried: one object of each retention class; the tags and a presigned GET are checked over HTTP."""
+    storage = get_storage()
+    assert isinstance(storage, S3Storage)
+    keys = JobKeys("tagged")
+    for kind, key in (("input", keys.input("audio.mp3")), ("intermediate", keys.clip(1, ".json")),
+                      ("final", keys.final("final.mp4"))):  # fmt: skip
+        storage.put_bytes(key, f"{kind} bytes".encode(), kind)  # type: ignore[arg-type]
+        tags = storage.client.get_object_tagging(Bucket=storage.bucket, Key=key)["TagSet"]
+        assert tags == [{"Key": TAG_KEY, "Value": kind}], key
+    url = storage.signed_url(keys.final("final.mp4"), filename="my video.mp4")
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=3600" in url
+    reply = httpx.get(url)
+    assert reply.status_code == 200 and reply.content == b"final bytes"
+    assert "attachment" in reply.headers.get("content-disposition", "")
+
+
+def test_unknown_bucket_is_a_clear_error(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input tried: a bucket that does not exist; reading from it fails with StorageError, not a raw botocore error."""
+    settings = _settings(moto_s3, tmp_path, monkeypatch, "no-such-bucket-here")
+    try:
+        with pytest.raises((StorageError, FileNotFoundError)):
+            S3Storage(settings.storage, settings.cache_dir).read_bytes("jobs/x/final/final.mp4")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_lifecycle_rules_read_back_as_configured(s3_settings: Settings) -> None:
+    """Input tried: the default retention (intermediates 1 day, finals and inputs 7) applied to a fresh bucket."""
+    config = s3_settings.storage
+    assert read_lifecycle(config) == []
+    rules = {r["ID"]: r for r in apply_lifecycle(config)}
+    assert rules["videogen-intermediate"]["Filter"] == {"Tag": {"Key": TAG_KEY, "Value": "intermediate"}}
+    assert rules["videogen-intermediate"]["Expiration"] == {"Days": 1}
+    assert rules["videogen-final"]["Expiration"] == {"Days": 7}
+    assert rules["videogen-input"]["Expiration"] == {"Days": 7}
+    assert rules["videogen-prefect-results"]["Filter"] == {"Prefix": "prefect-results/"}
+    assert all(r["Status"] == "Enabled" for r in rules.values())
+    assert set(rules) == {r["ID"] for r in lifecycle_rules(config)}
+
+
+def test_apply_lifecycle_command(moto_s3: MotoS3, tmp_path: Path) -> None:
+    """Input tried: `videogen infra apply-lifecycle` on a bucket that does not exist yet, with 2-day intermediates;
+    then on local storage, where it must refuse."""
+    bucket = f"cli-{uuid.uuid4().hex[:10]}"
+    env = {**os.environ, **moto_s3.env(), "VIDEOGEN_STORAGE__BUCKET": bucket, "COLUMNS": "200",
+           "VIDEOGEN_STORAGE__INTERMEDIATE_DAYS": "2", "VIDEOGEN_DATA_DIR": str(tmp_path)}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "flows.cli", "infra", "apply-lifecycle", "--no-register-results"]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert f"created bucket {bucket}" in done.stdout and "expire after 2 day(s)" in done.stdout
+    client = boto3.client("s3", endpoint_url=moto_s3.endpoint_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    rules = {r["ID"]: r for r in client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert rules["videogen-intermediate"]["Expiration"] == {"Days": 2}
+    env["VIDEOGEN_STORAGE__BACKEND"] = "local"
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "storage is local" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def short_song(vibe_ace: Path, session_dir: Path) -> Path:
+    out = session_dir / "ops-vibe12.mp3"
+    if not out.exists():
+        run_ffmpeg(["-i", str(vibe_ace), "-ss", "5", "-t", "12", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "5",
+                    str(out)])  # fmt: skip
+    return out
+
+
+def expected_keys(job_id: str, clips: int, suffix: str = ".mp3") -> set[str]:
+    base = f"jobs/{job_id}"
+    names = {f"{base}/input/audio{suffix}", f"{base}/input/request.json", f"{base}/final/final.mp4",
+             f"{base}/final/result.json"}  # fmt: skip
+    names |= {f"{base}/intermediate/{n}" for n in ("analysis.json", "analysis.png", "plan.json", "reference.json",
+                                                   "reference.png", "prompts.json")}  # fmt: skip
+    names |= {f"{base}/intermediate/clips/clip-{i:03d}{ext}" for i in range(clips) for ext in (".mp4", ".json")}
+    return names
+
+
+def test_full_render_on_s3(s3_settings: Settings, on_pool: PrefectPool, short_song: Path) -> None:
+    """Input tried: a 12 s MP3 from outside the storage, rendered with S3 storage against a real Prefect server.
+    The bucket must hold exactly the job's expected keys plus Prefect's task results, and the final video must
+    download through a signed URL."""
+    from flows.music_video import music_video
+
+    job_id = f"s3-{uuid.uuid4().hex[:8]}"
+    result = music_video(audio_uri=short_song.as_uri(), prompt="paper boats on a night river", job_id=job_id)
+    assert isinstance(result, JobResult)
+    storage = get_storage()
+    assert isinstance(storage, S3Storage)
+    assert result.output_uri == f"s3://{storage.bucket}/jobs/{job_id}/final/final.mp4"
+    assert all(c.uri and c.uri.startswith(f"s3://{storage.bucket}/jobs/{job_id}/") for c in result.clips)
+    everything = storage.list("")
+    job_keys = {k for k in everything if k.startswith("jobs/")}
+    assert job_keys == expected_keys(job_id, len(result.clips))
+    results = [k for k in everything if not k.startswith("jobs/")]
+    assert results and all(k.startswith("prefect-results/") for k in results)  # any worker can resume from these
+    assert len(results) >= len(result.clips) + 5  # audio, plan, reference, prompts x N, clips x N, compose
+    reply = httpx.get(storage.signed_url(f"jobs/{job_id}/final/final.mp4"))
+    assert reply.status_code == 200 and reply.headers["content-type"] == "video/mp4"
+    video = s3_settings.data_dir / "downloaded.mp4"
+    video.write_bytes(reply.content)
+    info = probe(video)
+    assert (info.width, info.height) == (1920, 1080)
+    assert abs(info.duration - result.audio.duration) <= 1 / 30 + 1e-3
