@@ -18,6 +18,7 @@ last checkpoint, so events emitted while it was down are not lost.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import signal
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ import httpx
 from prefect.events import Event
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventAnyResourceFilter, EventFilter, EventNameFilter, EventOccurredFilter, EventOrder
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
@@ -124,6 +125,16 @@ def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
     return None
 
 
+def _auth_headers() -> dict[str, str]:
+    """What Prefect's own client sends: a Cloud API key, or basic auth for a server started with an auth string."""
+    if key := PREFECT_API_KEY.value():
+        return {"Authorization": f"Bearer {key.get_secret_value() if hasattr(key, 'get_secret_value') else key}"}
+    if auth := PREFECT_API_AUTH_STRING.value():
+        secret = auth.get_secret_value() if hasattr(auth, "get_secret_value") else auth
+        return {"Authorization": "Basic " + base64.b64encode(str(secret).encode()).decode()}
+    return {}
+
+
 class Bridge:
     def __init__(self, store: JobStore, *, grace: float) -> None:
         self.store = store
@@ -156,7 +167,7 @@ class Bridge:
         since = datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw) - timedelta(minutes=1)
         body = {"filter": events_filter(since).model_dump(mode="json"), "limit": CATCH_UP_PAGE}
         seen = 0
-        async with httpx.AsyncClient(base_url=api_url.rstrip("/") + "/", timeout=30) as http:
+        async with httpx.AsyncClient(base_url=api_url.rstrip("/") + "/", timeout=30, headers=_auth_headers()) as http:
             resp = await http.post("events/filter", json=body)
             while True:
                 resp.raise_for_status()
