@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -41,14 +42,70 @@ def redis_server_exe() -> str:
 
 
 @dataclass
+class Processes:
+    """Child processes with their logs in ``root``; each in its own session so a group can be killed."""
+
+    root: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop_all()
+        self._logs.append(log)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str, tail: int = 4000) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+
+    def wait(self, name: str, ok: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                if ok():
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{self.log(name)}")
+
+    def kill(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        """Signal the whole process group (a worker and the flow runs it started)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.kill(name)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+
+@dataclass
 class Stack:
     root: Path
     env_extra: dict[str, str] = field(default_factory=dict)
     redis_port: int = field(default_factory=free_port)
     prefect_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.processes = Processes(self.root)
 
     @property
     def api_url(self) -> str:
@@ -90,28 +147,13 @@ class Stack:
         return env
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self._logs.append(log)
-        self.procs[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.processes.spawn(name, args, self.env())
 
     def log(self, name: str) -> str:
-        path = self.root / f"{name}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return self.processes.log(name)
 
-    def _wait(self, name: str, ok: callable, timeout: float) -> None:  # type: ignore[valid-type]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
-            try:
-                if ok():
-                    return
-            except Exception:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{self.log(name)}")
+    def _wait(self, name: str, ok: Callable[[], bool], timeout: float) -> None:
+        self.processes.wait(name, ok, timeout)
 
     def start(self, *, timeout: float = 180) -> Stack:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -140,21 +182,12 @@ class Stack:
         self._spawn(name, args)
 
     def kill(self, name: str) -> None:
-        proc = self.procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        self.processes.kill(name)
 
     def stop(self) -> None:
         for name in ("api", "bridge", "serve", "prefect", "redis"):
             self.kill(name)
-        for log in self._logs:
-            log.close()
+        self.processes.stop_all()
 
 
 def wait_for_prefect(api_url: str, timeout: float = 300) -> None:

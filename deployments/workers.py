@@ -14,77 +14,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 import yaml
 
-from deployments.localstack import ROOT, free_port
+from deployments.localstack import ROOT, Processes, free_port
 
 
 def pool_name() -> str:
     """The process work pool the deployments in prefect.yaml are bound to."""
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     return str(spec["deployments"][0]["work_pool"]["name"])
-
-
-@dataclass
-class Processes:
-    """Child processes with their logs in ``root``; each in its own session so a group can be killed."""
-
-    root: Path
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    _logs: list[IO[bytes]] = field(default_factory=list)
-
-    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop_all()
-        self._logs.append(log)
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs[name] = proc
-        return proc
-
-    def log(self, name: str, tail: int = 4000) -> str:
-        path = self.root / f"{name}.log"
-        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
-
-    def wait(self, name: str, ok: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
-            try:
-                if ok():
-                    return
-            except Exception:  # noqa: BLE001 - not up yet
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{self.log(name)}")
-
-    def kill(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        """Signal the whole process group (a worker and the flow runs it started)."""
-        proc = self.procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
-
-    def stop_all(self) -> None:
-        for name in reversed(list(self.procs)):
-            self.kill(name)
-        for log in self._logs:
-            log.close()
-        self._logs.clear()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+import redis
 
 from core.contracts import JobResult
 from core.errors import StorageError
@@ -21,8 +22,8 @@ from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read
 from core.media import probe, run_ffmpeg
 from core.settings import Settings, get_settings
 from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
-from deployments.localstack import ROOT
-from deployments.workers import MotoS3, PrefectPool
+from deployments.localstack import ROOT, free_port, redis_server_exe
+from deployments.workers import MotoS3, PrefectPool, Processes
 
 
 def _settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Settings:
@@ -169,29 +170,85 @@ def expected_keys(job_id: str, clips: int, suffix: str = ".mp3") -> set[str]:
     return names
 
 
-def test_full_render_on_s3(s3_settings: Settings, on_pool: PrefectPool, short_song: Path) -> None:
-    """Input tried: a 12 s MP3 from outside the storage, rendered with S3 storage against a real Prefect server.
-    The bucket must hold exactly the job's expected keys plus Prefect's task results, and the final video must
-    download through a signed URL."""
+@pytest.fixture(scope="module")
+def s3_job(moto_s3: MotoS3, prefect_pool: PrefectPool, short_song: Path, session_dir: Path) -> Iterator[JobResult]:
+    """One render with S3 storage (a fresh bucket, its own scratch dir) against the suite's real Prefect server;
+    the song comes from outside the storage. The environment stays S3 for the module's tests."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.music_video import music_video
 
-    job_id = f"s3-{uuid.uuid4().hex[:8]}"
-    result = music_video(audio_uri=short_song.as_uri(), prompt="paper boats on a night river", job_id=job_id)
-    assert isinstance(result, JobResult)
+    with pytest.MonkeyPatch.context() as mp, temporary_settings({PREFECT_API_URL: prefect_pool.api_url}):
+        settings = _settings(moto_s3, session_dir / "s3-job", mp, f"render-{uuid.uuid4().hex[:10]}")
+        ensure_bucket(settings.storage)
+        job_id = str(uuid.uuid4())
+        yield music_video(audio_uri=short_song.as_uri(), prompt="paper boats on a night river", job_id=job_id)
+    get_settings.cache_clear()
+
+
+def test_full_render_on_s3_leaves_exactly_the_expected_keys(s3_job: JobResult) -> None:
+    """Input tried: the render above. The bucket must hold exactly the job's expected keys plus Prefect's task
+    results, and the final video must download through a signed URL."""
+    job_id = s3_job.job_id
     storage = get_storage()
     assert isinstance(storage, S3Storage)
-    assert result.output_uri == f"s3://{storage.bucket}/jobs/{job_id}/final/final.mp4"
-    assert all(c.uri and c.uri.startswith(f"s3://{storage.bucket}/jobs/{job_id}/") for c in result.clips)
+    assert s3_job.output_uri == f"s3://{storage.bucket}/jobs/{job_id}/final/final.mp4"
+    assert all(c.uri and c.uri.startswith(f"s3://{storage.bucket}/jobs/{job_id}/") for c in s3_job.clips)
     everything = storage.list("")
     job_keys = {k for k in everything if k.startswith("jobs/")}
-    assert job_keys == expected_keys(job_id, len(result.clips))
+    assert job_keys == expected_keys(job_id, len(s3_job.clips))
     results = [k for k in everything if not k.startswith("jobs/")]
     assert results and all(k.startswith("prefect-results/") for k in results)  # any worker can resume from these
-    assert len(results) >= len(result.clips) + 5  # audio, plan, reference, prompts x N, clips x N, compose
+    assert len(results) >= len(s3_job.clips) + 5  # audio, plan, reference, prompts x N, clips x N, compose
     reply = httpx.get(storage.signed_url(f"jobs/{job_id}/final/final.mp4"))
     assert reply.status_code == 200 and reply.headers["content-type"] == "video/mp4"
-    video = s3_settings.data_dir / "downloaded.mp4"
+    video = get_settings().data_dir / "downloaded.mp4"
     video.write_bytes(reply.content)
     info = probe(video)
     assert (info.width, info.height) == (1920, 1080)
-    assert abs(info.duration - result.audio.duration) <= 1 / 30 + 1e-3
+    assert abs(info.duration - s3_job.audio.duration) <= 1 / 30 + 1e-3
+
+
+@pytest.fixture(scope="module")
+def redis_url(session_dir: Path) -> Iterator[str]:
+    procs = Processes(session_dir / "ops-redis")
+    port = free_port()
+    procs.spawn("redis", [redis_server_exe(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no"], dict(os.environ))  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    procs.wait("redis", lambda: bool(redis.Redis.from_url(url).ping()), 30)
+    try:
+        yield url
+    finally:
+        procs.stop_all()
+
+
+def test_api_serves_s3_jobs_through_signed_urls(s3_job: JobResult, redis_url: str) -> None:
+    """Input tried: the S3 job above, known to the API's Redis; the API runs with S3 storage. Media answers are
+    307 redirects to signed URLs that download the right bytes; stage records are read from the bucket."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    job_id = s3_job.job_id
+    redis.Redis.from_url(redis_url).hset(f"jobs:{job_id}:meta", mapping={"job_id": job_id})
+    settings = get_settings().model_copy(update={"api": get_settings().api.model_copy(update={"redis_url": redis_url})})
+    storage = get_storage()
+    assert isinstance(storage, S3Storage)
+    with TestClient(create_app(settings)) as client:
+        video = client.get(f"/api/jobs/{job_id}/video", follow_redirects=False)
+        assert video.status_code == 307
+        location = video.headers["location"]
+        assert location.startswith(f"{get_settings().storage.endpoint_url}/{storage.bucket}/jobs/{job_id}/final/")
+        assert "X-Amz-Signature=" in location
+        assert httpx.get(location).content == storage.read_bytes(f"jobs/{job_id}/final/final.mp4")
+        clips = client.get(f"/api/jobs/{job_id}/clips").json()
+        assert clips["complete"] and len(clips["clips"]) == len(s3_job.clips)
+        clip = client.get(clips["clips"][0]["url"], follow_redirects=False)
+        assert clip.status_code == 307 and "/intermediate/clips/clip-000.mp4" in clip.headers["location"]
+        assert client.get(f"/api/jobs/{job_id}/analysis").json()["tempo"] == pytest.approx(s3_job.audio.tempo)
+        ref = client.get(f"/api/jobs/{job_id}/reference.png", follow_redirects=False)
+        assert ref.status_code == 307 and httpx.get(ref.headers["location"]).content.startswith(b"\x89PNG")
+        mov = client.get(f"/api/jobs/{job_id}/video?format=mov")
+        assert mov.status_code == 200 and mov.headers["content-type"] == "video/quicktime"
+        assert client.get(f"/api/jobs/{uuid.uuid4()}/video").status_code == 404  # unknown job: nothing leaks
