@@ -54,7 +54,7 @@ def _transcribe(job_id: str, transcriber: Transcriber, path: Path, duration: flo
     return Lyrics(provider=transcriber.provider_id, fallback_used=True, error=str(error))
 
 
-@task(name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())
+@task(name="audio_parser", task_run_name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())
 def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None) -> AudioAnalysis:
     settings = get_settings()
     path = local_file(audio_uri)

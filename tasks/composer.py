@@ -35,7 +35,7 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     )
 
 
-@task(name="composer", cache_key_fn=compose_key, persist_result=True, **retry_options(1))
+@task(name="composer", task_run_name="composer", cache_key_fn=compose_key, persist_result=True, **retry_options(1))
 def compose_video(
     job_id: str, audio_uri: str, analysis: AudioAnalysis, plan: VideoPlan, clips: list[ClipResult]
 ) -> CompositionResult:

@@ -45,7 +45,7 @@ def ensure_limits(settings: Settings) -> dict[str, int]:
     return limits
 
 
-@task(name="budget_guard")
+@task(name="budget_guard", task_run_name="budget_guard")
 def check_budget(job_id: str, audio_uri: str, duration_hint: float | None = None) -> budget.Estimate | None:
     """Price the job from the audio length before spending; fit it into the budget or refuse (BudgetError).
 

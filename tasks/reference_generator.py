@@ -25,7 +25,13 @@ def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     return content_key("reference", describe(plan.style), _generator().cache_identity())
 
 
-@task(name="reference_generator", cache_key_fn=reference_key, persist_result=True, **retry_options(2))
+@task(
+    name="reference_generator",
+    task_run_name="reference_generator",
+    cache_key_fn=reference_key,
+    persist_result=True,
+    **retry_options(2),
+)
 def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
     report(job_id, "reference", "running", 10, "Painting the style reference")
     key = reference_key(None, {"plan": plan})

@@ -32,7 +32,9 @@ def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     )
 
 
-@task(name="scene_planner", cache_key_fn=plan_key, persist_result=True, **retry_options())
+@task(
+    name="scene_planner", task_run_name="scene_planner", cache_key_fn=plan_key, persist_result=True, **retry_options()
+)
 def plan_scenes(job_id: str, request: JobRequest, analysis: AudioAnalysis) -> VideoPlan:
     report(job_id, "plan", "running", 10, "Planning characters, scenes and shots")
     planner = _planner()

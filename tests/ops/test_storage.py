@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read
 from core.media import probe, run_ffmpeg
 from core.settings import Settings, get_settings
 from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
-from deployments.localstack import ROOT, free_port, redis_server_exe
-from deployments.workers import MotoS3, PrefectPool, Processes
+from deployments.localstack import ROOT, Processes, free_port, redis_server_exe
+from deployments.workers import MotoS3, PrefectPool
 
 
 def _settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Settings:
@@ -252,3 +253,42 @@ def test_api_serves_s3_jobs_through_signed_urls(s3_job: JobResult, redis_url: st
         mov = client.get(f"/api/jobs/{job_id}/video?format=mov")
         assert mov.status_code == 200 and mov.headers["content-type"] == "video/quicktime"
         assert client.get(f"/api/jobs/{uuid.uuid4()}/video").status_code == 404  # unknown job: nothing leaks
+
+
+def test_operator_artifacts_and_named_task_runs(s3_job: JobResult, prefect_pool: PrefectPool) -> None:
+    """Input tried: the S3 render above, as an operator sees it in the Prefect UI: one named task run per PRD module
+    (one per clip for the mapped ones) and the job's artifacts: the analysis picture, the plan, the cost table, the
+    clips and the final video, with signed links that download."""
+    import base64
+    import re
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.artifacts import artifact_key
+
+    key = artifact_key(s3_job.job_id)
+    with temporary_settings({PREFECT_API_URL: prefect_pool.api_url}), get_client(sync_client=True) as client:
+        artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(like_=key)))}  # fmt: skip
+        assert set(artifacts) == {f"{key}-{n}" for n in ("analysis", "plan", "cost", "clips", "video", "summary")}
+        flow_run_id = artifacts[f"{key}-plan"].flow_run_id
+        assert flow_run_id is not None
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    n = len(s3_job.clips)
+    names = Counter(re.sub(r"-\d+$", "", t.name) for t in tasks)
+    assert names == {"audio_parser": 1, "scene_planner": 1, "reference_generator": 1, "prompt_generator": n,
+                     "video_generator": n, "composer": 1, "budget_guard": 1}, names  # fmt: skip
+    analysis = str(artifacts[f"{key}-analysis"].data)
+    png = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", analysis)
+    assert png and base64.b64decode(png.group(1)).startswith(b"\x89PNG")
+    assert f"| {n - 1} |" in analysis  # the boundaries table lists every clip
+    clips = str(artifacts[f"{key}-clips"].data)
+    links = re.findall(r"\]\((http[^)]+)\)", clips)
+    assert len(links) == n and all("X-Amz-Signature=" in u for u in links)
+    assert httpx.get(links[0]).status_code == 200
+    video = str(artifacts[f"{key}-video"].data)
+    assert "X-Amz-Signature=" in video and f"jobs/{s3_job.job_id}/final/final.mp4" in video
+    cost = artifacts[f"{key}-cost"].data
+    assert "total" in str(cost)
