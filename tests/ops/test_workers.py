@@ -229,3 +229,31 @@ def test_worker_killed_mid_run_finishes_on_another_worker(
     assert all(c.status == "succeeded" for c in result.clips)
     assert {c.index for c in result.clips} == set(video_calls) | regenerated
     assert not (tmp_path / "machine-b" / "jobs").exists()  # B's disk is scratch: the job lives in the bucket
+
+
+def test_two_workers_share_one_pool(on_pool: PrefectPool, workers: list[str]) -> None:
+    """Input tried: two worker processes on the `videogen` pool, one run slot each (`--limit 1`, as if each were a
+    small machine), and three cheap flow runs (the nightly batch, dry run) submitted at once. Every run completes and
+    both workers execute runs: no run is lost or run twice."""
+    names = []
+    for tag in ("pool-a", "pool-b"):
+        name = f"{tag}-{uuid.uuid4().hex[:6]}"
+        on_pool.start_worker(name, limit=1)
+        workers.append(name)
+        names.append(name)
+    runs = [cast(FlowRun, run_deployment("batch-rerun/nightly-rerun", parameters={"dry_run": True, "hours": 0.01},
+                                         timeout=0)) for _ in range(3)]  # fmt: skip
+    finished = [_wait(run.id, timeout=240) for run in runs]
+    assert all(r.state_type == StateType.COMPLETED for r in finished), [r.state for r in finished]
+    assert all(r.run_count == 1 for r in finished)
+    took = {name: {str(r.id) for r in runs if _submitted(on_pool, name, r.id)} for name in names}
+    assert all(took.values()), took  # both workers ran something
+    assert set().union(*took.values()) == {str(r.id) for r in runs} and sum(map(len, took.values())) == 3
+
+
+def _submitted(pool: PrefectPool, worker: str, flow_run_id: UUID) -> bool:
+    """The worker's log says it submitted the run and did not abort the submission (another worker won the race)."""
+    log = pool.processes.log(worker, tail=200_000)
+    started = re.search(rf"[Ss]ubmitting flow run '{flow_run_id}'", log) is not None
+    aborted = re.search(rf"[Aa]borted submission of flow run '{flow_run_id}'", log) is not None
+    return started and not aborted
