@@ -64,6 +64,17 @@ up: install install-redis
 # tests/api starts a real redis-server
 test: install-redis
 
+# PostgreSQL from Debian, only if missing: tests/ops/test_server_backends.py runs Prefect's server on a throwaway
+# cluster of its own (initdb + postgres from /usr/lib/postgresql/<major>/bin), never on a system cluster
+.PHONY: install-postgres
+install-postgres:
+	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { \
+		echo "installing postgresql (apt)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: install-postgres
+
 # Web UI (web/): Node packages from the lock, the ProgressEvent schema from Python, type check + build to web/dist
 # (served by the API at /), then the unit tests. The end-to-end browser tests run under pytest (tests/web).
 web: install
