@@ -41,6 +41,21 @@ def redis_server_exe() -> str:
     return exe
 
 
+def prefect_env(home: Path, api_url: str) -> dict[str, str]:
+    """This process's environment for a child that talks to the Prefect server at ``api_url`` (never to a temporary
+    server of its own: prefect notes §8.1), with its own PREFECT_HOME, quiet and offline."""
+    env = dict(os.environ)
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=api_url,
+        PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 @dataclass
 class Processes:
     """Child processes with their logs in ``root``; each in its own session so a group can be killed."""
@@ -128,13 +143,8 @@ class Stack:
         return self.root / "data"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = prefect_env(self.root / "prefect", self.prefect_api_url)
         env.update(
-            PREFECT_HOME=str(self.root / "prefect"),
-            PREFECT_API_URL=self.prefect_api_url,
-            PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="false",
-            PREFECT_SERVER_ANALYTICS_ENABLED="false",
-            DO_NOT_TRACK="1",
             PREFECT_LOGGING_LEVEL="WARNING",
             PREFECT_RUNNER_POLL_FREQUENCY="1",
             VIDEOGEN_DATA_DIR=str(self.data_dir),

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from deployments.localstack import ROOT, Processes, free_port
+from deployments.localstack import ROOT, Processes, free_port, prefect_env
 
 
 def pool_name() -> str:
@@ -46,13 +46,8 @@ class PrefectPool:
         return f"http://127.0.0.1:{self.port}/api"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = prefect_env(self.root / "prefect", self.api_url)
         env.update(
-            PREFECT_HOME=str(self.root / "prefect"),
-            PREFECT_API_URL=self.api_url,
-            PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="false",
-            PREFECT_SERVER_ANALYTICS_ENABLED="false",
-            DO_NOT_TRACK="1",
             PREFECT_LOGGING_LEVEL="INFO",
             PREFECT_WORKER_QUERY_SECONDS="1",
             PREFECT_WORKER_PREFETCH_SECONDS="1",

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 from websockets.sync.client import connect
 
-from core.media import run_ffmpeg
+from core.media import cut_audio
 from deployments.localstack import Stack
 
 TOKEN = "test-token"
@@ -46,11 +46,7 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def short_song(vibe_ace: Path, session_dir: Path) -> Path:
     """13 s of Vibe Ace as MP3 (~200 KB): renders in ~15-25 s, under the test upload limit."""
-    out = session_dir / "vibe13.mp3"
-    if not out.exists():
-        run_ffmpeg(["-i", str(vibe_ace), "-ss", "20", "-t", "13", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "6",
-                    str(out)])  # fmt: skip
-    return out
+    return cut_audio(vibe_ace, session_dir / "vibe13.mp3", start=20, seconds=13, quality=6)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from core.media import run_ffmpeg
+from core.media import cut_audio
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,7 +19,4 @@ def prefect_backend() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def short_song(vibe_ace: Path, session_dir: Path) -> Path:
     """The first 14 s of Vibe Ace as MP3: short enough to render fast, long enough for >= 3 clips."""
-    out = session_dir / "vibe14.mp3"
-    if not out.exists():
-        run_ffmpeg(["-i", str(vibe_ace), "-t", "14", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "4", str(out)])
-    return out
+    return cut_audio(vibe_ace, session_dir / "vibe14.mp3", seconds=14, quality=4)

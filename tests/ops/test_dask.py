@@ -13,7 +13,7 @@ import pytest
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask.task_runners import DaskTaskRunner
 
-from core.media import probe, run_ffmpeg
+from core.media import cut_audio, probe
 from core.settings import get_settings
 from core.uris import to_path
 from deployments.workers import PrefectPool
@@ -43,9 +43,7 @@ def _runner(env: pytest.MonkeyPatch, **variables: str) -> Any:
 @pytest.fixture(scope="module")
 def song14(vibe_ace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 14 s of Vibe Ace as MP3: enough for >= 3 clips."""
-    out = tmp_path_factory.mktemp("dask-song") / "vibe14.mp3"
-    run_ffmpeg(["-i", str(vibe_ace), "-t", "14", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "4", str(out)])
-    return out
+    return cut_audio(vibe_ace, tmp_path_factory.mktemp("dask-song") / "vibe14.mp3", seconds=14, quality=4)
 
 
 def test_clips_run_in_two_dask_worker_processes(

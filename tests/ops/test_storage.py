@@ -20,7 +20,7 @@ import redis
 from core.contracts import JobResult
 from core.errors import StorageError
 from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read_lifecycle
-from core.media import probe, run_ffmpeg
+from core.media import cut_audio, probe
 from core.settings import Settings, get_settings
 from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
 from deployments.localstack import ROOT, Processes, free_port, redis_server_exe
@@ -154,11 +154,7 @@ def test_apply_lifecycle_command(moto_s3: MotoS3, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def short_song(vibe_ace: Path, session_dir: Path) -> Path:
-    out = session_dir / "ops-vibe12.mp3"
-    if not out.exists():
-        run_ffmpeg(["-i", str(vibe_ace), "-ss", "5", "-t", "12", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "5",
-                    str(out)])  # fmt: skip
-    return out
+    return cut_audio(vibe_ace, session_dir / "ops-vibe12.mp3", start=5, seconds=12)
 
 
 def expected_keys(job_id: str, clips: int, suffix: str = ".mp3") -> set[str]:

@@ -27,7 +27,7 @@ from prefect.states import AwaitingRetry, Crashed
 
 from core.contracts import JobResult
 from core.lifecycle import ensure_bucket
-from core.media import probe, run_ffmpeg
+from core.media import cut_audio, probe
 from core.settings import StorageSettings
 from deployments.workers import MotoS3, PrefectPool
 from tests.ops.scripted import read_calls
@@ -44,11 +44,7 @@ SCRIPTED = {
 @pytest.fixture(scope="module")
 def song(vibe_ace: Path, session_dir: Path) -> Path:
     """13 s of Vibe Ace: 3-4 clips."""
-    out = session_dir / "ops-worker-song.mp3"
-    if not out.exists():
-        run_ffmpeg(["-i", str(vibe_ace), "-ss", "30", "-t", "13", "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "5",
-                    str(out)])  # fmt: skip
-    return out
+    return cut_audio(vibe_ace, session_dir / "ops-worker-song.mp3", start=30, seconds=13)
 
 
 @pytest.fixture()
