@@ -37,7 +37,7 @@ from core.contracts import (
     Stage,
     StageCost,
 )
-from core.errors import ClipsFailedError, CompositionError, PipelineError
+from core.errors import AudioError, ClipsFailedError, CompositionError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
 from core.storage import get_storage
@@ -183,7 +183,13 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     job = _Job(job_id)
     report(job_id, "job", "running", 0, "Job started")
     # The song into the job's storage (jobs/{id}/input/), where every worker finds it; a no-op for API uploads.
-    audio_uri = storage.adopt(request.audio_uri, keys.input(_input_name(request.audio_uri)), "input")
+    try:
+        audio_uri = storage.adopt(request.audio_uri, keys.input(_input_name(request.audio_uri)), "input")
+    except (OSError, ValueError, StorageError) as exc:
+        error = AudioError(f"cannot read the song at {request.audio_uri}: {exc}")
+        report(job_id, "audio", "failed", 100, str(error))
+        report(job_id, "job", "error", 0, f"{STAGE_TITLES['audio']} failed: {error}")
+        raise error from exc
     duration_hint = request.duration_hint
     request = request.model_copy(update={"audio_uri": audio_uri})
     put_json(keys.input("request.json"), request, "input")

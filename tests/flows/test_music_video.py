@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.contracts import STAGES, JobResult, ProgressEvent
-from core.errors import AudioError
+from core.errors import AudioError, ClipsFailedError
 from core.media import probe
 from core.settings import get_settings
 from core.uris import to_path
@@ -179,3 +179,22 @@ def test_bad_audio_fails_with_audio_error(tmp_path: Path) -> None:
     fake.write_text("this is a text file renamed to .mp3\n" * 50)
     with pytest.raises(AudioError, match="not a supported audio file"):
         music_video(audio_uri=fake.as_uri(), prompt=PROMPT)
+
+
+def test_missing_song_fails_with_audio_error(tmp_path: Path) -> None:
+    """Input tried: a file:// URI of a song that does not exist (a typo in `prefect deployment run --param`)."""
+    missing = tmp_path / "no-such-song.mp3"
+    with pytest.raises(AudioError, match="cannot read the song at .*no-such-song.mp3"):
+        music_video(audio_uri=missing.as_uri(), prompt=PROMPT)
+
+
+@pytest.mark.usefixtures("flaky_provider")
+def test_strict_run_fails_after_the_other_clips_are_done(short_song: Path) -> None:
+    """Input tried: clip 1 refused by the model, with allow_partial=False. The run fails naming clip 1, but only
+    after every other clip was generated (so a retry has just that one to do); with the default it would compose."""
+    flaky.FAIL_ALWAYS.add(1)
+    with pytest.raises(ClipsFailedError, match=r"clips \[1\] failed"):
+        music_video(audio_uri=short_song.as_uri(), prompt=f"strict {uuid.uuid4()}", allow_partial=False)
+    calls = dict(flaky.CALLS)
+    n = len(music_video(audio_uri=short_song.as_uri(), prompt="count clips").clips)  # same song: same boundaries
+    assert set(calls) == set(range(n)) and calls[1] == 1
