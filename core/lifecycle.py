@@ -69,6 +69,25 @@ def apply_lifecycle(config: StorageSettings, client: Any | None = None) -> list[
     return read_lifecycle(config, client)
 
 
+def apply_cors(config: StorageSettings, client: Any | None = None) -> list[dict[str, Any]]:
+    """Let the web UI's origins GET objects through signed URLs from script: with an API token the UI fetches media
+    with ``fetch()``, which follows the API's 307 to the bucket in CORS mode. No origins: the rules are removed."""
+    from botocore.exceptions import ClientError
+
+    client = client or s3_client(config)
+    if not config.cors_origins:
+        client.delete_bucket_cors(Bucket=config.bucket)
+        return []
+    rules = [{"AllowedOrigins": list(config.cors_origins), "AllowedMethods": ["GET", "HEAD"],
+              "AllowedHeaders": ["Range"], "ExposeHeaders": ["Content-Length", "Content-Range", "Accept-Ranges"],
+              "MaxAgeSeconds": 3600}]  # fmt: skip
+    client.put_bucket_cors(Bucket=config.bucket, CORSConfiguration={"CORSRules": rules})
+    try:
+        return list(client.get_bucket_cors(Bucket=config.bucket)["CORSRules"])
+    except ClientError as exc:
+        raise StorageError(f"CORS of bucket {config.bucket}: {exc}") from exc
+
+
 def read_lifecycle(config: StorageSettings, client: Any | None = None) -> list[dict[str, Any]]:
     from botocore.exceptions import ClientError
 

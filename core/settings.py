@@ -113,6 +113,10 @@ class StorageSettings(BaseModel):
     results_prefix: str = Field("prefect-results", description="key prefix of Prefect task results on S3")
     results_block: str = Field("videogen-results", description="name of the S3Bucket block holding task results")
     signed_url_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600, description="lifetime of signed download URLs")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="site origins allowed to fetch signed URLs from script (the web UI does, when the API has a token)",
+    )
 
     @field_validator("endpoint_url", mode="before")
     @classmethod

@@ -48,18 +48,22 @@ def apply_lifecycle_cmd(
         typer.Option(help="save the Prefect S3 result block (default: when PREFECT_API_URL is set)"),
     ] = None,
 ) -> None:
-    """Create the bucket if needed, install the expiry rules, print them as the bucket reports them back."""
-    from core.lifecycle import apply_lifecycle, ensure_bucket
+    """Create the bucket if needed, install the expiry rules (and the CORS rule for VIDEOGEN_STORAGE__CORS_ORIGINS),
+    print them as the bucket reports them back."""
+    from core.lifecycle import apply_cors, apply_lifecycle, ensure_bucket
 
     config = _s3_config()
     try:
         if ensure_bucket(config):
             console.print(f"created bucket [bold]{config.bucket}[/]")
         rules = apply_lifecycle(config)
+        cors = apply_cors(config)
     except PipelineError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from exc
     console.print(_rules_table(rules, f"lifecycle of s3://{config.bucket} ({config.endpoint_url or 'AWS'})"))
+    for rule in cors:
+        console.print(f"CORS: {', '.join(rule['AllowedMethods'])} from {', '.join(rule['AllowedOrigins'])}")
     if register_results is None:
         register_results = bool(os.environ.get("PREFECT_API_URL"))
     if register_results:

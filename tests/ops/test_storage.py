@@ -134,7 +134,7 @@ def test_lifecycle_rules_read_back_as_configured(s3_settings: Settings) -> None:
 
 def test_apply_lifecycle_command(moto_s3: MotoS3, tmp_path: Path) -> None:
     """Input tried: `videogen infra apply-lifecycle` on a bucket that does not exist yet, with 2-day intermediates;
-    then on local storage, where it must refuse."""
+    again with a CORS origin for the web UI; then on local storage, where it must refuse."""
     bucket = f"cli-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, **moto_s3.env(), "VIDEOGEN_STORAGE__BUCKET": bucket, "COLUMNS": "200",
            "VIDEOGEN_STORAGE__INTERMEDIATE_DAYS": "2", "VIDEOGEN_DATA_DIR": str(tmp_path)}  # fmt: skip
@@ -147,6 +147,12 @@ def test_apply_lifecycle_command(moto_s3: MotoS3, tmp_path: Path) -> None:
                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
     rules = {r["ID"]: r for r in client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
     assert rules["videogen-intermediate"]["Expiration"] == {"Days": 2}
+    assert "CORS" not in done.stdout  # no origins configured: no CORS rule
+    env["VIDEOGEN_STORAGE__CORS_ORIGINS"] = '["https://videogen.example"]'
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "CORS: GET, HEAD from https://videogen.example" in done.stdout
+    cors = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert cors[0]["AllowedOrigins"] == ["https://videogen.example"] and "GET" in cors[0]["AllowedMethods"]
     env["VIDEOGEN_STORAGE__BACKEND"] = "local"
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "storage is local" in done.stdout
