@@ -6,13 +6,14 @@ Environment variables use the ``VIDEOGEN_`` prefix and ``__`` for nesting, e.g.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ProviderChoice(BaseModel):
@@ -113,10 +114,20 @@ class StorageSettings(BaseModel):
     results_prefix: str = Field("prefect-results", description="key prefix of Prefect task results on S3")
     results_block: str = Field("videogen-results", description="name of the S3Bucket block holding task results")
     signed_url_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600, description="lifetime of signed download URLs")
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="site origins allowed to fetch signed URLs from script (the web UI does, when the API has a token)",
+        description="site origins allowed to fetch signed URLs from script (the web UI does, when the API has a "
+        "token); a JSON list or comma-separated",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """``["https://a", "https://b"]`` or ``https://a,https://b``: the form people type into a dashboard."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @field_validator("endpoint_url", mode="before")
     @classmethod

@@ -131,6 +131,8 @@ def as_text(value: Any) -> str:
         return value.get_secret_value()
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, list):  # list settings also take one comma-separated value
+        return ",".join(map(str, value))
     return str(value)
 
 
