@@ -76,6 +76,14 @@ class PrefectPool:
             raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
+    def videogen(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run a `videogen` CLI command against this server."""
+        cmd = [sys.executable, "-m", "flows.cli", *args]
+        done = subprocess.run(cmd, cwd=ROOT, env=self.env(**env), capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"videogen {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
     def deploy_all(self) -> str:
         """The operator's two commands: create the process pool, then deploy everything in prefect.yaml."""
         self.prefect("work-pool", "create", self.pool, "--type", "process", "--overwrite")

@@ -80,3 +80,22 @@ def show_lifecycle_cmd() -> None:
 
     config = _s3_config()
     console.print(_rules_table(read_lifecycle(config), f"lifecycle of s3://{config.bucket}"))
+
+
+@infra.command("apply-automations")
+def apply_automations_cmd(
+    within: Annotated[float, typer.Option(help="seconds without a heartbeat before a run counts as dead")] = 90.0,
+) -> None:
+    """Create the Prefect automations (replacing older versions): runs whose heartbeats stop are marked Crashed."""
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[bold red]error:[/] set PREFECT_API_URL to the Prefect server the workers use")
+        raise typer.Exit(2)
+    from deployments.automations import apply_automations
+
+    try:
+        created = apply_automations(within)
+    except ValueError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    for automation in created:
+        console.print(f"automation [bold]{automation.name}[/]: {automation.description}")

@@ -23,11 +23,13 @@ def moto_s3(session_dir: Path) -> Iterator[MotoS3]:
 
 @pytest.fixture(scope="session")
 def prefect_pool(session_dir: Path) -> Iterator[PrefectPool]:
-    """One Prefect server for the suite, with prefect.yaml deployed to the `videogen` pool (no workers yet)."""
+    """One Prefect server for the suite, with prefect.yaml deployed to the `videogen` pool (no workers yet) and the
+    zombie-run automation (60 s without a heartbeat: faster than production's 90 s, still 2 heartbeats)."""
     pool = PrefectPool(session_dir / "ops")
     try:
         pool.start()
         pool.deploy_all()
+        pool.videogen("infra", "apply-automations", "--within", "60")
         yield pool
     finally:
         pool.stop()

@@ -23,7 +23,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
-from prefect.states import AwaitingRetry, Crashed
+from prefect.states import AwaitingRetry
 
 from core.contracts import JobResult
 from core.lifecycle import ensure_bucket
@@ -174,9 +174,9 @@ def test_worker_killed_mid_run_finishes_on_another_worker(
     on_pool: PrefectPool, workers: list[str], song: Path, bucket: dict[str, str], tmp_path: Path
 ) -> None:
     """Input tried: worker A (its own scratch dir) renders slowly (2 s per clip, one clip at a time); once at least
-    one clip task has completed, A and its flow run are killed with SIGKILL. The run is marked Crashed (what
-    Prefect's missed-heartbeat detection does) and retried; worker B, on another scratch dir, sharing only S3 and the
-    server, finishes it. Clips finished on A are not generated again."""
+    one clip task has completed, A and its flow run are killed with SIGKILL. The zombie automation marks the run
+    Crashed when its heartbeats stop; `prefect flow-run retry` reschedules it, and worker B, on another scratch dir,
+    sharing only S3 and the server, finishes it. Clips finished on A are not generated again."""
     script = tmp_path / "script"
     script.mkdir()
     common = {**bucket, **SCRIPTED, "VIDEOGEN_SCRIPT_DIR": str(script), "VIDEOGEN_SCRIPT_DELAY": "2",
@@ -208,11 +208,13 @@ def test_worker_killed_mid_run_finishes_on_another_worker(
     pids_a = {pid for _, _, pid in calls_before}
     video_calls = [i for kind, i, _ in calls_before if kind == "video"]
     assert _flow_run(run.id).state_type == StateType.RUNNING  # nobody told the server: the run looks alive
+    # its heartbeats stop: the zombie automation (videogen infra apply-automations) marks it Crashed
+    crashed = _wait(run.id, timeout=180)
+    message = crashed.state.message if crashed.state else ""
+    assert crashed.state_type == StateType.CRASHED and "heartbeat" in (message or ""), crashed.state
 
-    with get_client(sync_client=True) as client:
-        client.set_flow_run_state(run.id, Crashed(message="worker lost (SIGKILL)"), force=True)
     _start(on_pool, workers, "machine-b", **common, VIDEOGEN_DATA_DIR=str(tmp_path / "machine-b"))
-    _retry_like_the_ui(run.id)
+    on_pool.prefect("flow-run", "retry", str(run.id))  # the CLI's retry: rescheduled for any worker of the pool
     done = _wait(run.id)
     assert done.state_type == StateType.COMPLETED, done.state
 
