@@ -8,7 +8,7 @@ x264 at 1080p is the bottleneck, so every output frame is encoded once and as ea
    frame and any sequence of them is a valid stream. Conforms are cached by content and run in parallel.
 2. Each transition is the only thing encoded twice: xfade of the outgoing clip's tail window with the incoming
    clip's head window, both centred on the cut, so the cut stays on the beat and no time is added or lost.
-3. The pieces are joined byte-wise (ffmpeg concat protocol) and stream-copied into the MP4 while the song's
+3. The pieces are joined byte-wise (streamed to ffmpeg's stdin) and stream-copied into the MP4 while the song's
    audio is encoded to AAC in the same step.
 
 The timeline is frame-exact: the output has ``round(audio_duration * fps)`` frames and every cut sits on the
@@ -411,12 +411,13 @@ def _mux(
     run_ffmpeg(
         [
             # Input -r gives the timestamp-less Annex B stream an exact constant frame rate.
-            *("-r", str(render.fps), "-f", "h264", "-i", "concat:" + "|".join(str(p) for p in pieces)),
+            *("-r", str(render.fps), "-f", "h264", "-i", "pipe:0"),
             *("-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"),
             *(["-af", ",".join(afilters)] if afilters else []),
             *("-c:a", "aac", "-b:a", render.audio_bitrate, "-movflags", "+faststart", str(out)),
         ],
         what="final mux",
+        stdin_files=pieces,
     )
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import subprocess
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 import av
 from av.stream import Disposition
@@ -21,13 +26,43 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def run_ffmpeg(args: list[str], *, what: str = "ffmpeg", input: bytes | None = None) -> None:
-    """Run ffmpeg quietly; raise CompositionError with the tail of stderr on failure."""
+def run_ffmpeg(
+    args: list[str], *, what: str = "ffmpeg", input: bytes | None = None, stdin_files: Sequence[Path] = ()
+) -> None:
+    """Run ffmpeg quietly; raise CompositionError with the tail of stderr on failure. ``stdin_files`` are streamed,
+    one after the other, to ffmpeg's stdin (``-i pipe:0``): a byte-wise join that, unlike the ``concat:`` protocol,
+    works whatever characters the paths hold, without a joined copy on disk."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(cmd, input=input, capture_output=True, check=False)
-    if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise CompositionError(f"{what} failed: {' | '.join(tail) or f'exit {proc.returncode}'}")
+    if not stdin_files:
+        proc = subprocess.run(cmd, input=input, capture_output=True, check=False)
+        _check(proc.returncode, proc.stderr, what)
+        return
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as popen:
+        assert popen.stdin is not None and popen.stderr is not None
+
+        def feed(sink: IO[bytes]) -> None:
+            try:
+                for path in stdin_files:
+                    with open(path, "rb") as src:
+                        shutil.copyfileobj(src, sink, 1 << 20)
+            except BrokenPipeError:  # ffmpeg stopped reading: its stderr says why
+                pass
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    sink.close()
+
+        feeder = threading.Thread(target=feed, args=(popen.stdin,), daemon=True)
+        feeder.start()
+        stderr = popen.stderr.read()
+        returncode = popen.wait()
+        feeder.join()
+    _check(returncode, stderr, what)
+
+
+def _check(returncode: int, stderr: bytes, what: str) -> None:
+    if returncode != 0:
+        tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise CompositionError(f"{what} failed: {' | '.join(tail) or f'exit {returncode}'}")
 
 
 @dataclass(frozen=True)

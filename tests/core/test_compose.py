@@ -182,6 +182,18 @@ def test_failed_clip_slot_goes_to_neighbour(
     assert result.validation.duration_ok and abs(result.duration - 12.0) <= 1 / 30
 
 
+def test_paths_with_pipes_and_spaces(
+    setup: tuple[Path, list[ClipResult]], tmp_path: Path, composed: CompositionResult
+) -> None:
+    """Input tried: a data directory named `a|b c` (the `concat:` protocol splits on `|`): the pieces are joined
+    through ffmpeg's stdin instead, so the video is the same length and frame count as the reference composition."""
+    song, clips = setup
+    odd = tmp_path / "a|b c"
+    result = _compose(song, clips, odd / "video.mp4", odd / "cache")
+    assert result.validation.duration_ok and abs(result.duration - composed.duration) < 1e-6
+    assert probe(odd / "video.mp4").frames == probe(Path(composed.uri.removeprefix("file://"))).frames
+
+
 def test_fewer_than_two_clips_is_an_error(setup: tuple[Path, list[ClipResult]], tmp_path: Path) -> None:
     song, clips = setup
     only_one = [clips[0], *(c.model_copy(update={"status": "failed"}) for c in clips[1:])]
