@@ -49,7 +49,7 @@ from rich.table import Table  # noqa: E402
 
 from core.media import probe, run_ffmpeg  # noqa: E402
 from core.settings import get_settings  # noqa: E402
-from deployments.workers import PrefectPool  # noqa: E402
+from deployments.workers import PrefectPool, prefect_server  # noqa: E402
 from flows.music_video import music_video  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,8 +139,8 @@ def speedup_run(pool: PrefectPool, song: Path, label: str, runner: TaskRunner[An
     """One render in this process with ``runner``, an empty data dir and an empty Prefect result store."""
     os.environ["VIDEOGEN_DATA_DIR"] = str(work / "data")  # before the cluster starts: Dask workers inherit it
     get_settings.cache_clear()
-    settings = {PREFECT_API_URL: pool.api_url, PREFECT_LOCAL_STORAGE_PATH: work / "results"}
-    with temporary_settings(settings):
+    # prefect_server: this process's events go to this configuration's server, not the one before
+    with prefect_server(pool.api_url), temporary_settings({PREFECT_LOCAL_STORAGE_PATH: work / "results"}):
         started = time.perf_counter()
         result = music_video.with_options(task_runner=runner)(audio_uri=song.as_uri(), prompt=SPEEDUP_PROMPT)
         wall = time.perf_counter() - started

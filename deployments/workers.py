@@ -14,11 +14,15 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import yaml
+from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from deployments.localstack import ROOT, Processes, free_port, prefect_env
 
@@ -27,6 +31,20 @@ def pool_name() -> str:
     """The process work pool the deployments in prefect.yaml are bound to."""
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     return str(spec["deployments"][0]["work_pool"]["name"])
+
+
+@contextmanager
+def prefect_server(api_url: str) -> Iterator[None]:
+    """In-process Prefect clients and events talk to ``api_url`` inside. Prefect keeps one events worker per process
+    whatever the URL, created on first use: it is drained on the way in and out, or the events of flows run here
+    (which become their task runs) would go to whichever server an earlier test used."""
+    EventsWorker.drain_all(timeout=30, at_exit=False)
+    try:
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            yield
+            EventsWorker.drain_all(timeout=30, at_exit=False)
+    finally:
+        EventsWorker.drain_all(timeout=30, at_exit=False)
 
 
 @dataclass

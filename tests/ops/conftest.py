@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.workers import MotoS3, PrefectPool
+from deployments.workers import MotoS3, PrefectPool, prefect_server
 
 
 @pytest.fixture(scope="session")
@@ -38,5 +37,5 @@ def prefect_pool(session_dir: Path) -> Iterator[PrefectPool]:
 @pytest.fixture()
 def on_pool(prefect_pool: PrefectPool) -> Iterator[PrefectPool]:
     """In-process Prefect clients (get_client, run_deployment, flows called here) talk to the suite's server."""
-    with temporary_settings({PREFECT_API_URL: prefect_pool.api_url}):
+    with prefect_server(prefect_pool.api_url):
         yield prefect_pool

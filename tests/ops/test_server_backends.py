@@ -23,10 +23,9 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import arun_deployment
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from deployments.databases import Postgres, RedisServer
-from deployments.workers import PrefectPool
+from deployments.workers import PrefectPool, prefect_server
 
 DEPLOYMENT = "batch-rerun/nightly-rerun"
 #: Prefect's messaging on db 1, as in production (db 0 holds the API's job streams)
@@ -115,7 +114,7 @@ def test_flow_run_completes_on_postgres_with_redis_messaging(
 ) -> None:
     # Input: the cheap nightly batch as a dry run (reads the day's runs, writes an artifact, renders nothing).
     pg, redis_server = backends
-    with temporary_settings({PREFECT_API_URL: production_pool.api_url}):
+    with prefect_server(production_pool.api_url):
         run, live = asyncio.run(run_watched(DEPLOYMENT, {"dry_run": True}, timeout=60))
     assert run.state is not None and run.state.type == StateType.COMPLETED, (
         f"{run.state}\n{production_pool.processes.log('backends-worker')}"

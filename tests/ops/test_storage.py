@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from core.media import cut_audio, probe
 from core.settings import Settings, get_settings
 from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
 from deployments.localstack import ROOT, Processes, free_port, redis_server_exe
-from deployments.workers import MotoS3, PrefectPool
+from deployments.workers import MotoS3, PrefectPool, prefect_server
 
 
 def _settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Settings:
@@ -177,11 +178,9 @@ def expected_keys(job_id: str, clips: int, suffix: str = ".mp3") -> set[str]:
 def s3_job(moto_s3: MotoS3, prefect_pool: PrefectPool, short_song: Path, session_dir: Path) -> Iterator[JobResult]:
     """One render with S3 storage (a fresh bucket, its own scratch dir) against the suite's real Prefect server;
     the song comes from outside the storage. The environment stays S3 for the module's tests."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     from flows.music_video import music_video
 
-    with pytest.MonkeyPatch.context() as mp, temporary_settings({PREFECT_API_URL: prefect_pool.api_url}):
+    with pytest.MonkeyPatch.context() as mp, prefect_server(prefect_pool.api_url):
         settings = _settings(moto_s3, session_dir / "s3-job", mp, f"render-{uuid.uuid4().hex[:10]}")
         ensure_bucket(settings.storage)
         job_id = str(uuid.uuid4())
@@ -266,22 +265,27 @@ def test_operator_artifacts_and_named_task_runs(s3_job: JobResult, prefect_pool:
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.artifacts import artifact_key
 
     key = artifact_key(s3_job.job_id)
-    with temporary_settings({PREFECT_API_URL: prefect_pool.api_url}), get_client(sync_client=True) as client:
+    with prefect_server(prefect_pool.api_url), get_client(sync_client=True) as client:
         artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(like_=key)))}  # fmt: skip
         assert set(artifacts) == {f"{key}-{n}" for n in ("analysis", "plan", "cost", "clips", "video", "summary")}
         flow_run_id = artifacts[f"{key}-plan"].flow_run_id
         assert flow_run_id is not None
-        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    n = len(s3_job.clips)
-    names = Counter(re.sub(r"-\d+$", "", t.name) for t in tasks)
-    assert names == {"audio_parser": 1, "scene_planner": 1, "reference_generator": 1, "prompt_generator": n,
-                     "video_generator": n, "composer": 1, "budget_guard": 1}, names  # fmt: skip
+        n = len(s3_job.clips)
+        expected = {"audio_parser": 1, "scene_planner": 1, "reference_generator": 1, "prompt_generator": n,
+                    "video_generator": n, "composer": 1, "budget_guard": 1}  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:  # task runs are recorded from their events, asynchronously: wait for the recorder
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            names = Counter(re.sub(r"-\d+$", "", t.name) for t in tasks)
+            if names == expected or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    assert names == expected, names
     analysis = str(artifacts[f"{key}-analysis"].data)
     png = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", analysis)
     assert png and base64.b64decode(png.group(1)).startswith(b"\x89PNG")
