@@ -30,10 +30,12 @@ from core.compose import conform_specs
 from core.contracts import (
     STAGE_TITLES,
     STAGE_WEIGHTS,
+    ClipPrompt,
     ClipResult,
     CostReport,
     JobRequest,
     JobResult,
+    ReferenceImage,
     Stage,
     StageCost,
 )
@@ -223,7 +225,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
             fut = generate_reference.with_options(refresh_cache=True).submit(job_id, plan)
             wait([fut])
         if fut.state.is_completed():
-            return fut.result(), [fut]
+            return _own(fut.result(), keys.intermediate("reference.png")), [fut]
         error = str(fut.result(raise_on_failure=False))
         report(job_id, "reference", "failed", 100, f"No style reference, continuing text-only: {error}")
         return no_reference(plan, error), [fut]
@@ -237,9 +239,14 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         reference=unmapped(reference),
         analysis=unmapped(analysis),
     )
-    prompts = job.run(
-        "prompts", lambda: (prompt_futures.result(), list(prompt_futures)), lambda ps: sum(p.cost for p in ps)
-    )
+
+    def prompts_stage() -> tuple[list[ClipPrompt], list[PrefectFuture[Any]]]:
+        # prompts cached from another job name its copy of the same image: point them at this job's
+        written = prompt_futures.result()
+        own = [p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p for p in written]
+        return own, list(prompt_futures)
+
+    prompts = job.run("prompts", prompts_stage, lambda ps: sum(p.cost for p in ps))
 
     def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
         # Each clip's 1080p layout is known now, so its task encodes it for the composer as soon as it arrives.
@@ -266,7 +273,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         clips = []
         for p, fut in zip(prompts, futures, strict=True):
             if fut.state.is_completed():
-                clips.append(fut.result())
+                clips.append(_own(fut.result(), keys.clip(p.index, ".mp4")))
                 continue
             error = fut.result(raise_on_failure=False)
             clip = failed_clip(
@@ -317,6 +324,17 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
     report(job_id, "job", "complete", 100, f"Video ready: {composition.duration:.2f} s{note}", cost=result.cost.total)
     return result
+
+
+M = TypeVar("M", ReferenceImage, ClipResult)
+
+
+def _own(output: M, key: str) -> M:
+    """A stage output cached from another job names that job's file: copy it to this job's key (a hard link
+    locally, a server-side copy on S3), so each job's folder is complete and outlives the other job's."""
+    if output.uri is None:
+        return output
+    return output.model_copy(update={"uri": get_storage().adopt(output.uri, key, "intermediate")})
 
 
 def _stored(task: Task[P, R], options: dict[str, Any]) -> Task[P, R]:

@@ -26,7 +26,8 @@ def prompt_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         "prompt",
         plan,
         clip.index,
-        params["reference"],
+        # the image's identity, not where it is stored: a job reusing another's reference gets its own copy
+        params["reference"].model_dump(mode="json", exclude={"uri"}),
         analysis.beats_between(clip.start, clip.end),
         _writer().cache_identity(),
     )

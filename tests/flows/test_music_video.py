@@ -85,6 +85,11 @@ def test_rerun_reuses_every_stage(
     # the song was copied into the new job's input/, and the cached analysis names that copy
     assert again.audio.source == again.request.audio_uri
     assert again.audio.source.endswith(f"/jobs/{again.job_id}/input/audio.mp3")
+    # cached clips and the reference were copied (hard links) into this job's folder: it is complete on its own
+    assert all(
+        c.uri and f"/jobs/{again.job_id}/intermediate/clips/clip-{c.index:03d}.mp4" in c.uri for c in again.clips
+    )
+    assert again.reference.uri and again.reference.uri.endswith(f"/jobs/{again.job_id}/intermediate/reference.png")
     # the cached composition was copied to this job's final/, byte for byte
     assert again.output_uri.endswith(f"/jobs/{again.job_id}/final/final.mp4") and again.output_uri != first.output_uri
     assert to_path(again.output_uri).read_bytes() == to_path(first.output_uri).read_bytes()
