@@ -3,19 +3,28 @@
 A clip is drawn with numpy at a low internal resolution (cheap: a few ms a frame) and piped to ffmpeg, which
 upscales it and encodes H.264. Everything visible comes from the prompt:
 
-* palette      -> a colour look-up table for a flowing interference field and the shapes' colours,
+* visual style -> a ``Look`` (``core.looks``): which background field, which shapes, which grade and post effects,
+* palette      -> a colour look-up table for the field and the shapes' colours,
 * camera       -> a time-dependent transform of the world coordinates (zoom/pan/tilt without losing detail),
 * motion/energy-> speed of the field and of the shapes, number and size of the shapes,
 * beats        -> a brightness + zoom punch that decays over ~150 ms,
 * reference    -> the style image sampled through the same camera, blended in as a texture layer,
 * seed/scene   -> every random choice, so the same prompt renders the same pixels.
+
+A frame is three layers: the look's field (``_waves``, ``_grid``, ``_wash``, ``_bands``, ``_kaleido``), the
+reference texture and the shapes (``_draw_shapes``), then the grade and post effects (``_post``).
+
+Images are planar, (channels, height, width) float32: per-pixel weights then broadcast along whole rows, which numpy
+does several times faster than along a trailing axis of 3, and ffmpeg takes the planes as they are (``gbrp``).
+Greyscale looks carry one channel. The camera only scales and shifts, so world x depends on the column alone and
+world y on the row alone: fields built from them are sums of a row vector and a column vector.
 """
 
 from __future__ import annotations
 
 import subprocess
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +33,21 @@ from PIL import Image
 
 from core.contracts import ClipPrompt
 from core.errors import CompositionError
+from core.looks import Look, look_of
 from core.media import ffmpeg_exe
 
 F32 = NDArray[np.float32]
+U8 = NDArray[np.uint8]
 
 # Internal canvas: 16:9 and small enough that numpy stays well below the encoder's cost.
 _CANVAS_W, _CANVAS_H = 320, 180
+_ASPECT = _CANVAS_W / _CANVAS_H
 _PULSE_DECAY = 0.05  # seconds; exp(-0.15 / 0.05) ≈ 5 %: the punch is gone after ~150 ms
 _PULSE_WINDOW = 0.15
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+_LETTERBOX = 2.39  # width / height of the picture between the bars
+_GRAIN_FRAMES = 8  # grain cycles through this many precomputed noise frames
+_BAYER = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], dtype=np.float32) / 16 - 0.5
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,37 @@ class _Shapes:
     freq: F32  # (n,) angular speed, rad/s
     phase: F32  # (n,)
     radius: F32  # (n,)
-    colour: F32  # (n, 3), 0-1
+    colour: F32  # (n, C), 0-1, brightened to stand out from the field
+    ink: F32  # (n, 3), the palette colour itself (watercolour pigment)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything fixed for one clip; ``frame_planes`` draws a frame from it."""
+
+    prompt: ClipPrompt
+    look: Look
+    xs: F32  # (W,) world x of each column before the camera
+    ys: F32  # (H,) world y of each row
+    speed: float
+    params: F32  # (12,) field parameters
+    lut: F32  # (C, 256)
+    colours: F32  # (k, 3) the palette
+    tones: F32  # (k, 3) the palette sorted dark to bright
+    shapes: _Shapes
+    texture: F32 | None  # (C, 2H, 2W)
+    beats: F32
+    grade: tuple[F32, F32] | None  # colour matrix (C, C) and offset (C,): saturation, balance, contrast, lift
+    mask: F32  # (H, W) static multiplier: vignette, letterbox, scanlines, paper
+    grain: F32 | None  # (_GRAIN_FRAMES, H, W)
+    flicker: F32 | None  # (frames,) exposure gain
+    dither: NDArray[np.int32] | None  # (H, W) ordered-dither offsets of the LUT index
+    halftone: F32 | None  # (H, W) dot screen, in luminance units
+    polar: tuple[F32, F32, F32] | None  # (H, W) radius, cos and sin of 8 x the angle of each pixel (kaleidoscope)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.xs), len(self.ys)
 
 
 def render_clip(
@@ -57,25 +103,15 @@ def render_clip(
 ) -> None:
     """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``."""
     frames = max(1, round(duration * fps))
-    rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode())])
-    lut = _palette_lut(prompt.palette)
-    speed = 0.25 + 1.5 * prompt.motion_intensity * (0.6 + 0.8 * prompt.energy)
-    shapes = _make_shapes(rng, prompt, lut)
-    texture = _load_texture(reference) if reference is not None else None
-    field_params = rng.uniform(0.0, 1.0, size=12).astype(np.float32)
-    aspect = _CANVAS_W / _CANVAS_H
-    gx, gy = np.meshgrid(
-        np.linspace(-aspect, aspect, _CANVAS_W, dtype=np.float32),
-        np.linspace(-1.0, 1.0, _CANVAS_H, dtype=np.float32),
-    )
-    vignette = (1.0 - 0.35 * (gx**2 / aspect**2 + gy**2)).clip(0.45, 1.0)[..., None]
-    beats = np.asarray(sorted(b for b in prompt.beats if b >= 0), dtype=np.float32)
-
+    setup = prepare(prompt, reference=reference, frames=frames)
+    w, h = setup.size
+    grey = setup.look.grey
+    flags = "neighbor" if setup.look.nearest else "bicubic"
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         *(ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"),
-        *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{_CANVAS_W}x{_CANVAS_H}", "-r", str(fps), "-i", "-"),
-        *("-vf", f"scale={width}:{height}:flags=bicubic,format=yuv420p"),
+        *("-f", "rawvideo", "-pix_fmt", "gray" if grey else "gbrp", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-"),
+        *("-vf", f"scale={width}:{height}:flags={flags},format=yuv420p"),
         *("-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p"),
         *("-frames:v", str(frames), "-r", str(fps), "-movflags", "+faststart", str(out)),
     ]
@@ -83,10 +119,8 @@ def render_clip(
     assert proc.stdin is not None
     try:
         for n in range(frames):
-            t = n / fps
-            pulse = _pulse(beats, t)
-            frame = _draw(gx, gy, t, speed, pulse, prompt, field_params, lut, shapes, texture)
-            proc.stdin.write((frame * vignette * 255.0).clip(0, 255).astype(np.uint8).tobytes())
+            planes = frame_planes(setup, n, n / fps)
+            proc.stdin.write((planes if grey else planes[[1, 2, 0]]).tobytes())  # gbrp: G, B, R planes
         proc.stdin.close()
     except BrokenPipeError:
         pass  # ffmpeg died: its stderr below says why
@@ -95,9 +129,89 @@ def render_clip(
         raise CompositionError(f"render of clip {prompt.index} failed: {err.decode(errors='replace')[-300:]}")
 
 
-def _palette_lut(palette: list[str]) -> F32:
-    """256-entry RGB table that walks through the palette and back, so the field wraps without seams."""
-    cols = np.array([[int(h[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] for h in palette], dtype=np.float32)
+def prepare(prompt: ClipPrompt, *, reference: Path | None = None, frames: int = 1) -> _Setup:
+    """Draw every random choice and precompute the look's static layers for a clip of ``frames`` frames."""
+    look = look_of(prompt)
+    rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode())])
+    # The look's own noise has a separate stream, so shapes and field are the same whatever the look.
+    look_rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode()), 1])
+    w, h = _CANVAS_W // look.canvas, _CANVAS_H // look.canvas
+    cols = _hex_colours(prompt.palette)
+    lut = _palette_lut(cols, stepped=look.stepped)
+    shapes = _make_shapes(rng, prompt, lut)
+    field_params = rng.uniform(0.0, 1.0, size=12).astype(np.float32)
+    texture = _load_texture(reference, w, h) if reference is not None else None
+    if look.grey:
+        lut = lut @ _LUMA
+        shapes = replace(shapes, colour=shapes.colour @ _LUMA[:, None])
+        texture = texture @ _LUMA if texture is not None else None
+    xs = np.linspace(-_ASPECT, _ASPECT, w, dtype=np.float32)
+    ys = np.linspace(-1.0, 1.0, h, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return _Setup(
+        prompt=prompt,
+        look=look,
+        xs=xs,
+        ys=ys,
+        speed=0.25 + 1.5 * prompt.motion_intensity * (0.6 + 0.8 * prompt.energy),
+        params=field_params,
+        lut=np.ascontiguousarray(lut.reshape(256, -1).T),
+        colours=cols,
+        tones=cols[np.argsort(cols @ _LUMA)],
+        shapes=shapes,
+        texture=_planes(texture) if texture is not None else None,
+        beats=np.asarray(sorted(b for b in prompt.beats if b >= 0), dtype=np.float32),
+        grade=_grade(look),
+        mask=_static_mask(look, gx, gy, look_rng),
+        grain=(look_rng.standard_normal((_GRAIN_FRAMES, h, w)) * look.grain).astype(np.float32) if look.grain else None,
+        flicker=(1.0 + look.flicker * look_rng.standard_normal(frames)).astype(np.float32) if look.flicker else None,
+        dither=(
+            (np.tile(_BAYER, (h // 4 + 1, w // 4 + 1))[:h, :w] * (0.5 * 256 / len(cols))).astype(np.int32)
+            if look.nearest and look.stepped
+            else None
+        ),
+        # Dot screen, pre-scaled so that ink falls where it exceeds the luminance: dots grow in the shadows.
+        halftone=((np.cos(gx * 110.0) * np.cos(gy * 110.0) + 0.6) / 4).astype(np.float32) if look.halftone else None,
+        polar=_polar(gx, gy) if look.field == "kaleido" else None,
+    )
+
+
+def frame_planes(s: _Setup, n: int, t: float) -> U8:
+    """Frame ``n`` (at ``t`` seconds) as (C, H, W) uint8 planes: C is 3 (RGB), or 1 for greyscale looks."""
+    pulse = _pulse(s.beats, t)
+    scale, dx, dy = _camera(s.prompt.camera.movement, t, s.speed)
+    scale *= 1.0 - 0.06 * pulse  # zoom punch on the beat
+    st = s.speed * t
+    xs = s.xs * np.float32(scale) + np.float32(dx)
+    ys = s.ys * np.float32(scale) + np.float32(dy)
+    img = _field(s, xs, ys, scale, dx - dy, st)
+    if s.texture is not None:
+        th, tw = s.texture.shape[1:]
+        ix = ((xs / (2 * _ASPECT) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
+        iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
+        img = img * 0.6 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.4
+    if s.look.motifs:
+        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, pulse)
+    img *= np.float32(1.0 + 0.6 * pulse)
+    img = _post(s, img, n)
+    out: U8 = (img * 255.0).clip(0, 255).astype(np.uint8)
+    return out
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def _hex_colours(palette: list[str]) -> F32:
+    return np.array([[int(h[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] for h in palette], dtype=np.float32)
+
+
+def _palette_lut(cols: F32, *, stepped: bool = False) -> F32:
+    """(256, 3) table that walks through the palette and back, so the field wraps without seams.
+
+    ``stepped``: flat bands of the palette's own colours instead (cel shading, pixel art)."""
+    if stepped:
+        banded: F32 = cols[np.arange(256) * len(cols) // 256]
+        return banded
     stops = np.concatenate([cols, cols[:1]])
     pos = np.linspace(0.0, len(cols), 256, dtype=np.float32)
     i0 = np.floor(pos).astype(int).clip(0, len(cols) - 1)
@@ -109,26 +223,78 @@ def _palette_lut(palette: list[str]) -> F32:
 def _make_shapes(rng: np.random.Generator, prompt: ClipPrompt, lut: F32) -> _Shapes:
     n = 3 + round(9 * prompt.energy) + int(rng.integers(0, 3))
     size = 0.08 + 0.22 * (1.0 - prompt.energy) * rng.uniform(0.5, 1.0, n)
-    # Shapes take the palette's colours, brightened so they stand out from the field.
-    colour = np.clip(lut[rng.integers(0, 256, n)] * 1.25 + 0.12, 0.0, 1.0)
+    ink = lut[rng.integers(0, 256, n)]
     return _Shapes(
         centre=rng.uniform([-1.4, -0.7], [1.4, 0.7], (n, 2)).astype(np.float32),
         orbit=rng.uniform(0.1, 0.6, (n, 2)).astype(np.float32),
         freq=(rng.uniform(0.4, 1.6, n) * rng.choice([-1.0, 1.0], n)).astype(np.float32),
         phase=rng.uniform(0.0, 2 * np.pi, n).astype(np.float32),
         radius=size.astype(np.float32),
-        colour=colour.astype(np.float32),
+        # Shapes take the palette's colours, brightened so they stand out from the field.
+        colour=np.clip(ink * 1.25 + 0.12, 0.0, 1.0).astype(np.float32),
+        ink=ink.astype(np.float32),
     )
 
 
-def _load_texture(path: Path) -> F32:
-    """The reference image at twice the canvas size, 0-1 RGB; the camera samples it like the field."""
+def _load_texture(path: Path, w: int, h: int) -> F32:
+    """The reference image at twice the canvas size, (2H, 2W, 3) 0-1 RGB; the camera samples it like the field."""
     with Image.open(path) as img:
-        rgb = img.convert("RGB").resize((_CANVAS_W * 2, _CANVAS_H * 2), Image.Resampling.BILINEAR)
+        rgb = img.convert("RGB").resize((w * 2, h * 2), Image.Resampling.BILINEAR)
     return np.asarray(rgb, dtype=np.float32) / 255.0
 
 
-def _pulse(beats: NDArray[np.float32], t: float) -> float:
+def _planes(img: F32) -> F32:
+    """(H, W, C) or (H, W) pixels as contiguous (C, H, W) planes."""
+    planes: F32 = np.ascontiguousarray(img.reshape(*img.shape[:2], -1).transpose(2, 0, 1))
+    return planes
+
+
+def _polar(gx: F32, gy: F32) -> tuple[F32, F32, F32]:
+    angle = np.arctan2(gy, gx)
+    return np.sqrt(gx**2 + gy**2), np.cos(8 * angle), np.sin(8 * angle)
+
+
+def _grade(look: Look) -> tuple[F32, F32] | None:
+    """Saturation, colour balance, contrast and lift are all affine in colour: one (C, C) matrix and offset."""
+    n = 1 if look.grey else 3
+    m, b = np.eye(n), np.zeros(n)
+    steps: list[tuple[NDArray[np.float64], NDArray[np.float64] | float]] = []
+    if n == 3 and look.saturation != 1.0:
+        steps.append((look.saturation * np.eye(3) + (1 - look.saturation) * np.outer(np.ones(3), _LUMA), 0.0))
+    if n == 3 and look.balance != (1.0, 1.0, 1.0):
+        steps.append((np.diag(look.balance), 0.0))
+    if look.contrast != 1.0:
+        steps.append((look.contrast * np.eye(n), 0.5 * (1 - look.contrast)))
+    if look.lift:
+        steps.append(((1 - look.lift) * np.eye(n), look.lift))
+    for step, offset in steps:
+        m, b = step @ m, step @ b + offset
+    return (m.astype(np.float32), b.astype(np.float32)) if steps else None
+
+
+def _static_mask(look: Look, gx: F32, gy: F32, rng: np.random.Generator) -> F32:
+    """Vignette x letterbox bars x scanlines x paper texture: one multiply per frame for all of them."""
+    h, w = gx.shape
+    v = look.vignette
+    floor = max(0.2, 1.0 - v * 11 / 7)  # 0.45 for the default 0.35
+    mask: F32 = (1.0 - v * (gx**2 / _ASPECT**2 + gy**2)).clip(floor, 1.0).astype(np.float32)
+    if look.scanlines:
+        mask[1::2] *= 1.0 - look.scanlines
+    if look.paper:
+        fibres = rng.standard_normal((1, h, w)).astype(np.float32)
+        blotches = _blur(rng.standard_normal((1, h, w)).astype(np.float32))
+        mask *= (1.0 + 0.035 * fibres + 0.25 * blotches)[0]
+    if look.letterbox:
+        bar = round((h - w / _LETTERBOX) / 2)
+        mask[:bar] = 0.0
+        mask[h - bar :] = 0.0
+    return mask
+
+
+# --------------------------------------------------------------------------- per frame
+
+
+def _pulse(beats: F32, t: float) -> float:
     """1 on a beat, decaying to ~0 within 150 ms; 0 before the beat."""
     past = beats[(beats <= t + 1e-6) & (beats > t - _PULSE_WINDOW)]
     return float(np.exp(-(t - past.max()) / _PULSE_DECAY)) if past.size else 0.0
@@ -150,54 +316,283 @@ def _camera(movement: str, t: float, speed: float) -> tuple[float, float, float]
     }.get(movement, (1.0, 0.0, 0.0))
 
 
-def _draw(
-    gx: F32,
-    gy: F32,
-    t: float,
-    speed: float,
-    pulse: float,
-    prompt: ClipPrompt,
-    p: F32,
-    lut: F32,
-    shapes: _Shapes,
-    texture: F32 | None,
-) -> F32:
-    scale, dx, dy = _camera(prompt.camera.movement, t, speed)
-    scale *= 1.0 - 0.06 * pulse  # zoom punch on the beat
-    x = gx * scale + dx
-    y = gy * scale + dy
-    st = speed * t
-    # Interference of three travelling waves: smooth, organic, and different per seed.
-    field = (
-        np.sin(x * (1.5 + 2.5 * p[0]) + y * (2.0 * p[1] - 1.0) + st * (0.8 + p[2]) + 6.3 * p[3])
-        + np.sin(y * (1.5 + 2.5 * p[4]) - x * (2.0 * p[5] - 1.0) - st * (0.6 + p[6]) + 6.3 * p[7])
-        + np.sin(np.sqrt((x - p[8] + 0.5) ** 2 + (y - p[9] + 0.5) ** 2) * (4.0 + 4.0 * p[10]) - st * 1.3)
-    )
-    idx = ((field + 3.0) * (255.0 / 6.0) + 40.0 * st * (0.2 + p[11])).astype(np.int32) & 255
-    img = lut[idx]
-    if texture is not None:
-        th, tw = texture.shape[:2]
-        aspect = _CANVAS_W / _CANVAS_H
-        ix = ((x / (2 * aspect) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
-        iy = ((y / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
-        img = img * 0.6 + texture[iy, ix] * 0.4
-    ang = shapes.phase + shapes.freq * st
-    cx = shapes.centre[:, 0] + shapes.orbit[:, 0] * np.cos(ang)
-    cy = shapes.centre[:, 1] + shapes.orbit[:, 1] * np.sin(ang * 1.3)
-    radius = shapes.radius * (1.0 + 0.25 * pulse)
-    edge = 0.02 * scale + 1e-3
-    # x and y are affine in the pixel index: draw each shape only inside its bounding box.
-    xs, ys = x[0], y[:, 0]
+def _field(s: _Setup, xs: F32, ys: F32, scale: float, turn: float, st: float) -> F32:
+    """The look's background, (C, H, W). ``turn`` (pan minus tilt) rotates the kaleidoscope."""
+    match s.look.field:
+        case "grid":
+            return _grid(s, xs, ys, st)
+        case "wash":
+            return _wash(s, xs, ys, st)
+        case "bands":
+            return _bands(s, xs, ys, st)
+        case "kaleido":
+            return _kaleido(s, scale, turn, st)
+    img = _waves(s, xs, ys, st)
+    if s.look.blinds:  # low-key: one patch of window light, barred by venetian blinds, fixed in the world
+        bars = np.clip(np.sin(xs[None, :] * 16.0 + (ys[:, None] * 9.6 + 1.0)) * 3.0 + 1.5, 0.0, 1.0)
+        patch = np.clip(1.3 - ((xs - 0.3) ** 2 / 1.5)[None, :] - (ys**2 / 0.5)[:, None], 0.0, 1.0)
+        img *= 0.25 + 0.75 * patch * bars
+    return img
+
+
+def _waves(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
+    """Interference of three travelling waves: smooth, organic, and different per seed."""
+    p = s.params
+    a = xs * (1.5 + 2.5 * p[0]) + (st * (0.8 + p[2]) + 6.3 * p[3])
+    b = ys * (1.5 + 2.5 * p[4]) - (st * (0.6 + p[6]) - 6.3 * p[7])
+    dist = np.sqrt(((xs - p[8] + 0.5) ** 2)[None, :] + ((ys - p[9] + 0.5) ** 2)[:, None])
+    field = np.sin(a[None, :] + (ys * (2.0 * p[1] - 1.0))[:, None])
+    field += np.sin(b[:, None] - (xs * (2.0 * p[5] - 1.0))[None, :])
+    field += np.sin(dist * (4.0 + 4.0 * p[10]) - st * 1.3)
+    idx = ((field + 3.0) * (255.0 / 6.0) + 40.0 * st * (0.2 + p[11])).astype(np.int32)
+    if s.dither is not None:
+        idx += s.dither
+    img: F32 = s.lut.take(idx & 255, axis=1)
+    return img
+
+
+def _kaleido(s: _Setup, scale: float, turn: float, st: float) -> F32:
+    """The wave field in polar coordinates with 8-fold mirror symmetry, turning; camera pans rotate it, zooms scale
+    it."""
+    assert s.polar is not None
+    radius, cos8, sin8 = s.polar
+    p = s.params
+    r = radius * np.float32(scale)
+    phi = 8.0 * (turn + st * 0.15)
+    petals = cos8 * np.float32(np.cos(phi)) - sin8 * np.float32(np.sin(phi))  # cos(8 (angle + phi / 8))
+    field = np.sin(r * (5.0 + 4.0 * p[0]) - st * (1.2 + p[2]))
+    field += np.sin(petals * (2.0 + 2.0 * p[4]) + r * (2.0 + 3.0 * p[5]) + st * (0.6 + p[6]))
+    field += np.sin(r * (petals * petals) * (4.0 + 4.0 * p[10]) - (st * 1.3 - 6.3 * p[7]))
+    idx = ((field + 3.0) * (255.0 / 6.0) + 90.0 * st * (0.2 + p[11])).astype(np.int32)
+    img: F32 = s.lut.take(idx & 255, axis=1)
+    return img
+
+
+def _bands(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
+    """Flat design: wide diagonal bands of the palette's colours sliding across, and one large disc drifting.
+
+    Edges are anti-aliased: within a pixel of an edge the colour blends towards the one across it."""
+    p, n = s.params, len(s.colours)
+    px = float(xs[1] - xs[0])
+    ang = float(np.pi * (0.15 + 0.7 * p[0]))
+    k = 0.9 * n  # band-index units per world unit
+    c = (xs * np.float32(np.cos(ang) * k) + np.float32(st * 0.12 * k))[None, :] + (ys * np.float32(np.sin(ang) * k))[
+        :, None
+    ]
+    band = np.floor(c)
+    ramp = np.clip((c - band) * np.float32(1.0 / (k * px)) + np.float32(1.0 - 1.0 / (k * px)), 0.0, 1.0)
+    first = int(band.min())
+    here = (band - first).astype(np.int32)
+    cols = np.ascontiguousarray(s.colours[(np.arange(here.max() + 2) + first) % n].T)  # this frame's band colours
+    a = cols.take(here, axis=1)
+    img: F32 = a + (cols.take(here + 1, axis=1) - a) * ramp
+    # The disc: the palette's brightest colour (darkest on a light picture), in its bounding box.
+    cx = float(np.sin(st * 0.2 + 6.3 * p[1])) * 0.8
+    cy = float(np.cos(st * 0.15 + 6.3 * p[2])) * 0.3
+    rad = 0.45 + 0.2 * float(p[3])
+    c0, c1 = np.searchsorted(xs, [cx - rad - px, cx + rad + px])
+    r0, r1 = np.searchsorted(ys, [cy - rad - px, cy + rad + px])
+    if c1 > c0 and r1 > r0:
+        d = np.sqrt(((xs[c0:c1] - cx) ** 2)[None, :] + ((ys[r0:r1] - cy) ** 2)[:, None])
+        alpha = np.clip((rad - d) / px + 0.5, 0.0, 1.0)
+        disc = 0.35 * s.tones[-1] + np.array([0.63, 0.62, 0.58], dtype=np.float32)  # off-white, warmed by the palette
+        box = img[:, r0:r1, c0:c1]
+        box *= 1.0 - alpha
+        box += disc[:, None, None] * alpha
+    return img
+
+
+def _wash(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
+    """Watercolour: pigment blobs glazed (multiplied) onto paper, darker where the wet edge dried.
+
+    Drawn on a 2x smaller grid (it is all soft) and upsampled; the shapes' orbits and colours give the blobs."""
+    xs = (xs[0::2] + xs[1::2]) * np.float32(0.5)
+    ys = (ys[0::2] + ys[1::2]) * np.float32(0.5)
+    sh = s.shapes
+    wobble = 0.35 * np.sin((xs * 5.1)[None, :] + (ys * 2.3 + st * 0.4)[:, None])
+    wobble *= np.sin((ys * 4.7)[:, None] - (xs * 1.9 + st * 0.3)[None, :])
+    img = np.empty((3, len(ys), len(xs)), dtype=np.float32)
+    img[:] = np.array([0.97, 0.95, 0.9], dtype=np.float32)[:, None, None]  # paper
+    ang = sh.phase + sh.freq * np.float32(st * 0.35)
+    for i in range(len(sh.radius)):
+        cx = sh.centre[i, 0] + sh.orbit[i, 0] * np.cos(ang[i])
+        cy = sh.centre[i, 1] + sh.orbit[i, 1] * np.sin(ang[i] * 1.3)
+        rad = sh.radius[i] * 2.2 + 0.25
+        reach = rad * 1.17  # wobble <= 0.35 widens a blob to sqrt(1.35) of its radius
+        c0, c1 = np.searchsorted(xs, [cx - reach, cx + reach])
+        r0, r1 = np.searchsorted(ys, [cy - reach, cy + reach])
+        if c0 >= c1 or r0 >= r1:
+            continue
+        d2 = ((ys[r0:r1] - cy) ** 2)[:, None] + ((xs[c0:c1] - cx) ** 2)[None, :]
+        a = np.clip((1.0 - d2 / (rad * rad) + wobble[r0:r1, c0:c1]) * 2.5, 0.0, 1.0)
+        pigment = 0.5 * a + 1.2 * a * (1.0 - a)
+        img[:, r0:r1, c0:c1] *= 1.0 - pigment * (1.0 - sh.ink[i])[:, None, None]
+    return _double(img)
+
+
+def _grid(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
+    """Synthwave: a sky gradient, a striped sun behind a mountain ridge, a glowing neon grid floor rushing at the
+    camera. The seed places the horizon, the sun, the ridge and the grid's spacing."""
+    p = s.params
+    dark, horizon, bright = (c[:, None] for c in (s.tones[0], s.tones[-2], s.tones[-1]))
+    neon = s.tones[np.argmax(s.tones.max(1) - s.tones.min(1))][:, None]
+    px = float(xs[1] - xs[0])
+    level = 0.05 + 0.15 * float(p[2])  # the horizon, world units below the centre
+    ground = int(np.searchsorted(ys, level))
+    img = np.empty((3, len(ys), len(xs)), dtype=np.float32)
+    # Sky: dark at the top to the palette's glow at the horizon, one colour per row.
+    k = np.clip((ys[:ground] - (level - 1.4)) / 1.4, 0.0, 1.0) ** 2
+    img[:, :ground] = (dark * 0.35 * (1 - k) + horizon * k)[:, :, None]
+    # The sun: a disc whose lower half is cut by bands that thicken towards the horizon.
+    sx, rad = 0.9 * (float(p[0]) - 0.5), 0.42 + 0.2 * float(p[1])
+    cy = level - 0.6 * rad
+    c0, c1 = np.searchsorted(xs, [sx - rad, sx + rad])
+    r0 = int(np.searchsorted(ys, cy - rad))
+    if c1 > c0 and ground > r0:
+        sy = (ys[r0:ground] - cy) / rad  # -1 top .. 1 bottom
+        d = np.sqrt(((xs[c0:c1] - sx) ** 2)[None, :] + ((ys[r0:ground] - cy) ** 2)[:, None])
+        cut = (sy > 0.05) & (((sy * 5.0 - st * 0.25) % 1.0) < sy * 0.55)
+        alpha = np.clip((rad - d) / (1.5 * px), 0.0, 1.0) * ~cut[:, None]
+        down = (sy + 1) / 2
+        sun = bright * (1 - down) + np.clip(neon * 1.2, 0, 1) * down
+        box = img[:, r0:ground, c0:c1]
+        box *= 1 - alpha
+        box += sun[:, :, None] * alpha
+    # A mountain ridge on the horizon, dark, with a neon rim.
+    top = int(np.searchsorted(ys, level - 0.2))
+    ridge = level - 0.13 * np.abs(np.sin(xs * 2.1 + 6.3 * p[4])) - 0.07 * np.abs(np.sin(xs * 5.3 + 6.3 * p[5]))
+    below_ridge = (ys[top:ground, None] - ridge[None, :]) / px
+    rock = np.clip(below_ridge + 0.5, 0.0, 1.0)
+    rim = np.clip(1.0 - np.abs(below_ridge - 0.5), 0.0, 1.0)
+    band = img[:, top:ground]
+    band *= 1 - rock
+    band += (dark * 0.3)[:, :, None] * rock + neon[:, :, None] * rim
+    # Floor: depth z = spacing / (y - horizon); lines at whole world units, anti-aliased by their width in pixels,
+    # with a wide faint copy around each for the neon glow.
+    spacing = 2.0 + 1.5 * float(p[3])
+    below = ys[ground:] - level
+    z = spacing / np.maximum(below, 1e-3)
+    u = xs[None, :] * z[:, None]
+    along = np.abs(u - np.rint(u)) / (z[:, None] * (px * 1.1))  # distance to the nearest line (not %: 40x slower)
+    w = z + st * 1.2
+    depth = np.abs(w - np.rint(w)) / (z * z * (px * 1.1 / spacing))
+    near = np.minimum(along, depth[:, None])
+    lines = np.clip(1.0 - near, 0.0, 1.0) + 0.3 * np.clip(1.0 - near / 6.0, 0.0, 1.0) ** 2
+    lines *= np.clip((0.45 - z * px) / 0.3, 0.0, 1.0)[:, None]  # lines closer than a pixel blur into haze
+    haze = np.exp(-below * 9.0)
+    img[:, ground:] = (dark * 0.25 + horizon * haze)[:, :, None] + neon[:, :, None] * lines
+    return img
+
+
+def _draw_shapes(img: F32, look: Look, sh: _Shapes, xs: F32, ys: F32, st: float, scale: float, pulse: float) -> None:
+    """Draw the look's motifs (cycled over the shapes) in place, each only inside its bounding box."""
+    ang = sh.phase + sh.freq * np.float32(st)
+    cx = sh.centre[:, 0] + sh.orbit[:, 0] * np.cos(ang)
+    cy = sh.centre[:, 1] + sh.orbit[:, 1] * np.sin(ang * 1.3)
+    radius = sh.radius * np.float32(1.0 + 0.25 * pulse)
+    edge = (0.02 * scale + 1e-3) * look.soft_edges
     for i in range(len(radius)):
-        reach = radius[i] * 1.3 + 3 * edge
+        kind = look.motifs[i % len(look.motifs)]
+        r = float(radius[i])
+        if kind == "sparkle":
+            r *= 0.8 + 0.4 * float(np.sin(ang[i] * 3.0))  # twinkle
+        reach = r * 1.3 + 3 * edge
         c0, c1 = np.searchsorted(xs, [cx[i] - reach, cx[i] + reach])
         r0, r1 = np.searchsorted(ys, [cy[i] - reach, cy[i] + reach])
         if c0 >= c1 or r0 >= r1:
             continue
-        d = np.sqrt((xs[c0:c1][None, :] - cx[i]) ** 2 + (ys[r0:r1][:, None] - cy[i]) ** 2)
-        alpha = np.clip((radius[i] - d) / edge, 0.0, 1.0)[..., None]
-        ring = np.clip(1.0 - np.abs(d - radius[i] * 1.3) / (3 * edge), 0.0, 1.0)[..., None] * 0.5
-        box = img[r0:r1, c0:c1]
-        img[r0:r1, c0:c1] = box * (1.0 - alpha) + shapes.colour[i] * alpha + ring * shapes.colour[i]
-    out: F32 = img * np.float32(1.0 + 0.6 * pulse)
+        ddx = xs[None, c0:c1] - cx[i]
+        ddy = ys[r0:r1, None] - cy[i]
+        box = img[:, r0:r1, c0:c1]  # a view: drawing into it draws into img
+        col = sh.colour[i][:, None, None]
+        if kind in ("orb", "ring"):
+            d = np.sqrt(ddx**2 + ddy**2)
+            halo = np.clip(1.0 - np.abs(d - r * 1.3) / (3 * edge), 0.0, 1.0) * look.halo if look.halo else 0.0
+            if kind == "orb":
+                alpha = np.clip((r - d) / edge, 0.0, 1.0)
+                box *= 1.0 - alpha
+                box += col * (alpha + halo)
+            else:
+                box += col * (np.clip(1.0 - np.abs(d - r) / (0.12 * r + edge), 0.0, 1.0) + halo)
+            continue
+        spin = float(ang[i]) * look.spin
+        u = ddx * np.cos(spin) + ddy * np.sin(spin)
+        v = ddy * np.cos(spin) - ddx * np.sin(spin)
+        if kind == "sparkle":  # four-pointed star |u|^0.5 + |v|^0.5 <= r^0.5, with a bright core
+            star = np.sqrt(np.abs(u)) + np.sqrt(np.abs(v))
+            alpha = np.clip((np.sqrt(r) - star) / (0.25 * np.sqrt(edge)), 0.0, 1.0)
+            alpha += np.clip(1.0 - (u**2 + v**2) / (0.1 * r * r), 0.0, 1.0)
+            box += (0.5 + 0.5 * col) * alpha
+            continue
+        if kind == "square":
+            dist = np.maximum(np.abs(u), np.abs(v)) - 0.8 * r
+        else:  # triangle, point up
+            dist = np.maximum(np.abs(u) * 0.866 + v * 0.5, -v) - 0.55 * r
+        alpha = np.clip(-dist / edge, 0.0, 1.0)
+        box *= 1.0 - alpha
+        box += col * alpha
+
+
+def _post(s: _Setup, img: F32, n: int) -> F32:
+    """The look's grade and effects, then flicker, grain and the static mask."""
+    look = s.look
+    if s.grade is not None:
+        m, b = s.grade
+        img = np.tensordot(m, img, axes=1) + b[:, None, None]
+    if look.posterize:
+        img = np.round(np.clip(img, 0.0, 1.0) * (look.posterize - 1)) * np.float32(1 / (look.posterize - 1))
+    if look.outline or s.halftone is not None:
+        luma = np.tensordot(_LUMA, img, axes=1) if len(img) == 3 else img[0]
+        keep = np.where(s.halftone > luma, np.float32(0.55), np.float32(1.0)) if s.halftone is not None else 1.0
+        if look.outline:  # ink where brightness or hue (red - blue) steps by > 6 % of full scale, not on highlights
+            planes = np.stack([luma, img[0] - img[-1]])
+            edge = np.zeros(luma.shape, dtype=bool)
+            edge[:, 1:] = (np.abs(np.diff(planes, axis=2)) > 0.06).any(axis=0)
+            edge[1:] |= (np.abs(np.diff(planes, axis=1)) > 0.06).any(axis=0)
+            edge &= luma < 0.95
+            keep = np.where(edge, np.float32(0.15), keep)
+        img *= keep
+    if look.glow or look.soften:
+        blurred = _blur(img)
+        if look.soften:
+            img += (blurred - img) * np.float32(look.soften)
+        if look.glow:  # bloom: the blurred picture squared, so bright parts bleed and dark ones do not
+            img += blurred * blurred * np.float32(look.glow)
+    if s.flicker is not None:
+        img *= s.flicker[min(n, len(s.flicker) - 1)]
+    if s.grain is not None:
+        img += s.grain[(n * 5) % _GRAIN_FRAMES]
+    out: F32 = img * s.mask
     return out
+
+
+def _half(img: F32) -> F32:
+    """2x2 box average of (C, H, W) planes with even sides."""
+    out: F32 = (img[:, 0::2, 0::2] + img[:, 1::2, 0::2] + img[:, 0::2, 1::2] + img[:, 1::2, 1::2]) * np.float32(0.25)
+    return out
+
+
+def _double(img: F32) -> F32:
+    """2x linear upsampling, pixel centres aligned (each new pixel is 3/4 its parent plus 1/4 a neighbour)."""
+    q = np.float32(0.25)
+    rows = np.repeat(img, 2, axis=1)
+    rows[:, 2::2] += (img[:, :-1] - img[:, 1:]) * q
+    rows[:, 1:-1:2] += (img[:, 1:] - img[:, :-1]) * q
+    out: F32 = np.repeat(rows, 2, axis=2)
+    out[:, :, 2::2] += (rows[:, :, :-1] - rows[:, :, 1:]) * q
+    out[:, :, 1:-1:2] += (rows[:, :, 1:] - rows[:, :, :-1]) * q
+    return out
+
+
+def _blur(img: F32) -> F32:
+    """A soft blur of (C, H, W) planes: average down to 80 columns, smooth with [1 2 1]/4, interpolate back up."""
+    levels = 0
+    while img.shape[2] > 80 and img.shape[1] % 2 == 0 and img.shape[2] % 2 == 0:
+        img, levels = _half(img), levels + 1
+    pad = np.concatenate([img[:, :1], img, img[:, -1:]], axis=1)
+    img = (pad[:, :-2] + 2 * pad[:, 1:-1] + pad[:, 2:]) * np.float32(0.25)
+    pad = np.concatenate([img[:, :, :1], img, img[:, :, -1:]], axis=2)
+    img = (pad[:, :, :-2] + 2 * pad[:, :, 1:-1] + pad[:, :, 2:]) * np.float32(0.25)
+    for _ in range(levels):
+        img = _double(img)
+    return img

@@ -18,7 +18,7 @@ class ProceduralVideo(VideoGenerator):
 
     provider_id = "offline"
     model = "procedural-v1"
-    code_modules = ("core.render",)
+    code_modules = ("core.render", "core.looks")
     durations: ClassVar[tuple[float, ...]] = (4.0, 5.0, 10.0)
     width, height, fps = 1280, 720, 24
 
