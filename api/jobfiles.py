@@ -15,9 +15,6 @@ from api.errors import Problem
 from core.contracts import ClipResult, JobResult
 from core.storage import JobKeys, Storage, get_storage
 
-#: stage -> its record under jobs/{id}/intermediate/ (the flow writes them: flows/music_video.STAGE_FILES)
-STAGE_FILES = {"audio": "analysis.json", "plan": "plan.json", "reference": "reference.json", "prompts": "prompts.json"}
-
 
 def read_json(storage: Storage, key: str) -> bytes | None:
     try:

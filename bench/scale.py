@@ -47,7 +47,7 @@ from prefect_dask.task_runners import DaskTaskRunner  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from core.media import probe, run_ffmpeg  # noqa: E402
+from core.media import cut_audio, probe, run_ffmpeg  # noqa: E402
 from core.settings import get_settings  # noqa: E402
 from deployments.workers import PrefectPool, prefect_server  # noqa: E402
 from flows.music_video import music_video  # noqa: E402
@@ -73,7 +73,8 @@ def job_songs(song: Path, seconds: float, n: int, work: Path) -> list[Path]:
     """An excerpt of ``song`` and ``n`` copies of it that differ only in a tag: same work, different bytes."""
     work.mkdir(parents=True, exist_ok=True)
     base = work / "excerpt.mp3"
-    run_ffmpeg(["-i", str(song), "-t", str(seconds), "-map", "0:a", "-c:a", "libmp3lame", "-q:a", "4", str(base)])
+    base.unlink(missing_ok=True)  # --seconds may differ from the last run
+    cut_audio(song, base, seconds=seconds, quality=4)
     copies = []
     for i in range(n):
         out = work / f"job{i}.mp3"

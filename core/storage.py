@@ -33,6 +33,13 @@ from core.uris import to_path, to_uri
 
 Kind = Literal["input", "intermediate", "final"]
 TAG_KEY = "videogen-class"
+#: stage -> the name of its record under jobs/{id}/intermediate/
+STAGE_RECORDS = {
+    "audio": "analysis.json",
+    "plan": "plan.json",
+    "reference": "reference.json",
+    "prompts": "prompts.json",
+}
 
 
 class JobKeys:
@@ -49,6 +56,10 @@ class JobKeys:
 
     def intermediate(self, name: str) -> str:
         return f"{self.prefix}intermediate/{name}"
+
+    def stage(self, stage: str) -> str:
+        """The record of a stage's output (written by the flow while the job runs, read by the API)."""
+        return self.intermediate(STAGE_RECORDS[stage])
 
     def clip(self, index: int, suffix: str) -> str:
         return self.intermediate(f"clips/clip-{index:03d}{suffix}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import redis
 
-from deployments.localstack import Processes, free_port, redis_server_exe
+from deployments.localstack import Processes, free_port, redis_server_command
 
 #: where Debian's `postgresql` package puts each major version's server binaries
 PG_BINDIRS = "/usr/lib/postgresql/*/bin"
@@ -142,8 +142,7 @@ class RedisServer:
         return redis.Redis.from_url(self.url(db), decode_responses=True)
 
     def start(self, timeout: float = 30) -> RedisServer:
-        args = [redis_server_exe(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.processes.spawn("redis", args, dict(os.environ))
+        self.processes.spawn("redis", redis_server_command(self.port), dict(os.environ))
         self.processes.wait("redis", lambda: bool(self.client().ping()), timeout)
         return self
 

@@ -41,6 +41,23 @@ def redis_server_exe() -> str:
     return exe
 
 
+def redis_server_command(port: int) -> list[str]:
+    """redis-server on a loopback port, without persistence (throwaway state for tests and `make up`)."""
+    return [redis_server_exe(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+
+def prefect_server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
+
+
+def prefect_healthy(api_url: str) -> bool:
+    """The Prefect server at ``api_url`` answers its health check."""
+    try:
+        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def prefect_env(home: Path, api_url: str) -> dict[str, str]:
     """This process's environment for a child that talks to the Prefect server at ``api_url`` (never to a temporary
     server of its own: prefect notes §8.1), with its own PREFECT_HOME, quiet and offline."""
@@ -168,12 +185,9 @@ class Stack:
     def start(self, *, timeout: float = 180) -> Stack:
         self.root.mkdir(parents=True, exist_ok=True)
         py = sys.executable
-        self._spawn("redis", [redis_server_exe(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no"])  # fmt: skip
-        self._spawn("prefect", [py, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                "--port", str(self.prefect_port), "--no-ui"])  # fmt: skip
-        self._wait("prefect", lambda: httpx.get(f"{self.prefect_api_url}/health", timeout=2).status_code == 200,
-                   timeout)  # fmt: skip
+        self._spawn("redis", redis_server_command(self.redis_port))
+        self._spawn("prefect", prefect_server_command(self.prefect_port))
+        self._wait("prefect", lambda: prefect_healthy(self.prefect_api_url), timeout)
         self._spawn("serve", [py, "-m", "deployments.serve"])
         self._spawn("bridge", [py, "-m", "api.bridge"])
         self._spawn("api", [py, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
@@ -204,11 +218,8 @@ def wait_for_prefect(api_url: str, timeout: float = 300) -> None:
     """Block until the Prefect server answers its health check (the Procfile's start order; no curl needed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if prefect_healthy(api_url):
+            return
         time.sleep(1)
     raise SystemExit(f"Prefect at {api_url} did not become healthy in {timeout:.0f} s")
 

@@ -24,7 +24,7 @@ import yaml
 from prefect.events.worker import EventsWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.localstack import ROOT, Processes, free_port, prefect_env
+from deployments.localstack import ROOT, Processes, free_port, prefect_env, prefect_healthy, prefect_server_command
 
 
 def pool_name() -> str:
@@ -78,28 +78,25 @@ class PrefectPool:
         return env
 
     def start(self, timeout: float = 180) -> PrefectPool:
-        args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.port), "--no-ui"]
-        self.processes.spawn("prefect-server", [sys.executable, "-m", "prefect", *args], self.env())
-        self.processes.wait("prefect-server", self._healthy, timeout)
+        self.processes.spawn("prefect-server", prefect_server_command(self.port), self.env())
+        self.processes.wait("prefect-server", lambda: prefect_healthy(self.api_url), timeout)
         return self
-
-    def _healthy(self) -> bool:
-        return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
 
     def prefect(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
         """Run a `prefect` CLI command against this server (raises with its output on failure)."""
-        cmd = [sys.executable, "-m", "prefect", *args]
-        done = subprocess.run(cmd, cwd=ROOT, env=self.env(**env), capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        return done
+        return self._cli("prefect", args, timeout, env)
 
     def videogen(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
         """Run a `videogen` CLI command against this server."""
-        cmd = [sys.executable, "-m", "flows.cli", *args]
+        return self._cli("flows.cli", args, timeout, env)
+
+    def _cli(
+        self, module: str, args: tuple[str, ...], timeout: float, env: dict[str, str]
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", module, *args]
         done = subprocess.run(cmd, cwd=ROOT, env=self.env(**env), capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
-            raise RuntimeError(f"videogen {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
     def deploy_all(self) -> str:

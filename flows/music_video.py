@@ -32,6 +32,7 @@ from core.contracts import (
     STAGE_WEIGHTS,
     ClipPrompt,
     ClipResult,
+    CompositionResult,
     CostReport,
     JobRequest,
     JobResult,
@@ -42,7 +43,7 @@ from core.contracts import (
 from core.errors import AudioError, ClipsFailedError, CompositionError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
-from core.storage import get_storage
+from core.storage import Kind, get_storage
 from flows.artifacts import publish_analysis, publish_result
 from tasks.audio_parser import parse_audio as _parse_audio
 from tasks.common import job_keys, local_file, put_json, report
@@ -80,10 +81,6 @@ def clip_task_runner() -> TaskRunner[Any]:
             }  # fmt: skip
         )
     return ThreadPoolTaskRunner(max_workers=settings.clip_parallelism)
-
-
-#: stage -> its record under jobs/{id}/intermediate/
-STAGE_FILES = {"audio": "analysis.json", "plan": "plan.json", "reference": "reference.json", "prompts": "prompts.json"}
 
 
 def _is_cached(future: PrefectFuture[Any]) -> bool:
@@ -136,7 +133,7 @@ class _Job:
             for clip in value:
                 put_json(keys.clip(clip.index, ".json"), clip)
         elif stage != "compose":
-            put_json(keys.intermediate(STAGE_FILES[stage]), value)
+            put_json(keys.stage(stage), value)
 
     @property
     def total(self) -> float:
@@ -294,17 +291,13 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
 
     clips = job.run("video", video_stage, lambda cs: sum(c.cost for c in cs))
 
-    def compose_stage() -> tuple[Any, list[PrefectFuture[Any]]]:
+    def compose_stage() -> tuple[CompositionResult, list[PrefectFuture[Any]]]:
         fut = compose_video.submit(job_id, audio_uri, analysis, plan, clips)
         if _missing(fut.result().uri):
             fut = compose_video.with_options(refresh_cache=True).submit(job_id, audio_uri, analysis, plan, clips)
-        return fut.result(), [fut]
+        return _own(fut.result(), keys.final("final.mp4"), "final"), [fut]
 
     composition = job.run("compose", compose_stage, lambda _: 0.0)
-
-    # a composition cached from another job (same song, plan and clips) is copied to this job's final/
-    output_uri = storage.adopt(composition.uri, keys.final("final.mp4"), "final")
-    composition = composition.model_copy(update={"uri": output_uri})
     result = JobResult(
         job_id=job_id,
         request=request,
@@ -316,7 +309,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         composition=composition,
         cost=CostReport.from_stages(job.stages),
         stages=job.stages,
-        output_uri=output_uri,
+        output_uri=composition.uri,
     )
     put_json(keys.final("result.json"), result, "final")
     publish_result(result)
@@ -326,15 +319,15 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     return result
 
 
-M = TypeVar("M", ReferenceImage, ClipResult)
+M = TypeVar("M", ReferenceImage, ClipResult, CompositionResult)
 
 
-def _own(output: M, key: str) -> M:
+def _own(output: M, key: str, kind: Kind = "intermediate") -> M:
     """A stage output cached from another job names that job's file: copy it to this job's key (a hard link
     locally, a server-side copy on S3), so each job's folder is complete and outlives the other job's."""
     if output.uri is None:
         return output
-    return output.model_copy(update={"uri": get_storage().adopt(output.uri, key, "intermediate")})
+    return output.model_copy(update={"uri": get_storage().adopt(output.uri, key, kind)})
 
 
 def _stored(task: Task[P, R], options: dict[str, Any]) -> Task[P, R]:

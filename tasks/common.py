@@ -15,6 +15,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
 from prefect.tasks import exponential_backoff
+from prefect.transactions import get_transaction
 from pydantic import BaseModel
 from pydantic_core import to_json
 
@@ -43,6 +44,13 @@ def content_key(stage: str, *parts: Any) -> str:
     """sha256 over the stage name and JSON of its real inputs (content hashes, models, provider identity)."""
     blob = json.dumps([stage, CACHE_VERSION, *parts], sort_keys=True, default=_default)
     return f"{stage}-{hashlib.sha256(blob.encode()).hexdigest()[:40]}"
+
+
+def run_cache_key(compute: Callable[[], str]) -> str:
+    """This task run's cache key: the one Prefect computed from the task's key function (its transaction's key),
+    else ``compute()`` (a direct ``.fn`` call). The key functions hash file contents: once per run is enough."""
+    txn = get_transaction()
+    return txn.key if txn is not None and txn.key else compute()
 
 
 def retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:

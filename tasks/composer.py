@@ -13,7 +13,16 @@ from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
 from core.storage import get_storage
 from core.uris import to_uri
-from tasks.common import cache_path, conform_cache, content_key, job_keys, local_file, report, retry_options
+from tasks.common import (
+    cache_path,
+    conform_cache,
+    content_key,
+    job_keys,
+    local_file,
+    report,
+    retry_options,
+    run_cache_key,
+)
 
 
 def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -42,7 +51,7 @@ def compose_video(
     settings = get_settings()
     good = sum(c.status == "succeeded" for c in clips)
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
-    key = compose_key(None, {"analysis": analysis, "plan": plan, "clips": clips})  # audio_uri: not content
+    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "plan": plan, "clips": clips}))
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     result = compose_core.compose(

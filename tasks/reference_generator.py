@@ -13,7 +13,16 @@ from core.settings import get_settings
 from core.storage import get_storage
 from providers.base import ReferenceGenerator
 from providers.registry import get_provider
-from tasks.common import cache_path, content_key, job_keys, local_file, provider_call, report, retry_options
+from tasks.common import (
+    cache_path,
+    content_key,
+    job_keys,
+    local_file,
+    provider_call,
+    report,
+    retry_options,
+    run_cache_key,
+)
 
 
 def _generator() -> ReferenceGenerator:
@@ -34,7 +43,7 @@ def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
 )
 def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
     report(job_id, "reference", "running", 10, "Painting the style reference")
-    key = reference_key(None, {"plan": plan})
+    key = run_cache_key(lambda: reference_key(None, {"plan": plan}))
     generator = _generator()
     with provider_call(job_id, generator):
         image = generator.generate(plan, description=describe(plan.style), out=cache_path("reference", key, ".png"))

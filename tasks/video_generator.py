@@ -31,6 +31,7 @@ from tasks.common import (
     put_json,
     report,
     retry_options,
+    run_cache_key,
 )
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
@@ -82,7 +83,7 @@ def generate_clip(
 ) -> ClipResult:
     """Generate one clip, validate it, and (given its ``conform`` layout) encode it for the composer right away."""
     generator = _generator(video)
-    key = video_key(None, {"prompt": prompt, "video": video})
+    key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "video": video}))
     out = cache_path("clips", key, ".mp4")
     report(
         job_id,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from api.deps import Auth, JobId, SettingsDep, StoreDep
 from api.errors import Problem
-from api.jobfiles import STAGE_FILES, final_result, media_response, read_json
+from api.jobfiles import final_result, media_response, read_json
 from core.contracts import AudioAnalysis, ClipPrompt, ReferenceImage, VideoPlan
 from core.settings import Settings
 from core.storage import JobKeys, get_storage
@@ -45,7 +45,7 @@ class ReferenceInfo(BaseModel):
 def _load(settings: Settings, job_id: str, stage: str) -> Any:
     field, adapter = _STAGES[stage]
     storage = get_storage()
-    partial = read_json(storage, JobKeys(job_id).intermediate(STAGE_FILES[stage]))
+    partial = read_json(storage, JobKeys(job_id).stage(stage))
     if partial is not None:
         return adapter.validate_json(partial)
     result = final_result(storage, job_id)

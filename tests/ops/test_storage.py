@@ -24,7 +24,8 @@ from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read
 from core.media import cut_audio, probe
 from core.settings import Settings, get_settings
 from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
-from deployments.localstack import ROOT, Processes, free_port, redis_server_exe
+from deployments.databases import RedisServer
+from deployments.localstack import ROOT
 from deployments.workers import MotoS3, PrefectPool, prefect_server
 
 
@@ -213,16 +214,11 @@ def test_full_render_on_s3_leaves_exactly_the_expected_keys(s3_job: JobResult) -
 
 @pytest.fixture(scope="module")
 def redis_url(session_dir: Path) -> Iterator[str]:
-    procs = Processes(session_dir / "ops-redis")
-    port = free_port()
-    procs.spawn("redis", [redis_server_exe(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no"], dict(os.environ))  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    procs.wait("redis", lambda: bool(redis.Redis.from_url(url).ping()), 30)
+    server = RedisServer(session_dir / "ops-redis").start()
     try:
-        yield url
+        yield server.url()
     finally:
-        procs.stop_all()
+        server.stop()
 
 
 def test_api_serves_s3_jobs_through_signed_urls(s3_job: JobResult, redis_url: str) -> None:
