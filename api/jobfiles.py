@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.errors import Problem
 from core.contracts import ClipResult, JobResult
-from core.storage import JobKeys, Storage, get_storage
+from core.storage import JobKeys, Storage
+from providers.storage import get_storage
 
 
 def read_json(storage: Storage, key: str) -> bytes | None:

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from core.audio import analyze, beat_times, load_audio
 from core.media import ffmpeg_exe
-from tests.synth import steady_song, tempo_change_song
+from devtools.synth import steady_song, tempo_change_song
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("VIDEOGEN_TESTDATA", ROOT.parent / "shared" / "testdata"))

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from core.contracts import ProgressEvent
 from core.media import run_ffmpeg
-from deployments.localstack import ROOT, Stack
+from devtools.stack import ROOT, Stack
 
 CLIENTS = 50
 EXTRA_JOBS = 5

@@ -24,8 +24,8 @@ from rich.table import Table
 from core.compose import compose
 from core.contracts import Boundary, Camera, CameraMovement, ClipPrompt, ClipResult, Transition, TransitionKind
 from core.media import probe, run_ffmpeg
-from core.render import render_clip
 from core.settings import RenderSettings
+from providers.offline.render import render_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SONG = Path(os.environ.get("VIDEOGEN_TESTDATA", ROOT.parent / "shared" / "testdata")) / "music"

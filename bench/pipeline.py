@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from core.media import run_ffmpeg
-from deployments.localstack import free_port, wait_for_prefect
+from deployments.wait import wait_for_prefect
+from devtools.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SONG = ROOT / "assets" / "demo" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"

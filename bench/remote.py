@@ -30,10 +30,10 @@ from rich.table import Table  # noqa: E402
 
 from core.media import probe, run_ffmpeg  # noqa: E402
 from core.settings import get_settings  # noqa: E402
-from core.storage import get_storage  # noqa: E402
+from devtools.fakes import Faults, serve_openai, serve_replicate  # noqa: E402
+from devtools.fakes.pricing import openai_cost, replicate_cost  # noqa: E402
 from flows.music_video import music_video  # noqa: E402
-from tests.fakes import Faults, serve_openai, serve_replicate  # noqa: E402
-from tests.fakes.pricing import openai_cost, replicate_cost  # noqa: E402
+from providers.storage import get_storage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SONG = ROOT / "assets" / "demo" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"

@@ -4,7 +4,7 @@
                                  [--out bench/results/scale.json]
 
 a) Throughput. Per configuration a `prefect server start` of its own (fresh PREFECT_HOME, result store and data
-   dir), prefect.yaml deployed to the `videogen` process pool (deployments.workers.PrefectPool), then 1 or 2 workers
+   dir), prefect.yaml deployed to the `videogen` process pool (devtools.workers.PrefectPool), then 1 or 2 workers
    with ``--limit`` concurrent flow runs each ("a worker = a machine of capacity --limit"). All ``--jobs`` runs of
    `music-video/music-video` are submitted at once; each has its own prompt and its own copy of the song (a
    different tag, so different bytes), so no stage is a cache hit. Latency = the run's end - its creation (queueing
@@ -49,7 +49,7 @@ from rich.table import Table  # noqa: E402
 
 from core.media import cut_audio, probe, run_ffmpeg  # noqa: E402
 from core.settings import get_settings  # noqa: E402
-from deployments.workers import PrefectPool, prefect_server  # noqa: E402
+from devtools.workers import PrefectPool, prefect_server  # noqa: E402
 from flows.music_video import music_video  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Content hashes for cache keys: file bytes, and the source of the code that produced a result."""
+"""Content hashes: file bytes, the source of the code that produced a result, and stable seeds from text."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ def code_fingerprint(*module_names: str) -> str:
         module = importlib.import_module(name)
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def seed_of(*parts: str) -> int:
+    """A stable 31-bit seed from text (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:4], "big") & 0x7FFFFFFF

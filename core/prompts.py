@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
-from core.plan import seed_of
+from core.hashing import seed_of
 
 NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
 _CAMERA_WORDS = {

@@ -1,14 +1,9 @@
-"""The offline style reference (PRD module 5): a procedural PNG painted from the plan's palette and style."""
+"""The style reference's description and identity (PRD module 5), shared by every reference provider."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import random
-from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFilter
 
 from core.contracts import StyleInfo
 
@@ -24,62 +19,3 @@ def describe(style: StyleInfo) -> str:
 def cache_key(description: str, identity: dict[str, object]) -> str:
     blob = json.dumps({"description": description, **identity}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
-
-
-def _lerp(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
-
-
-def paint_reference(style: StyleInfo, out: Path, *, seed: int, size: tuple[int, int] = (1024, 576)) -> Path:
-    """Paint a gradient sky, layered hills and glowing orbs whose shapes follow the style words."""
-    rng = random.Random(seed)
-    w, h = size
-    cols = [_rgb(c) for c in style.palette]
-    img = Image.new("RGB", size)
-    draw = ImageDraw.Draw(img)
-    top, bottom = cols[0], cols[1]
-    for y in range(h):
-        draw.line([(0, y), (w, y)], fill=_lerp(top, bottom, y / (h - 1)))
-
-    text = f"{style.visual_style} {style.mood} {style.lighting} {' '.join(style.keywords)}".lower()
-    glow = Image.new("RGB", size)
-    gd = ImageDraw.Draw(glow)
-    for _ in range(5 + rng.randrange(6)):
-        r = rng.randrange(h // 12, h // 4)
-        x, y = rng.randrange(w), rng.randrange(h // 2)
-        gd.ellipse([x - r, y - r, x + r, y + r], fill=cols[rng.randrange(2, len(cols))])
-    img = Image.blend(img, glow.filter(ImageFilter.GaussianBlur(h // 10)), 0.55)
-    draw = ImageDraw.Draw(img)
-
-    # Geometry that reads as the style: grids for neon/cyber, stripes for retro, soft waves otherwise.
-    if any(k in text for k in ("neon", "cyber", "synth", "vapor")):
-        horizon = int(h * 0.62)
-        for i in range(-12, 13):
-            draw.line([(w / 2 + i * w / 24, horizon), (w / 2 + i * w / 3, h)], fill=cols[3], width=2)
-        for j in range(1, 10):
-            gy = horizon + (h - horizon) * (j / 10) ** 2
-            draw.line([(0, gy), (w, gy)], fill=cols[3], width=2)
-    elif any(k in text for k in ("retro", "vintage", "70s", "80s")):
-        for i in range(5):
-            y0 = int(h * 0.55) + i * h // 30
-            draw.rectangle([0, y0, w, y0 + h // 45], fill=cols[(i + 1) % len(cols)])
-    layers = 3 + rng.randrange(3)
-    for k in range(layers):
-        base = h * (0.55 + 0.12 * k)
-        amp = h * (0.05 + 0.04 * rng.random())
-        freq = 1.5 + 3 * rng.random()
-        phase = rng.random() * math.tau
-        pts = [(x, base + amp * math.sin(freq * x / w * math.tau + phase)) for x in range(0, w + 8, 8)]
-        shade = _lerp(cols[k % len(cols)], (0, 0, 0), 0.3 + 0.15 * k)
-        draw.polygon([*pts, (w, h), (0, h)], fill=shade)
-    if "noir" in text or "black-and-white" in text:
-        img = img.convert("L").convert("RGB")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.png")
-    img.save(tmp, "PNG")
-    tmp.replace(out)  # atomic: a half-written PNG never looks like a cached one
-    return out

@@ -12,7 +12,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from core.analysis_plot import analysis_markdown, analysis_png
 from core.contracts import AudioAnalysis, JobResult, VideoPlan
-from core.storage import Storage, get_storage
+from core.storage import Storage
+from providers.storage import get_storage
 from tasks.common import job_keys
 
 log = logging.getLogger("videogen")

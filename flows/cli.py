@@ -245,7 +245,7 @@ def _write_outputs(result: JobResult, out: Path) -> None:
     """Atomic: a reader never sees a half-written final.mp4 or result.json."""
     import shutil
 
-    from core.storage import get_storage
+    from providers.storage import get_storage
 
     out.mkdir(parents=True, exist_ok=True)
     video_tmp, json_tmp = out / ".final.mp4.tmp", out / ".result.json.tmp"

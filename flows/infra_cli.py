@@ -50,7 +50,7 @@ def apply_lifecycle_cmd(
 ) -> None:
     """Create the bucket if needed, install the expiry rules (and the CORS rule for VIDEOGEN_STORAGE__CORS_ORIGINS),
     print them as the bucket reports them back."""
-    from core.lifecycle import apply_cors, apply_lifecycle, ensure_bucket
+    from providers.storage.lifecycle import apply_cors, apply_lifecycle, ensure_bucket
 
     config = _s3_config()
     try:
@@ -76,7 +76,7 @@ def apply_lifecycle_cmd(
 @infra.command("show-lifecycle")
 def show_lifecycle_cmd() -> None:
     """Print the bucket's lifecycle rules."""
-    from core.lifecycle import read_lifecycle
+    from providers.storage.lifecycle import read_lifecycle
 
     config = _s3_config()
     console.print(_rules_table(read_lifecycle(config), f"lifecycle of s3://{config.bucket}"))

@@ -43,8 +43,9 @@ from core.contracts import (
 from core.errors import AudioError, ClipsFailedError, CompositionError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
-from core.storage import Kind, get_storage
+from core.storage import Kind
 from flows.artifacts import publish_analysis, publish_result
+from providers.storage import get_storage
 from tasks.audio_parser import parse_audio as _parse_audio
 from tasks.common import job_keys, local_file, put_json, report
 from tasks.composer import compose_video as _compose_video

@@ -38,7 +38,7 @@ from core.contracts import (
     VideoPlan,
 )
 from core.errors import ConfigError, PlanningError, ProviderError, TransientProviderError
-from core.plan import seed_of
+from core.hashing import seed_of
 from core.prompts import build_prompt
 from core.settings import OpenAISettings, get_settings
 from providers.base import PromptWriter, ScenePlanner

@@ -16,11 +16,12 @@ from PIL import Image
 from core import budget, pricing
 from core.catalog import VideoModel, video_model
 from core.contracts import ClipPrompt, ReferenceImage, StyleInfo, VideoPlan
-from core.plan import seed_of
-from core.reference import cache_key, paint_reference
+from core.hashing import seed_of
+from core.reference import cache_key
 from core.settings import get_settings
 from core.uris import to_uri
 from providers.base import GeneratedClip, ReferenceGenerator, VideoGenerator
+from providers.offline.reference import paint_reference
 from providers.replicate_client import (
     PROVIDER,
     PredictionFailed,

@@ -23,8 +23,9 @@ from core.budget import job_scope
 from core.contracts import ProgressEvent, Stage
 from core.errors import is_transient
 from core.settings import get_settings
-from core.storage import JobKeys, Kind, get_storage
+from core.storage import JobKeys, Kind
 from providers.base import Provider
+from providers.storage import get_storage
 
 log = logging.getLogger("videogen")
 

@@ -11,8 +11,8 @@ from core import compose as compose_core
 from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPlan
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
-from core.storage import get_storage
 from core.uris import to_uri
+from providers.storage import get_storage
 from tasks.common import (
     cache_path,
     conform_cache,

@@ -10,9 +10,9 @@ from prefect.context import TaskRunContext
 from core.contracts import ReferenceImage, VideoPlan
 from core.reference import describe
 from core.settings import get_settings
-from core.storage import get_storage
 from providers.base import ReferenceGenerator
 from providers.registry import get_provider
+from providers.storage import get_storage
 from tasks.common import (
     cache_path,
     content_key,

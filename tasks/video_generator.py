@@ -16,10 +16,10 @@ from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
-from core.storage import get_storage
 from core.uris import to_uri
 from providers.base import VideoGenerator
 from providers.registry import get_provider
+from providers.storage import get_storage
 from tasks.common import (
     cache_path,
     conform_cache,

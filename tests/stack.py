@@ -1,7 +1,7 @@
 """The real local stack, shared by every suite that needs it (tests/api, tests/web): one per test session.
 
 redis-server, `prefect server start`, the served deployment, the bridge and uvicorn, all on free loopback ports
-(deployments/localstack.py). Cold start ≈ 30 s. Registered by ``pytest_plugins`` in tests/conftest.py.
+(devtools/stack.py). Cold start ≈ 30 s. Registered by ``pytest_plugins`` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import soundfile as sf
 from websockets.sync.client import connect
 
 from core.media import cut_audio
-from deployments.localstack import Stack
+from devtools.stack import Stack
 
 TOKEN = "test-token"
 MAX_UPLOAD_MB = 1.0

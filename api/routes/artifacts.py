@@ -16,7 +16,8 @@ from api.errors import Problem
 from api.jobfiles import final_result, media_response, read_json
 from core.contracts import AudioAnalysis, ClipPrompt, ReferenceImage, VideoPlan
 from core.settings import Settings
-from core.storage import JobKeys, get_storage
+from core.storage import JobKeys
+from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["artifacts"], dependencies=[Auth])
 

@@ -18,7 +18,8 @@ from api.jobfiles import clip_results, media_response
 from api.schemas import ClipInfo, ClipList
 from core.media import run_ffmpeg
 from core.settings import get_settings
-from core.storage import JobKeys, get_storage
+from core.storage import JobKeys
+from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["files"], dependencies=[Auth])
 

@@ -20,7 +20,8 @@ from api.store import JobStore
 from api.upload import inspect_audio, read_job_form
 from core.contracts import JobRequest, ProgressEvent
 from core.settings import Settings
-from core.storage import JobKeys, get_storage
+from core.storage import JobKeys
+from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 

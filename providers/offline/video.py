@@ -5,8 +5,8 @@ from typing import ClassVar
 
 from core.contracts import ClipPrompt
 from core.errors import CompositionError, ProviderError
-from core.render import render_clip
 from providers.base import GeneratedClip, VideoGenerator
+from providers.offline.render import render_clip
 
 
 class ProceduralVideo(VideoGenerator):
@@ -18,7 +18,7 @@ class ProceduralVideo(VideoGenerator):
 
     provider_id = "offline"
     model = "procedural-v1"
-    code_modules = ("core.render", "core.looks")
+    code_modules = ("providers.offline.render", "providers.offline.looks")
     durations: ClassVar[tuple[float, ...]] = (4.0, 5.0, 10.0)
     width, height, fps = 1280, 720, 24
 

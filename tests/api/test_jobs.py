@@ -12,7 +12,7 @@ import pytest
 
 from core.contracts import STAGES
 from core.media import probe
-from deployments.localstack import Stack
+from devtools.stack import Stack
 from tests.stack import TOKEN, flow_run_count, post_job, ws_events
 
 pytestmark = pytest.mark.slow

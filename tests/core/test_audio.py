@@ -24,7 +24,7 @@ from core.contracts import AudioAnalysis
 from core.errors import AudioError
 from core.media import ffmpeg_exe
 from core.settings import AudioSettings
-from tests.synth import SR, drone, steady_song, tempo_change_song, write_wav
+from devtools.synth import SR, drone, steady_song, tempo_change_song, write_wav
 
 S = AudioSettings()
 CUT_TOL = 0.050  # a cut must sit within 50 ms of a returned beat and of a true beat

@@ -19,8 +19,8 @@ from core.contracts import Boundary, Camera, ClipPrompt, ClipResult, Composition
 from core.errors import CompositionError
 from core.loop import find_loop_point
 from core.media import ffmpeg_exe, probe, run_ffmpeg
-from core.render import render_clip
 from core.settings import RenderSettings
+from providers.offline.render import render_clip
 
 pytestmark = pytest.mark.slow
 

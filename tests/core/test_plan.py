@@ -6,7 +6,7 @@ import pytest
 
 from core.contracts import VideoPlan
 from core.errors import PlanningError
-from core.plan import plan_video
+from providers.offline.planner import plan_video
 from tests.factories import make_analysis, make_request
 
 

@@ -8,9 +8,10 @@ import numpy as np
 from PIL import Image
 
 from core.contracts import ReferenceImage
-from core.plan import plan_video
 from core.prompts import build_prompt
-from core.reference import describe, paint_reference
+from core.reference import describe
+from providers.offline.planner import plan_video
+from providers.offline.reference import paint_reference
 from tests.factories import make_analysis, make_request
 
 

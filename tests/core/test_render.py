@@ -16,14 +16,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from core.contracts import Camera, ClipPrompt
-from core.looks import DEFAULT, LOOKS, look_for
 from core.media import probe
-from core.plan import STYLES
-from core.render import render_clip
+from providers.offline.looks import DEFAULT, LOOKS, look_for
+from providers.offline.render import render_clip
+from providers.offline.vocab import STYLES
 
 slow = pytest.mark.slow
 
-# One representative visual_style per look, as the offline planner writes them (core.plan.STYLES).
+# One representative visual_style per look, as the offline planner writes them (providers.offline.vocab.STYLES).
 STYLE_OF = {
     "default": "glossy 3D render",
     "noir": "black-and-white film noir",

@@ -14,9 +14,9 @@ from core.errors import BudgetError
 from core.media import probe
 from core.settings import get_settings
 from core.uris import to_path
+from devtools.fakes import FakeOpenAI, FakeReplicate, Faults, serve_openai, serve_replicate
+from devtools.fakes.pricing import openai_cost, replicate_cost
 from flows.music_video import music_video
-from tests.fakes import FakeOpenAI, FakeReplicate, Faults, serve_openai, serve_replicate
-from tests.fakes.pricing import openai_cost, replicate_cost
 
 REMOTE = {"TRANSCRIPTION": "replicate", "PLANNER": "openai", "REFERENCE": "replicate", "PROMPTS": "openai",
           "VIDEO": "replicate"}  # fmt: skip

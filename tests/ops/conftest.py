@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deployments.workers import MotoS3, PrefectPool, prefect_server
+from devtools.workers import MotoS3, PrefectPool, prefect_server
 
 
 @pytest.fixture(scope="session")

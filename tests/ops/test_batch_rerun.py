@@ -33,8 +33,8 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.states import Cancelled, Completed, Crashed, Failed, Pending, Running, Scheduled
 
-from deployments.localstack import ROOT
-from deployments.workers import PrefectPool
+from devtools.stack import ROOT
+from devtools.workers import PrefectPool
 from flows.batch_rerun import (
     RESTYLE_TAGS,
     RETRY_MESSAGE,

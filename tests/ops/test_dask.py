@@ -16,7 +16,7 @@ from prefect_dask.task_runners import DaskTaskRunner
 from core.media import cut_audio, probe
 from core.settings import get_settings
 from core.uris import to_path
-from deployments.workers import PrefectPool
+from devtools.workers import PrefectPool
 from flows.music_video import clip_task_runner, music_video
 from tests import pidvideo
 

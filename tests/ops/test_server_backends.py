@@ -24,8 +24,8 @@ from prefect.deployments import arun_deployment
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 
-from deployments.databases import Postgres, RedisServer
-from deployments.workers import PrefectPool, prefect_server
+from devtools.databases import Postgres, RedisServer
+from devtools.workers import PrefectPool, prefect_server
 
 DEPLOYMENT = "batch-rerun/nightly-rerun"
 #: Prefect's messaging on db 1, as in production (db 0 holds the API's job streams)

@@ -20,13 +20,16 @@ import redis
 
 from core.contracts import JobResult
 from core.errors import StorageError
-from core.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read_lifecycle
 from core.media import cut_audio, probe
 from core.settings import Settings, get_settings
-from core.storage import TAG_KEY, JobKeys, LocalStorage, S3Storage, Storage, get_storage
-from deployments.databases import RedisServer
-from deployments.localstack import ROOT
-from deployments.workers import MotoS3, PrefectPool, prefect_server
+from core.storage import TAG_KEY, JobKeys, Storage
+from devtools.databases import RedisServer
+from devtools.stack import ROOT
+from devtools.workers import MotoS3, PrefectPool, prefect_server
+from providers.storage import get_storage
+from providers.storage.lifecycle import apply_lifecycle, ensure_bucket, lifecycle_rules, read_lifecycle
+from providers.storage.local import LocalStorage
+from providers.storage.s3 import S3Storage
 
 
 def _settings(moto_s3: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Settings:

@@ -26,10 +26,10 @@ from prefect.deployments import run_deployment
 from prefect.states import AwaitingRetry
 
 from core.contracts import JobResult
-from core.lifecycle import ensure_bucket
 from core.media import cut_audio, probe
 from core.settings import StorageSettings
-from deployments.workers import MotoS3, PrefectPool
+from devtools.workers import MotoS3, PrefectPool
+from providers.storage.lifecycle import ensure_bucket
 from tests.ops.scripted import read_calls
 
 DEPLOYMENT = "music-video/music-video"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.settings import get_settings
-from tests.fakes import FakeOpenAI, FakeReplicate, Faults, serve_openai, serve_replicate
+from devtools.fakes import FakeOpenAI, FakeReplicate, Faults, serve_openai, serve_replicate
 
 
 @pytest.fixture(scope="session")

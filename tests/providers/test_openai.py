@@ -10,11 +10,11 @@ from core.contracts import ReferenceImage, VideoPlan
 from core.errors import ConfigError, PlanningError, ProviderError, TransientProviderError
 from core.pricing import token_cost
 from core.settings import get_settings
+from devtools.fakes import FakeOpenAI
+from devtools.fakes.openai import example
+from devtools.fakes.pricing import openai_cost
 from providers.openai_llm import OpenAIPlanner, OpenAIPromptWriter, PlanDraft, PromptDraft, response_format
 from tests.factories import make_analysis, make_request
-from tests.fakes import FakeOpenAI
-from tests.fakes.openai import example
-from tests.fakes.pricing import openai_cost
 
 
 def _reference(plan: VideoPlan) -> ReferenceImage:

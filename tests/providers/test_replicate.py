@@ -12,14 +12,14 @@ from core.catalog import VIDEO_MODELS
 from core.contracts import Camera, ClipPrompt
 from core.errors import BudgetError, ConfigError, ProviderError, TransientProviderError
 from core.media import probe
-from core.plan import plan_video
 from core.pricing import video_cost
 from core.settings import get_settings
+from devtools.fakes import FakeReplicate
+from devtools.fakes.pricing import replicate_cost
+from providers.offline.planner import plan_video
 from providers.replicate_media import ReplicateImage, ReplicateVideo
 from providers.replicate_whisper import ReplicateWhisper
 from tests.factories import make_analysis, make_request
-from tests.fakes import FakeReplicate
-from tests.fakes.pricing import replicate_cost
 
 
 def _prompt(duration: float = 4.4, index: int = 0) -> ClipPrompt:
@@ -33,7 +33,7 @@ def _prompt(duration: float = 4.4, index: int = 0) -> ClipPrompt:
 
 @pytest.fixture()
 def reference(tmp_path: Path) -> Path:
-    from core.reference import paint_reference
+    from providers.offline.reference import paint_reference
 
     plan = plan_video(make_request(), make_analysis(duration=20))
     return paint_reference(plan.style, tmp_path / "ref.png", seed=1, size=(640, 360))

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.contracts import STAGES
 from core.media import probe
-from deployments.localstack import Stack
+from devtools.stack import Stack
 from tests.stack import TOKEN, ws_events
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.schema_export import TARGET, progress_event_schema
-from deployments.localstack import Stack
+from devtools.stack import Stack
 from tests.stack import post_job, ws_events
 
 

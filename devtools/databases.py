@@ -22,7 +22,7 @@ from pathlib import Path
 
 import redis
 
-from deployments.localstack import Processes, free_port, redis_server_command
+from devtools.stack import Processes, free_port, redis_server_command
 
 #: where Debian's `postgresql` package puts each major version's server binaries
 PG_BINDIRS = "/usr/lib/postgresql/*/bin"

@@ -1,7 +1,8 @@
 """A loopback OpenAI chat-completions API with structured output: a deterministic "fake LLM".
 
 For the planner's and prompt writer's schemas it reads the JSON the provider sent and answers with the offline
-logic (``core.plan.plan_video``, ``core.prompts.build_prompt``) in the draft schema; any other json_schema gets a
+logic (``providers.offline.planner.plan_video``, ``core.prompts.build_prompt``) in the draft schema; any other
+json_schema gets a
 minimal instance generated from the schema. Faults: HTTP 429/5xx, malformed (schema-invalid) or truncated
 replies, slow replies. Every call is recorded with its token usage so tests can price it.
 """
@@ -28,10 +29,10 @@ from core.contracts import (
     Section,
     VideoPlan,
 )
-from core.plan import plan_video
 from core.prompts import build_prompt
+from devtools.fakes.common import Faults
+from providers.offline.planner import plan_video
 from providers.openai_llm import PromptDraft, draft_from_plan
-from tests.fakes.common import Faults
 
 
 def tokens(text: str) -> int:

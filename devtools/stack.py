@@ -25,6 +25,8 @@ from typing import IO
 
 import httpx
 
+from deployments.wait import prefect_healthy
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,14 +50,6 @@ def redis_server_command(port: int) -> list[str]:
 
 def prefect_server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
-
-
-def prefect_healthy(api_url: str) -> bool:
-    """The Prefect server at ``api_url`` answers its health check."""
-    try:
-        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def prefect_env(home: Path, api_url: str) -> dict[str, str]:
@@ -212,21 +206,3 @@ class Stack:
         for name in ("api", "bridge", "serve", "prefect", "redis"):
             self.kill(name)
         self.processes.stop_all()
-
-
-def wait_for_prefect(api_url: str, timeout: float = 300) -> None:
-    """Block until the Prefect server answers its health check (the Procfile's start order; no curl needed)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if prefect_healthy(api_url):
-            return
-        time.sleep(1)
-    raise SystemExit(f"Prefect at {api_url} did not become healthy in {timeout:.0f} s")
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="helpers for the local stack")
-    parser.add_argument("--wait-prefect", metavar="API_URL", required=True, help="wait until this Prefect API is up")
-    wait_for_prefect(parser.parse_args().wait_prefect)

@@ -26,9 +26,9 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from core.catalog import SIZES, VIDEO_MODELS
 from core.contracts import Camera, ClipPrompt, StyleInfo
-from core.reference import paint_reference
-from core.render import render_clip
-from tests.fakes.common import Faults, redact
+from devtools.fakes.common import Faults, redact
+from providers.offline.reference import paint_reference
+from providers.offline.render import render_clip
 
 #: versions of community models the fake knows (POST /v1/predictions names a version, not a model)
 VERSIONS = {"8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e": "openai/whisper"}

@@ -24,21 +24,21 @@ def _kick(sr: int) -> np.ndarray:
     t = np.arange(int(0.25 * sr)) / sr
     freq = 50.0 + 90.0 * np.exp(-t / 0.03)  # pitch drop 140 -> 50 Hz
     phase = 2 * np.pi * np.cumsum(freq) / sr
-    return (np.sin(phase) * np.exp(-t / 0.07)).astype(np.float32)
+    return np.asarray(np.sin(phase) * np.exp(-t / 0.07), dtype=np.float32)
 
 
 def _snare(sr: int, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(int(0.18 * sr)) / sr
     noise = rng.standard_normal(t.size) * np.exp(-t / 0.045)
     tone = np.sin(2 * np.pi * 190.0 * t) * np.exp(-t / 0.03)
-    return (0.45 * noise + 0.5 * tone).astype(np.float32)
+    return np.asarray(0.45 * noise + 0.5 * tone, dtype=np.float32)
 
 
 def _hihat(sr: int, rng: np.random.Generator) -> np.ndarray:
     n = int(0.05 * sr)
     noise = rng.standard_normal(n)
     noise = np.diff(noise, prepend=0.0)  # crude high-pass
-    return (noise * np.exp(-np.arange(n) / sr / 0.012)).astype(np.float32)
+    return np.asarray(noise * np.exp(-np.arange(n) / sr / 0.012), dtype=np.float32)
 
 
 def _add(out: np.ndarray, sound: np.ndarray, at: float, sr: int, gain: float) -> None:
@@ -75,7 +75,7 @@ def render(beats: np.ndarray, duration: float, *, sr: int = SR, seed: int = 0, b
         bass[i0:i1] += (0.35 * env * np.sin(2 * np.pi * root * seg)).astype(np.float32)
         # pad: a sustained triad two octaves up, no attack so it adds no onsets of its own
         chord = sum(np.sin(2 * np.pi * root * 4 * r * t[i0:i1]) for r in (1.0, 1.26, 1.5))
-        pad[i0:i1] += (0.04 * chord).astype(np.float32)
+        pad[i0:i1] += np.asarray(0.04 * chord, dtype=np.float32)
     mix = out + bass + pad
     mix += 0.003 * rng.standard_normal(n).astype(np.float32)
     return (0.8 * mix / max(1e-9, float(np.max(np.abs(mix))))).astype(np.float32)
@@ -128,7 +128,7 @@ def drone(duration: float = 20.0, *, sr: int = SR, seed: int = 2) -> np.ndarray:
     mix = swell * (0.2 * chord + 0.1 * pink)
     # fade in/out so the edges add no onsets
     fade = np.minimum(1.0, np.minimum(t, t[-1] - t) / 1.0)
-    return (0.5 * mix * fade / max(1e-9, float(np.max(np.abs(mix))))).astype(np.float32)
+    return np.asarray(0.5 * mix * fade / max(1e-9, float(np.max(np.abs(mix)))), dtype=np.float32)
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int = SR) -> Path:

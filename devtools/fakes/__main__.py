@@ -1,4 +1,4 @@
-"""``python -m tests.fakes {replicate,openai,both} [--port 0] [--fail-rate 0.2] [--latency 2] ...``: print the
+"""``python -m devtools.fakes {replicate,openai,both} [--port 0] [--fail-rate 0.2] [--latency 2] ...``: print the
 base URL(s) to export, then serve until interrupted."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import argparse
 import time
 from contextlib import ExitStack
 
-from tests.fakes import Faults, serve_openai, serve_replicate
+from devtools.fakes import Faults, serve_openai, serve_replicate
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m devtools.fakes", description=__doc__)
     ap.add_argument("vendor", choices=["replicate", "openai", "both"])
     ap.add_argument("--port", type=int, default=0, help="0: a free port (replicate; openai gets port+1 for both)")
     ap.add_argument("--fail-rate", type=float, default=0.0, help="transient HTTP errors on create (429/503)")

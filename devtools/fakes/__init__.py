@@ -4,7 +4,7 @@ In process::
 
     with serve_replicate(Faults(fail_rate=0.2)) as (fake, url): ...   # REPLICATE base_url=url
 
-From a shell: ``uv run python -m tests.fakes replicate --port 0 --fail-rate 0.2 --latency 2``.
+From a shell: ``uv run python -m devtools.fakes replicate --port 0 --fail-rate 0.2 --latency 2``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.fakes.common import Faults, ServerThread
-from tests.fakes.openai import FakeOpenAI
-from tests.fakes.replicate import FakeReplicate
+from devtools.fakes.common import Faults, ServerThread
+from devtools.fakes.openai import FakeOpenAI
+from devtools.fakes.replicate import FakeReplicate
 
 __all__ = ["FakeOpenAI", "FakeReplicate", "Faults", "ServerThread", "serve_openai", "serve_replicate"]
 

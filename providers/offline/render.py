@@ -3,7 +3,8 @@
 A clip is drawn with numpy at a low internal resolution (cheap: a few ms a frame) and piped to ffmpeg, which
 upscales it and encodes H.264. Everything visible comes from the prompt:
 
-* visual style -> a ``Look`` (``core.looks``): which background field, which shapes, which grade and post effects,
+* visual style -> a ``Look`` (``providers.offline.looks``): which background field, which shapes, which grade and
+  post effects,
 * palette      -> a colour look-up table for the field and the shapes' colours,
 * camera       -> a time-dependent transform of the world coordinates (zoom/pan/tilt without losing detail),
 * motion/energy-> speed of the field and of the shapes, number and size of the shapes,
@@ -33,8 +34,8 @@ from PIL import Image
 
 from core.contracts import ClipPrompt
 from core.errors import CompositionError
-from core.looks import Look, look_of
 from core.media import ffmpeg_exe
+from providers.offline.looks import Look, look_of
 
 F32 = NDArray[np.float32]
 U8 = NDArray[np.uint8]

@@ -1,6 +1,6 @@
 """Which look the offline renderer gives a clip: a small table from style words to drawing choices.
 
-A ``Look`` names the three layers of a procedural frame (see ``core.render``):
+A ``Look`` names the three layers of a procedural frame (see ``providers.offline.render``):
 
 * ``field``  - the background: travelling interference ``waves``, a synthwave perspective ``grid`` with a sun on the
   horizon, a watercolour ``wash`` of pigment blobs on paper, flat ``bands``, or a mirrored ``kaleido`` field;
@@ -14,7 +14,8 @@ A ``Look`` names the three layers of a procedural frame (see ``core.render``):
 first family of ``FAMILIES`` with a matching keyword wins (most distinctive first, the generic "cinematic/film" last,
 so "cinematic watercolor" is a watercolour). Keywords match at the start of a word, so "dream" covers "dreamy" and
 "dreamscape"; hyphens count as spaces. No match anywhere means ``DEFAULT``: the original interference field with
-orbs. The keywords cover what the offline planner writes (``core.plan.STYLES`` and its lighting and mood phrases)
+orbs. The keywords cover what the offline planner writes (``providers.offline.vocab.STYLES`` and its lighting and
+mood phrases)
 and the usual words people type.
 """
 

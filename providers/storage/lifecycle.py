@@ -11,7 +11,8 @@ from typing import Any
 
 from core.errors import StorageError
 from core.settings import StorageSettings
-from core.storage import TAG_KEY, s3_client
+from core.storage import TAG_KEY
+from providers.storage.s3 import s3_client
 
 
 def lifecycle_rules(config: StorageSettings) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ import yaml
 from prefect.events.worker import EventsWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.localstack import ROOT, Processes, free_port, prefect_env, prefect_healthy, prefect_server_command
+from deployments.wait import prefect_healthy
+from devtools.stack import ROOT, Processes, free_port, prefect_env, prefect_server_command
 
 
 def pool_name() -> str:
