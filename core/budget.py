@@ -2,12 +2,12 @@
 
 ``estimate`` prices a configuration from the audio length alone (no paid call); ``fit`` returns the best
 configuration within budget (same model at a lower resolution, longer clips, then cheaper models) or raises
-BudgetError; ``Ledger`` tracks one job's spend and reserves each paid call's worst case before it is made.
+BudgetError; ``Ledger`` tracks one job's spend and reserves each paid call's worst case before it is made, in a store
+every process of the job shares (``core.ledger``).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import pricing
 from core.catalog import VIDEO_MODELS, video_model
 from core.errors import BudgetError
-from core.settings import Settings
+from core.ledger import TTL, LedgerStore, MemoryLedger, Totals, store_for
+from core.settings import Settings, get_settings
 
 # Typical token counts of our prompts (measured on the fake LLM's replies; real models are within ~2x).
 PLAN_TOKENS_IN, PLAN_TOKENS_IN_PER_CLIP, PLAN_TOKENS_OUT_PER_CLIP = 900, 60, 160
@@ -186,30 +187,56 @@ def fit(duration: float, settings: Settings, *, duration_hint: float | None = No
 
 
 class Ledger:
-    """One job's spend. Thread-safe: parallel clip tasks reserve and settle concurrently."""
+    """One job's spend, kept in a store that every process of the job reaches (``core.ledger``): the flow, its Dask
+    workers and a retry of the run all charge the same record, and reserve is atomic in the store, so parallel
+    calls on threads, processes or machines never pass the cap together.
 
-    def __init__(self, job_id: str, cap: float) -> None:
+    With ``cap`` the job's record is opened (one that exists keeps what it spent, under the cap given now); without,
+    this joins the record as it is. Without ``store`` the ledger is private to this object (in memory).
+    """
+
+    def __init__(self, job_id: str, cap: float | None = None, store: LedgerStore | None = None) -> None:
         self.job_id = job_id
-        self.cap = cap
-        self.spent = 0.0
-        self.reserved = 0.0
-        self.calls = 0
-        self._lock = threading.Lock()
+        self.store = store if store is not None else MemoryLedger()
+        if cap is not None:
+            self.store.open(job_id, cap)
+
+    def totals(self) -> Totals:
+        found = self.store.read(self.job_id)
+        if found is None:
+            raise BudgetError(f"job {self.job_id}: its spend record is gone (expired after {TTL / 86400:.0f} days?)")
+        return found
+
+    @property
+    def cap(self) -> float:
+        return self.totals().cap
+
+    @property
+    def spent(self) -> float:
+        return self.totals().spent
+
+    @property
+    def reserved(self) -> float:
+        return self.totals().reserved
+
+    @property
+    def calls(self) -> int:
+        return self.totals().calls
 
     def reserve(self, amount: float, what: str) -> None:
-        with self._lock:
-            if self.spent + self.reserved + amount > self.cap + 1e-9:
-                raise BudgetError(
-                    f"{what} (up to ${amount:.4f}) would pass the job's hard cap ${self.cap:.2f} "
-                    f"(spent ${self.spent:.4f}, ${self.reserved:.4f} in flight)"
-                )
-            self.reserved += amount
+        """Hold ``amount`` USD for one call, or refuse it (BudgetError) if it could pass the cap."""
+        result = self.store.reserve(self.job_id, amount)
+        if result is None:  # opened, then gone: never spend blind
+            raise BudgetError(f"{what}: job {self.job_id} has no spend record any more")
+        granted, t = result
+        if not granted:
+            raise BudgetError(
+                f"{what} (up to ${amount:.4f}) would pass the job's hard cap ${t.cap:.2f} "
+                f"(spent ${t.spent:.4f}, ${t.reserved:.4f} in flight)"
+            )
 
     def settle(self, reserved: float, actual: float) -> None:
-        with self._lock:
-            self.reserved = max(0.0, self.reserved - reserved)
-            self.spent += actual
-            self.calls += 1
+        self.store.settle(self.job_id, reserved, actual)
 
 
 class Charge:
@@ -220,31 +247,34 @@ class Charge:
         self.actual = 0.0
 
 
-_LEDGERS: dict[str, Ledger] = {}
-_current: ContextVar[Ledger | None] = ContextVar("videogen_ledger", default=None)
+#: the job whose ledger paid calls in this context charge; looked up when a call is paid, not when the scope opens,
+#: so offline calls never touch the store
+_current: ContextVar[str | None] = ContextVar("videogen_job", default=None)
 
 
 def open_job(job_id: str, cap: float) -> Ledger:
-    while len(_LEDGERS) >= 256:  # jobs that failed before closing theirs: forget the oldest
-        _LEDGERS.pop(next(iter(_LEDGERS)))
-    ledger = _LEDGERS[job_id] = Ledger(job_id, cap)
-    return ledger
+    """Open ``job_id``'s ledger in the configured store with ``cap``; a retry of the run keeps what was spent."""
+    return Ledger(job_id, cap, store_for(get_settings()))
 
 
 def ledger(job_id: str) -> Ledger | None:
-    return _LEDGERS.get(job_id)
+    """The job's ledger, from any process (settings + job id); None for a job that never opened one (offline)."""
+    store = store_for(get_settings())
+    return None if store.read(job_id) is None else Ledger(job_id, store=store)
 
 
-def close_job(job_id: str) -> Ledger | None:
-    return _LEDGERS.pop(job_id, None)
+def close_job(job_id: str) -> None:
+    """The run is over, success or not. Nothing is dropped: the record outlives the run so that a retry continues
+    from what it spent, and expires ``core.ledger.TTL`` after its last change. A hold whose process died mid-call
+    stays counted (the vendor may have charged it)."""
 
 
 @contextmanager
-def job_scope(job_id: str) -> Iterator[Ledger | None]:
+def job_scope(job_id: str) -> Iterator[None]:
     """Make ``job_id``'s ledger the one paid calls in this thread charge (tasks wrap their provider call)."""
-    token = _current.set(_LEDGERS.get(job_id))
+    token = _current.set(job_id)
     try:
-        yield _current.get()
+        yield
     finally:
         _current.reset(token)
 
@@ -253,9 +283,10 @@ def job_scope(job_id: str) -> Iterator[Ledger | None]:
 def paid_call(worst_case: float, what: str) -> Iterator[Charge]:
     """Reserve ``worst_case`` USD before the call (BudgetError if it could pass the cap), settle the actual cost.
 
-    Outside a job (a provider used on its own) there is no cap and nothing is recorded.
+    Outside a job (a provider used on its own), or in a job without a ledger, there is no cap and nothing is recorded.
     """
-    current = _current.get()
+    job_id = _current.get()
+    current = ledger(job_id) if job_id is not None else None
     charge = Charge(worst_case)
     if current is None:
         yield charge

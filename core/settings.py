@@ -77,6 +77,11 @@ class BudgetSettings(BaseModel):
     per_minute: float = Field(1.50, ge=0, description="USD per minute of audio (PRD budget)")
     hard_cap: float | None = Field(None, ge=0, description="USD per job never to exceed; default per_minute x length")
     downgrade: bool = Field(True, description="over budget: pick a cheaper configuration instead of refusing")
+    ledger_url: str | None = Field(
+        None,
+        description="spend ledger every process of a job charges (redis://, file:///dir, memory://); unset: the Redis "
+        "of VIDEOGEN_API__REDIS_URL when that is set, else a file under data_dir/ledger (core.ledger)",
+    )
 
 
 class APISettings(BaseModel):

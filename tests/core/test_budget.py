@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from core import budget
 from core.budget import VideoChoice
 from core.errors import BudgetError
-from core.settings import Settings
+from core.ledger import FileLedger, store_for
+from core.settings import Settings, get_settings
 
 REMOTE = {"transcription": "replicate", "planner": "openai", "reference": "replicate", "prompts": "openai",
           "video": "replicate"}  # fmt: skip
@@ -57,6 +60,15 @@ def test_refusal_without_downgrade() -> None:
         budget.fit(60, settings)
 
 
+@pytest.fixture
+def ledger_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Jobs' ledgers in a file store of this test's own."""
+    monkeypatch.setenv("VIDEOGEN_BUDGET__LEDGER_URL", f"file://{tmp_path / 'ledger'}")
+    get_settings.cache_clear()
+    yield tmp_path / "ledger"
+    get_settings.cache_clear()
+
+
 def test_ledger_never_passes_the_cap_under_concurrency() -> None:
     ledger = budget.Ledger("j", cap=1.0)
     refused = []
@@ -81,3 +93,45 @@ def test_ledger_never_passes_the_cap_under_concurrency() -> None:
 def test_paid_call_outside_a_job_is_unlimited() -> None:
     with budget.paid_call(1e6, "anything") as charge:
         charge.actual = 5.0
+
+
+def test_paid_calls_in_a_job_charge_its_ledger(ledger_dir: Path) -> None:
+    # input: a $0.10 job; a $0.04 worst case that cost $0.03, then a $0.08 worst case (0.03 + 0.08 > 0.10)
+    budget.open_job("job", 0.10)
+    refusal = r"clip 1 \(up to \$0\.0800\) would pass the job's hard cap \$0\.10"
+    with budget.job_scope("job"):
+        with budget.paid_call(0.04, "clip 0") as charge:
+            charge.actual = 0.03
+        with pytest.raises(BudgetError, match=refusal), budget.paid_call(0.08, "clip 1"):
+            pytest.fail("the refused call must not run")
+    found = budget.ledger("job")
+    assert found is not None and found.spent == pytest.approx(0.03) and found.reserved == 0.0 and found.calls == 1
+    assert isinstance(store_for(get_settings()), FileLedger) and (ledger_dir / "job.json").exists()
+
+
+def test_a_retried_run_keeps_what_was_spent(ledger_dir: Path) -> None:
+    # input: a run opens a $1 job, spends $0.70 and ends (close_job); its retry opens the same job id with $1
+    budget.open_job("retried", 1.0)
+    with budget.job_scope("retried"), budget.paid_call(0.7, "first try") as charge:
+        charge.actual = 0.7
+    budget.close_job("retried")
+    again = budget.open_job("retried", 1.0)
+    assert again.spent == pytest.approx(0.7) and again.cap == 1.0
+    with budget.job_scope("retried"), pytest.raises(BudgetError, match="hard cap"), budget.paid_call(0.5, "retry"):
+        pass
+
+
+def test_a_failed_call_releases_its_hold(ledger_dir: Path) -> None:
+    # input: the vendor call raises inside paid_call after nothing was charged
+    budget.open_job("failing", 1.0)
+    with budget.job_scope("failing"), pytest.raises(RuntimeError), budget.paid_call(0.9, "clip"):
+        raise RuntimeError("vendor down")
+    found = budget.ledger("failing")
+    assert found is not None and found.reserved == 0.0 and found.spent == 0.0 and found.calls == 1
+
+
+def test_a_job_without_a_ledger_is_unlimited(ledger_dir: Path) -> None:
+    # input: a scope on a job nobody opened (offline jobs open none): nothing is refused, nothing is written
+    with budget.job_scope("offline-job"), budget.paid_call(1e6, "anything") as charge:
+        charge.actual = 5.0
+    assert budget.ledger("offline-job") is None and not list(ledger_dir.glob("*.json"))
