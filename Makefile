@@ -75,11 +75,13 @@ install-postgres:
 
 test: install-postgres
 
-# Web UI (web/): Node packages from the lock, the ProgressEvent schema from Python, type check + build to web/dist
-# (served by the API at /), then the unit tests. The end-to-end browser tests run under pytest (tests/web).
+# Web UI (web/): Node packages from the lock (openapi-typescript among them), the generated API types checked
+# against the Python models, type check + build to web/dist (served by the API at /), then the unit tests.
+# The end-to-end browser tests run under pytest (tests/web).
 web: install
+	cd web && npm ci --no-audit --no-fund
 	$(UV) run python -m core.schema_export --check
-	cd web && npm ci --no-audit --no-fund && npm run build && npx vitest run
+	cd web && npm run build && npx vitest run
 
 # Debian's chromium for the browser tests (never a downloaded browser); no-op when present.
 install-chromium:

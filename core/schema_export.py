@@ -1,37 +1,129 @@
-"""Write the JSON schema of the shared ``ProgressEvent`` for the web UI, so Python and TypeScript share one schema.
+"""Export the gateway's types to the web UI, generated from the pydantic models: one definition of every response,
+the WebSocket message and the stage registry, in Python and TypeScript alike.
 
-    python -m core.schema_export            # writes web/src/api/progress-event.schema.json
-    python -m core.schema_export --check    # exits 1 when the file is stale
+    python -m core.schema_export            # writes web/src/api/generated.ts and web/src/api/stages.ts
+    python -m core.schema_export --check    # exits 1 when either is stale (``make web`` runs it)
 
-The UI's hand-written TypeScript type is checked against this file by a vitest unit test.
+generated.ts  openapi-typescript (a devDependency of web/: ``npm ci`` first) run on the app's OpenAPI schema,
+              ``api.main.create_app().openapi()``, plus what FastAPI leaves out: the WebSocket message
+              (``JobUpdate``), the stage registry's ``StageSpec``, and the models in ``UNDECLARED`` below.
+stages.ts     ``core.stages.STAGES`` as a typed const: the UI's stage list and titles.
+
+Every response carries every field (FastAPI and the WebSocket serialise defaults as well), so every property of
+every schema is marked required: the TypeScript says what the browser receives, not what a request may omit.
+
+This is a build tool reading the app, so it imports ``api`` lazily; ``core`` itself stays free of FastAPI.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from core.contracts import ProgressEvent
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-TARGET = Path(__file__).resolve().parents[1] / "web" / "src" / "api" / "progress-event.schema.json"
+from core.stages import STAGES, StageSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "web"
+API_DIR = WEB / "src" / "api"
+TYPES = API_DIR / "generated.ts"
+STAGES_TS = API_DIR / "stages.ts"
+GENERATOR = WEB / "node_modules" / ".bin" / "openapi-typescript"
+COMMAND = "python -m core.schema_export"
+REF = "#/components/schemas/{model}"
 
 
-def progress_event_schema() -> str:
-    return json.dumps(ProgressEvent.model_json_schema(), indent=2, sort_keys=True) + "\n"
+# --- Responses the gateway sends without declaring them to FastAPI. Each is used only while the app's OpenAPI
+# schema has no model of that name; once api/ declares it, delete it here.
+
+
+class Problem(BaseModel):
+    """Every error body (RFC 9457, ``application/problem+json``), as ``api.errors.problem_response`` builds it."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+UNDECLARED: tuple[type[BaseModel], ...] = (Problem,)
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The app's OpenAPI schema with the WebSocket message, the stage spec and ``UNDECLARED`` in its components."""
+    from api.main import create_app  # lazily: see the module docstring
+    from api.schemas import JobUpdate
+    from core.settings import Settings
+
+    schema = create_app(Settings()).openapi()
+    components: dict[str, Any] = schema.setdefault("components", {}).setdefault("schemas", {})
+    extra: list[type[BaseModel]] = [JobUpdate, StageSpec, *(m for m in UNDECLARED if m.__name__ not in components)]
+    _, defs = models_json_schema([(m, "serialization") for m in extra], ref_template=REF)
+    for name, definition in defs.get("$defs", {}).items():
+        known = components.get(name)
+        if known is None:
+            components[name] = definition
+        elif set(known.get("properties", {})) != set(definition.get("properties", {})):
+            raise RuntimeError(f"two different models are called {name}: rename one")
+    for definition in components.values():
+        if "properties" in definition:
+            definition["required"] = list(definition["properties"])
+    schema["components"]["schemas"] = dict(sorted(components.items()))
+    return schema
+
+
+def typescript(schema: dict[str, Any]) -> str:
+    """generated.ts: openapi-typescript's output for ``schema``, every schema also exported by its own name."""
+    if not GENERATOR.is_file():
+        raise SystemExit(f"{GENERATOR.relative_to(ROOT)} is missing: run `cd web && npm ci` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "openapi.json", Path(tmp) / "generated.ts"
+        src.write_text(json.dumps(schema, indent=2))
+        args = [str(GENERATOR), str(src), "--output", str(out), "--root-types", "--root-types-no-schema-prefix"]
+        done = subprocess.run(args, cwd=WEB, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"openapi-typescript failed:\n{done.stderr or done.stdout}")
+        body = out.read_text()
+    head = f"// Generated by `{COMMAND}` from the gateway's pydantic models (api/, core/): do not edit.\n"
+    return head + body
+
+
+def stages_ts() -> str:
+    """stages.ts: the stage registry, in pipeline order, checked against the generated StageSpec type."""
+    rows = "".join(f"  {json.dumps(s.model_dump(mode='json'))},\n" for s in STAGES)
+    return (
+        f"// Generated by `{COMMAND}` from core.stages.STAGES (the one stage registry): do not edit.\n"
+        'import type { StageSpec } from "./generated";\n\n'
+        f"export const STAGES = [\n{rows}] as const satisfies readonly StageSpec[];\n"
+    )
+
+
+def outputs() -> dict[Path, str]:
+    return {TYPES: typescript(openapi_schema()), STAGES_TS: stages_ts()}
+
+
+def stale() -> list[Path]:
+    """The generated files that differ from what the models generate now."""
+    return [p for p, text in outputs().items() if not p.is_file() or p.read_text() != text]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = progress_event_schema()
     if "--check" in args:
-        if not TARGET.is_file() or TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run `python -m core.schema_export`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}")
+        old = stale()
+        for path in old:
+            print(f"{path.relative_to(ROOT)} is stale: run `{COMMAND}`", file=sys.stderr)
+        return 1 if old else 0
+    for path, text in outputs().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from core.contracts import STAGES
 from core.media import probe
+from core.stages import STAGES
 from devtools.stack import Stack
 from tests.stack import TOKEN, ws_events
 
@@ -81,6 +81,15 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         expect(page.get_by_role("heading", name="Turn a song into a music video")).to_be_visible()
         _shot(page, artifacts, "01-home")
 
+        limits = api.get("/api/limits")
+        if limits.status_code == 200:  # once the gateway serves its limits, the form takes its numbers
+            hint = page.get_by_test_id("duration-input")
+            expect(hint).to_have_attribute("min", f"{limits.json()['min_clip']:g}")
+            expect(hint).to_have_attribute("max", f"{limits.json()['max_clip']:g}")
+            expect(page.get_by_test_id("prompt-input")).to_have_attribute(
+                "maxlength", str(limits.json()["max_prompt_chars"])
+            )
+
         # the form refuses to submit without a prompt
         page.get_by_test_id("audio-input").set_input_files(str(short_song))
         expect(page.get_by_test_id("dropzone")).to_contain_text("0:13")
@@ -120,16 +129,22 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         assert first_clip < first_video
         # stages were seen advancing (some stage running or pending while others were done)
         assert any(set(s["stages"].values()) - {"done", "cached"} for _, s in log)
-        assert all(v in ("done", "cached") for v in final["stages"].values()) and set(final["stages"]) == set(STAGES)
+        assert all(v in ("done", "cached") for v in final["stages"].values())
+        assert list(final["stages"]) == [s.id for s in STAGES]
+        # the stages are the server's: its registry's titles, in its order
+        titles = page.locator("[data-testid=stage-progress] .stage-title").all_inner_texts()
+        assert titles == [s.title for s in STAGES]
 
         # after the outage the page resumed: every event exactly once, none missing
-        history = ws_events(stack, job_id)
+        history = [m.get("event", m) for m in ws_events(stack, job_id)]  # JobUpdate messages (or their events)
         conn = page.get_by_test_id("connection")
         expect(conn).to_have_attribute("data-last-event-id", history[-1]["event_id"])
         assert int(conn.get_attribute("data-events") or 0) == len(history)
         assert page.evaluate("() => window.__sockets.length") >= 3  # first, failed attempt(s), the resumed one
 
+        # the page shows the server's fold: the same stages and cost as GET /api/jobs/{id}
         status = api.get(f"/api/jobs/{job_id}").json()
+        assert final["stages"] == {s["id"]: s["state"] for s in status["stages"]}
         expect(page.get_by_test_id("cost-total")).to_have_attribute("data-value", f"{status['cost']['total']:.4f}")
 
         # the final video plays in the page with the song's length

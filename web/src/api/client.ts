@@ -1,16 +1,13 @@
 // The one typed client of the gateway. Same origin by default (the API serves this app); the bearer token, when
 // the gateway wants one, is kept in localStorage and sent as a header (and as ?token= on the WebSocket).
-import type {
-  AudioAnalysis,
-  ClipList,
-  ClipPrompt,
-  JobCreated,
-  JobStatus,
-  JobSummary,
-  Problem,
-  ReferenceInfo,
-  VideoPlan,
-} from "./types";
+// Each method's result type is read off the generated OpenAPI paths, so a changed route fails the type check.
+import type { Problem, paths } from "./types";
+
+type JsonOf<R> = R extends { content: { "application/json": infer T } } ? T : never;
+/** The JSON body of a GET route's 200 response. */
+type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: infer R } } } ? JsonOf<R> : never;
+/** The JSON body of a POST route's 201 response. */
+type Created<P extends keyof paths> = paths[P] extends { post: { responses: { 201: infer R } } } ? JsonOf<R> : never;
 
 const TOKEN_KEY = "videogen.token";
 
@@ -53,8 +50,8 @@ function headers(): HeadersInit {
 async function problem(res: Response): Promise<ApiError> {
   let detail = `${res.status} ${res.statusText}`;
   try {
-    const body = (await res.json()) as Problem;
-    detail = body.detail ?? body.title ?? detail;
+    const body = (await res.json()) as Partial<Problem>;
+    detail = body.detail || body.title || detail;
   } catch {
     /* not JSON */
   }
@@ -75,7 +72,7 @@ export async function fetchBlobUrl(path: string, signal?: AbortSignal): Promise<
 }
 
 export const api = {
-  async createJob(form: JobForm): Promise<JobCreated> {
+  async createJob(form: JobForm): Promise<Created<"/api/jobs">> {
     const body = new FormData();
     body.append("audio", form.audio, form.audio.name);
     body.append("prompt", form.prompt);
@@ -84,16 +81,18 @@ export const api = {
     if (form.durationHint) body.append("duration_hint", String(form.durationHint));
     const res = await fetch("/api/jobs", { method: "POST", body, headers: headers() });
     if (!res.ok) throw await problem(res);
-    return (await res.json()) as JobCreated;
+    return (await res.json()) as Created<"/api/jobs">;
   },
-  listJobs: (signal?: AbortSignal) => getJson<{ jobs: JobStatus[] }>("/api/jobs?limit=20", signal),
-  getJob: (id: string, signal?: AbortSignal) => getJson<JobStatus>(`/api/jobs/${id}`, signal),
-  getClips: (id: string, signal?: AbortSignal) => getJson<ClipList>(`/api/jobs/${id}/clips`, signal),
-  getSummary: (id: string, signal?: AbortSignal) => getJson<JobSummary>(`/api/jobs/${id}/summary`, signal),
-  getAnalysis: (id: string, signal?: AbortSignal) => getJson<AudioAnalysis>(`/api/jobs/${id}/analysis`, signal),
-  getPlan: (id: string, signal?: AbortSignal) => getJson<VideoPlan>(`/api/jobs/${id}/plan`, signal),
-  getPrompts: (id: string, signal?: AbortSignal) => getJson<ClipPrompt[]>(`/api/jobs/${id}/prompts`, signal),
-  getReference: (id: string, signal?: AbortSignal) => getJson<ReferenceInfo>(`/api/jobs/${id}/reference`, signal),
+  getLimits: (signal?: AbortSignal) => getJson<Get<"/api/limits">>("/api/limits", signal),
+  listJobs: (signal?: AbortSignal) => getJson<Get<"/api/jobs">>("/api/jobs?limit=20", signal),
+  getJob: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}">>(`/api/jobs/${id}`, signal),
+  getClips: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/clips">>(`/api/jobs/${id}/clips`, signal),
+  getSummary: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/summary">>(`/api/jobs/${id}/summary`, signal),
+  getAnalysis: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/analysis">>(`/api/jobs/${id}/analysis`, signal),
+  getPlan: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/plan">>(`/api/jobs/${id}/plan`, signal),
+  getTimeline: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/timeline">>(`/api/jobs/${id}/timeline`, signal),
+  getPrompts: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/prompts">>(`/api/jobs/${id}/prompts`, signal),
+  getReference: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/reference">>(`/api/jobs/${id}/reference`, signal),
   videoUrl: (id: string, format: "mp4" | "mov" = "mp4") =>
     format === "mp4" ? `/api/jobs/${id}/video` : `/api/jobs/${id}/video?format=mov`,
   referenceImageUrl: (id: string) => `/api/jobs/${id}/reference.png`,

@@ -1,16 +1,19 @@
 import { useId, useState, type DragEvent } from "react";
-import { ACCEPT, formatDuration } from "../lib/audioFile";
+import type { Limits } from "../api/types";
+import { accept, formatDuration, formatLength } from "../lib/audioFile";
 
 interface Props {
   file: File | null;
   duration: number | null;
   checking: boolean;
   error: string | null;
+  /** the server's; null while unknown */
+  limits: Limits | null;
   onFile: (file: File) => void;
 }
 
-/** Drop a song here or browse for one; shows what was chosen and why it cannot be used. */
-export function AudioDropZone({ file, duration, checking, error, onFile }: Props) {
+/** Drop a song here or browse for one; shows what the server takes, what was chosen and why it cannot be used. */
+export function AudioDropZone({ file, duration, checking, error, limits, onFile }: Props) {
   const id = useId();
   const [over, setOver] = useState(false);
   const onDrop = (e: DragEvent) => {
@@ -22,7 +25,12 @@ export function AudioDropZone({ file, duration, checking, error, onFile }: Props
   return (
     <div className="field">
       <span className="label" id={`${id}-label`}>
-        Song <span className="muted">(MP3, WAV, OGG, FLAC · up to 10 min)</span>
+        Song{" "}
+        {limits && (
+          <span className="muted" data-testid="audio-limits">
+            ({limits.audio_formats.map((f) => f.toUpperCase()).join(", ")} · up to {formatLength(limits.max_duration)}, {limits.max_upload_mb} MB)
+          </span>
+        )}
       </span>
       <label
         htmlFor={id}
@@ -39,7 +47,7 @@ export function AudioDropZone({ file, duration, checking, error, onFile }: Props
           id={id}
           className="sr-only"
           type="file"
-          accept={ACCEPT}
+          accept={accept(limits)}
           aria-labelledby={`${id}-label`}
           aria-describedby={`${id}-status`}
           aria-invalid={error ? true : undefined}

@@ -18,28 +18,44 @@ function ClipCard({ clip }: { clip: ClipInfo }) {
   );
 }
 
-/** The clips as they finish, with placeholders for the ones still rendering. */
-export function ClipGallery({ clips, expected }: { clips: ClipInfo[]; expected: number | null }) {
-  const pending = Math.max(0, (expected ?? 0) - clips.length);
-  if (!clips.length && !pending) return null;
+/** A clip the status counts but whose file is not listed yet: rendering, or failed for good. */
+function ClipSlot({ index, failed }: { index: number; failed: boolean }) {
+  return (
+    <div className={`clip ${failed ? "clip-failed" : "clip-pending"}`} data-index={index} aria-hidden="true">
+      <div className={`clip-missing ${failed ? "" : "shimmer"}`}>{failed ? "Failed — covered by its neighbours" : "Rendering…"}</div>
+    </div>
+  );
+}
+
+interface Props {
+  /** the clip files so far (GET /api/jobs/{id}/clips) */
+  clips: ClipInfo[];
+  /** the status's clips_ready and clips_failed */
+  ready: number[];
+  failed: number[];
+  expected: number | null;
+}
+
+/** The clips as they finish, one slot per clip of the plan: a preview once its file is listed, else a placeholder. */
+export function ClipGallery({ clips, ready, failed, expected }: Props) {
+  const listed = new Set(clips.map((c) => c.index));
+  const count = Math.max(expected ?? 0, ...clips.map((c) => c.index + 1), ...ready.map((i) => i + 1), ...failed.map((i) => i + 1));
+  const slots = Array.from({ length: count }, (_, i) => i).filter((i) => !listed.has(i));
+  if (!clips.length && !slots.length) return null;
+  const failedCount = new Set([...failed, ...clips.filter((c) => c.status === "failed").map((c) => c.index)]).size;
   return (
     <section className="card" aria-labelledby="clips-title">
       <div className="card-head">
         <h2 id="clips-title">Clips</h2>
-        <span className="muted">
-          {clips.length}
-          {expected ? ` of ${expected}` : ""} ready
+        <span className="muted" data-testid="clips-count">
+          {ready.length}
+          {expected ? ` of ${expected}` : ""} ready{failedCount ? ` · ${failedCount} failed` : ""}
         </span>
       </div>
       <div className="clip-grid">
-        {clips.map((c) => (
-          <ClipCard key={c.index} clip={c} />
-        ))}
-        {Array.from({ length: pending }, (_, i) => (
-          <div key={`p${i}`} className="clip clip-pending" aria-hidden="true">
-            <div className="clip-missing shimmer">Rendering…</div>
-          </div>
-        ))}
+        {[...clips.map((c) => ({ index: c.index, clip: c })), ...slots.map((index) => ({ index, clip: null }))]
+          .sort((a, b) => a.index - b.index)
+          .map(({ index, clip }) => (clip ? <ClipCard key={index} clip={clip} /> : <ClipSlot key={index} index={index} failed={failed.includes(index)} />))}
       </div>
     </section>
   );

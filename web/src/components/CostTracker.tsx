@@ -1,16 +1,17 @@
-import { STAGE_TITLES, type Stage } from "../api/types";
+import type { Cost, StageView } from "../api/types";
 import { usd } from "../lib/audioFile";
-import type { StageView } from "../lib/jobView";
 
-/** Spend per stage and in total, against the job's budget ($1.50 per minute of song by default). */
-export function CostTracker({ stages, total, budget, perMinute }: { stages: StageView[]; total: number; budget: number | null; perMinute: number | null }) {
+/** Spend per stage and in total (the server's cost), against the job's budget ($1.50 per minute of song by
+ * default). `cost` is null until the first status arrives. */
+export function CostTracker({ stages, cost, budget, perMinute }: { stages: StageView[]; cost: Cost | null; budget: number | null; perMinute: number | null }) {
+  const total = cost?.total ?? 0;
   const share = budget ? Math.min(100, (100 * total) / budget) : 0;
   return (
     <section className="card" aria-labelledby="cost-title">
       <div className="card-head">
         <h2 id="cost-title">Cost</h2>
-        <span className="cost-total" data-testid="cost-total" data-value={total.toFixed(4)}>
-          {usd(total)}
+        <span className="cost-total" data-testid="cost-total" data-value={cost ? total.toFixed(4) : ""}>
+          {cost ? usd(total) : "—"}
           {budget !== null && <span className="muted"> of {usd(budget)}</span>}
         </span>
       </div>
@@ -23,9 +24,9 @@ export function CostTracker({ stages, total, budget, perMinute }: { stages: Stag
         <caption className="sr-only">Cost by stage</caption>
         <tbody>
           {stages.map((s) => (
-            <tr key={s.stage} data-stage={s.stage}>
-              <th scope="row">{STAGE_TITLES[s.stage as Stage]}</th>
-              <td>{s.state === "pending" ? "—" : usd(s.cost)}</td>
+            <tr key={s.id} data-stage={s.id}>
+              <th scope="row">{s.title}</th>
+              <td>{s.state === "pending" ? "—" : usd(cost?.by_stage[s.id] ?? 0)}</td>
             </tr>
           ))}
         </tbody>

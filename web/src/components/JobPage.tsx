@@ -1,7 +1,6 @@
-import { useMemo } from "react";
+import { pendingStages, type JobStatus, type Stage } from "../api/types";
 import { useJobData } from "../hooks/useJobData";
 import { useJobEvents, type JobEventsOptions } from "../hooks/useJobEvents";
-import { foldEvents } from "../lib/jobView";
 import { ClipGallery } from "./ClipGallery";
 import { ConnectionIndicator } from "./ConnectionIndicator";
 import { CostTracker } from "./CostTracker";
@@ -12,20 +11,28 @@ import { StageProgress } from "./StageProgress";
 import { StatusBadge } from "./StatusBadge";
 import { Storyboard } from "./Storyboard";
 
-/** One job, live: status, stages, cost, clips as they land, the video, and the pictures of how it was made. */
+const finished = (status: JobStatus, stage: Stage) =>
+  status.status === "complete" || status.stages.some((s) => s.id === stage && s.state !== "pending" && s.state !== "running");
+
+/** Which stage outputs exist, as keys that change when they grow (null: not yet): useJobData refetches on change. */
+function dataKeys(status: JobStatus | null) {
+  if (!status) return { clips: null, analysis: null, storyboard: null };
+  const inVideo = status.stage === "video" || status.stage === "compose" || status.status === "complete";
+  return {
+    clips: inVideo ? `${status.clips_ready.length}|${status.clips_failed.length}|${status.status}` : null,
+    analysis: finished(status, "audio") ? `${status.stage}|${status.status}` : null,
+    storyboard: finished(status, "plan") ? `${status.stage}|${status.status}` : null,
+  };
+}
+
+/** One job, live: status, stages, cost, clips as they land, the video, and the pictures of how it was made. The
+ * status is the server's (core.progress folds the events); this page only draws it. */
 export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOptions }) {
   const live = useJobEvents(jobId, socket);
-  const view = useMemo(() => foldEvents(live.events, live.snapshot), [live.events, live.snapshot]);
-  const done = (stage: string) => view.stages.some((s) => s.stage === stage && (s.state === "done" || s.state === "cached" || s.state === "failed"));
-  const inVideo = view.stage === "video" || view.stage === "compose" || view.status === "complete";
-  const data = useJobData(jobId, {
-    clips: inVideo ? `${view.clipsReady.length}|${view.status}|${live.connection === "polling" ? view.lastEventId : ""}` : null,
-    analysis: done("audio") || view.status === "complete" ? `${view.stage}|${view.status}` : null,
-    storyboard: done("plan") || view.status === "complete" ? `${view.stage}|${view.status}` : null,
-  });
-  const clips = data.clips?.clips ?? [];
-  const expected = view.clipCount ?? data.storyboard.plan?.clips.length ?? null;
-  const prompt = live.snapshot?.prompt;
+  const status = live.status;
+  const data = useJobData(jobId, dataKeys(status));
+  const expected = status?.clip_count ?? data.storyboard.plan?.clips.length ?? null;
+  const failedStage = status?.error?.stage ?? status?.stage ?? null;
 
   return (
     <div className="job">
@@ -33,16 +40,16 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
         <div>
           <p className="eyebrow">Job</p>
           <h1 className="job-id" data-testid="job-id">{jobId}</h1>
-          {prompt && <p className="lead">“{prompt}”</p>}
+          {status?.prompt && <p className="lead">“{status.prompt}”</p>}
         </div>
         <div className="job-head-side">
-          <StatusBadge status={view.status} testId="job-status" />
-          <ConnectionIndicator connection={live.connection} events={live.events.length} lastEventId={live.lastEventId} />
+          <StatusBadge status={status?.status ?? null} testId="job-status" />
+          <ConnectionIndicator connection={live.connection} events={live.eventCount} lastEventId={live.lastEventId} />
         </div>
       </header>
 
-      {view.status === "error" && <ErrorMessage stage={view.error?.stage ?? view.stage} message={view.error?.message || view.message} />}
-      {live.error && view.status !== "error" && live.events.length === 0 && (
+      {status?.status === "error" && <ErrorMessage stage={failedStage} message={status.error?.message || status.message} />}
+      {live.error && status?.status !== "error" && live.eventCount === 0 && (
         <div className="alert" role="alert">
           <strong>Cannot follow this job</strong>
           <p>{live.error}</p>
@@ -51,14 +58,14 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
 
       <div className="grid">
         <div className="col-main">
-          {view.status === "complete" && <FinalVideo jobId={jobId} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
-          <StageProgress stages={view.stages} progress={view.progress} message={view.message} />
-          <ClipGallery clips={clips} expected={expected} />
+          {status?.status === "complete" && <FinalVideo jobId={jobId} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
+          <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
+          <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />
           {data.analysis && <SongAnalysis analysis={data.analysis} />}
           <Storyboard {...data.storyboard} />
         </div>
         <aside className="col-side">
-          <CostTracker stages={view.stages} total={view.totalCost} budget={data.summary?.budget_total ?? null} perMinute={data.summary?.budget_per_minute ?? null} />
+          <CostTracker stages={status?.stages ?? pendingStages()} cost={status?.cost ?? null} budget={data.summary?.budget_total ?? null} perMinute={data.summary?.budget_per_minute ?? null} />
         </aside>
       </div>
     </div>

@@ -7,11 +7,12 @@ const LABELS: Record<JobStatusName, string> = {
   error: "Error",
 };
 
-export function StatusBadge({ status, testId }: { status: JobStatusName; testId?: string }) {
+/** The job's status; null while the first status is on its way. */
+export function StatusBadge({ status, testId }: { status: JobStatusName | null; testId?: string }) {
   return (
-    <span className={`badge badge-${status}`} data-testid={testId} data-status={status}>
+    <span className={`badge badge-${status ?? "loading"}`} data-testid={testId} data-status={status ?? ""}>
       <span className="badge-dot" aria-hidden="true" />
-      {LABELS[status]}
+      {status ? LABELS[status] : "Loading…"}
     </span>
   );
 }

@@ -1,4 +1,4 @@
-import type { ClipPrompt, ReferenceInfo, VideoPlan } from "../api/types";
+import type { ClipPrompt, ReferenceInfo, Timeline, VideoPlan } from "../api/types";
 import { useMediaSrc } from "../hooks/useJobData";
 
 function ReferencePanel({ info, plan }: { info: ReferenceInfo | null; plan: VideoPlan | null }) {
@@ -32,10 +32,19 @@ function ReferencePanel({ info, plan }: { info: ReferenceInfo | null; plan: Vide
   );
 }
 
-/** The plan as the director sees it: the style reference, then each clip's script and its generation prompt. */
-export function Storyboard({ plan, prompts, reference }: { plan: VideoPlan | null; prompts: ClipPrompt[] | null; reference: ReferenceInfo | null }) {
+interface Props {
+  plan: VideoPlan | null;
+  /** the job's clip slots: a script or prompt refers to its slot by index */
+  timeline: Timeline | null;
+  prompts: ClipPrompt[] | null;
+  reference: ReferenceInfo | null;
+}
+
+/** The plan as the director sees it: the style reference, then each clip's script, its place and its prompt. */
+export function Storyboard({ plan, timeline, prompts, reference }: Props) {
   if (!plan && !reference && !prompts) return null;
   const byIndex = new Map((prompts ?? []).map((p) => [p.index, p]));
+  const slotOf = new Map((timeline?.slots ?? []).map((s) => [s.index, s]));
   return (
     <section className="card" aria-labelledby="storyboard-title">
       <div className="card-head">
@@ -47,12 +56,14 @@ export function Storyboard({ plan, prompts, reference }: { plan: VideoPlan | nul
         <ol className="shots">
           {plan.clips.map((c) => {
             const prompt = byIndex.get(c.index);
+            const slot = slotOf.get(c.index);
             return (
               <li key={c.index} className="shot" data-testid="storyboard-shot">
                 <div className="shot-head">
                   <span className="shot-no">{c.index + 1}</span>
                   <span className="muted small">
-                    {c.start.toFixed(1)}–{c.end.toFixed(1)} s · {c.camera.shot}, {c.camera.movement.replace("_", " ")}
+                    {slot ? `${slot.start.toFixed(1)}–${slot.end.toFixed(1)} s · ` : ""}
+                    {c.camera.shot}, {c.camera.movement.replace("_", " ")}
                   </span>
                 </div>
                 <p>{c.visual_description}</p>

@@ -1,20 +1,31 @@
 import { useState, type FormEvent } from "react";
 import { api, type JobForm } from "../api/client";
-import type { JobCreated } from "../api/types";
-import { checkAudio, readDuration } from "../lib/audioFile";
+import type { JobCreated, Limits } from "../api/types";
+import { useLimits } from "../hooks/useLimits";
+import { checkDuration, checkFile, readDuration } from "../lib/audioFile";
 import { AudioDropZone } from "./AudioDropZone";
 
 interface Props {
   onCreated: (job: JobCreated) => void;
   createJob?: (form: JobForm) => Promise<JobCreated>;
   measure?: (file: File) => Promise<number | null>;
+  loadLimits?: (signal: AbortSignal) => Promise<Limits>;
 }
 
-/** Song + prompt (+ optional style, mood, clip length) -> a new job. */
-export function UploadForm({ onCreated, createJob = api.createJob, measure = readDuration }: Props) {
+function hintProblem(value: number | null, limits: Limits | null): string | null {
+  if (value === null) return null;
+  if (!limits) return value > 0 ? null : "Use a positive number of seconds, or leave empty.";
+  const { min_clip: min, max_clip: max } = limits;
+  return value >= min && value <= max ? null : `Use ${min}–${max} seconds, or leave empty.`;
+}
+
+/** Song + prompt (+ optional style, mood, clip length) -> a new job. The limits are the server's (GET /api/limits);
+ * while they load the form waits, and if the server does not say, its own checks answer on submit. */
+export function UploadForm({ onCreated, createJob = api.createJob, measure = readDuration, loadLimits = api.getLimits }: Props) {
+  const { limits, loading } = useLimits(loadLimits);
   const [file, setFile] = useState<File | null>(null);
   const [duration, setDuration] = useState<number | null>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
+  const [undecodable, setUndecodable] = useState(false);
   const [checking, setChecking] = useState(false);
   const [prompt, setPrompt] = useState("");
   const [style, setStyle] = useState("");
@@ -28,27 +39,30 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   const chooseFile = async (f: File) => {
     setFile(f);
     setDuration(null);
-    setFileError(null);
+    setUndecodable(false);
     setChecking(true);
-    const check = await checkAudio(f, measure);
+    const measured = f.size ? await measure(f) : null;
     setChecking(false);
-    setDuration(check.duration);
-    setFileError(check.error);
+    setDuration(measured);
+    setUndecodable(measured === null);
   };
 
+  // checked at every render, so limits that arrive after the file was chosen still apply
+  const fileError = !file
+    ? submitted
+      ? "Choose a song first."
+      : null
+    : (checkFile(file, limits) ??
+      (undecodable ? `The browser cannot decode “${file.name}”: is it a valid audio file?` : duration !== null ? checkDuration(duration, limits) : null));
   const promptError = submitted && !prompt.trim() ? "Describe the video you want." : null;
   const hintValue = hint ? Number(hint) : null;
-  const hintError = hintValue !== null && !(hintValue >= 2 && hintValue <= 15) ? "Use 2–15 seconds, or leave empty." : null;
+  const hintError = hintProblem(hintValue, limits);
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     setSubmitted(true);
     setError(null);
-    if (!file) {
-      setFileError("Choose a song first.");
-      return;
-    }
-    if (fileError || checking || !prompt.trim() || hintError) return;
+    if (!file || fileError || checking || loading || !prompt.trim() || hintError) return;
     setBusy(true);
     try {
       const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue });
@@ -64,15 +78,21 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   return (
     <form className="card upload" onSubmit={onSubmit} noValidate aria-labelledby="new-title">
       <h2 id="new-title">New music video</h2>
-      <AudioDropZone file={file} duration={duration} checking={checking} error={fileError} onFile={(f) => void chooseFile(f)} />
+      <AudioDropZone file={file} duration={duration} checking={checking} error={fileError} limits={limits} onFile={(f) => void chooseFile(f)} />
       <div className="field">
         <label htmlFor="prompt" className="label">
           What should the video show? <span className="required">required</span>
+          {limits && (
+            <span className="muted small" data-testid="prompt-count">
+              {" "}
+              {prompt.length}/{limits.max_prompt_chars}
+            </span>
+          )}
         </label>
         <textarea
           id="prompt"
           rows={3}
-          maxLength={2000}
+          maxLength={limits?.max_prompt_chars}
           placeholder="A neon city at night, a dancer in the rain…"
           value={prompt}
           onChange={(e) => setPrompt(e.target.value)}
@@ -92,19 +112,19 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
           <label htmlFor="style" className="label">
             Style <span className="muted">optional</span>
           </label>
-          <input id="style" maxLength={500} placeholder="watercolor, synthwave…" value={style} onChange={(e) => setStyle(e.target.value)} data-testid="style-input" />
+          <input id="style" placeholder="watercolor, synthwave…" value={style} onChange={(e) => setStyle(e.target.value)} data-testid="style-input" />
         </div>
         <div className="field">
           <label htmlFor="mood" className="label">
             Mood <span className="muted">optional</span>
           </label>
-          <input id="mood" maxLength={200} placeholder="dreamy, defiant…" value={mood} onChange={(e) => setMood(e.target.value)} data-testid="mood-input" />
+          <input id="mood" placeholder="dreamy, defiant…" value={mood} onChange={(e) => setMood(e.target.value)} data-testid="mood-input" />
         </div>
         <div className="field field-narrow">
           <label htmlFor="hint" className="label">
-            Clip length <span className="muted">s</span>
+            Clip length <span className="muted">{limits ? `${limits.min_clip}–${limits.max_clip} s` : "s"}</span>
           </label>
-          <input id="hint" type="number" inputMode="decimal" min={2} max={15} step={0.5} placeholder="auto" value={hint} onChange={(e) => setHint(e.target.value)} aria-invalid={hintError ? true : undefined} aria-describedby={hintError ? "hint-error" : undefined} data-testid="duration-input" />
+          <input id="hint" type="number" inputMode="decimal" min={limits?.min_clip} max={limits?.max_clip} step={0.5} placeholder="auto" value={hint} onChange={(e) => setHint(e.target.value)} aria-invalid={hintError ? true : undefined} aria-describedby={hintError ? "hint-error" : undefined} data-testid="duration-input" />
           {hintError && (
             <p id="hint-error" className="field-error">
               {hintError}
@@ -119,8 +139,8 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
         </div>
       )}
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy || checking} data-testid="submit">
-          {busy ? "Uploading…" : "Create video"}
+        <button type="submit" className="button button-primary" disabled={busy || checking || loading} data-testid="submit">
+          {busy ? "Uploading…" : loading ? "Loading…" : "Create video"}
         </button>
         {created && (
           <span className="muted" role="status" data-testid="created-job">

@@ -1,20 +1,29 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import type { AudioAnalysis, ClipInfo } from "../api/types";
-import { foldEvents } from "../lib/jobView";
-import { event } from "../test/fakeSocket";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { AudioAnalysis, ClipInfo, Limits, Timeline, VideoPlan } from "../api/types";
+import { FakeSocket, JOB, event, stages, update } from "../test/fakeSocket";
 import { ClipGallery } from "./ClipGallery";
 import { CostTracker } from "./CostTracker";
 import { ErrorMessage } from "./ErrorMessage";
+import { JobPage } from "./JobPage";
 import { SongAnalysis } from "./SongAnalysis";
 import { StageProgress } from "./StageProgress";
+import { Storyboard } from "./Storyboard";
 import { UploadForm } from "./UploadForm";
 
 const song = (name = "song.mp3", type = "audio/mpeg", size = 1000) => new File([new Uint8Array(size)], name, { type });
 
+// deliberately not the defaults of core/settings.py: the form must show whatever the server says
+const LIMITS: Limits = {
+  max_upload_mb: 20, max_prompt_chars: 300, min_duration: 8, max_duration: 240, min_clip: 3, max_clip: 7,
+  audio_formats: ["mp3", "wav", "ogg"],
+};
+const limitsOk = async () => LIMITS;
+
 describe("UploadForm", () => {
   it("requires a song and a prompt before creating the job", async () => {
     const createJob = vi.fn();
-    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 30} />);
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 30} loadLimits={limitsOk} />);
+    await waitFor(() => expect((screen.getByTestId("submit") as HTMLButtonElement).disabled).toBe(false));
     fireEvent.click(screen.getByTestId("submit"));
     expect(await screen.findByText("Choose a song first.")).toBeTruthy();
     fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
@@ -24,18 +33,57 @@ describe("UploadForm", () => {
     expect(createJob).not.toHaveBeenCalled();
   });
 
-  it("rejects files that are not audio, and songs too long", async () => {
-    render(<UploadForm onCreated={() => {}} createJob={vi.fn()} measure={async () => 900} />);
+  it("checks the file against the server's limits: type, size, song length", async () => {
+    render(<UploadForm onCreated={() => {}} createJob={vi.fn()} measure={async () => 300} loadLimits={limitsOk} />);
+    expect(await screen.findByTestId("audio-limits")).toHaveProperty("textContent", "(MP3, WAV, OGG · up to 4 minutes, 20 MB)");
+    expect(screen.getByTestId("audio-input").getAttribute("accept")).toBe("audio/*,.mp3,.wav,.ogg");
     fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song("notes.txt", "text/plain")] } });
-    expect(await screen.findByText(/is not an audio file/)).toBeTruthy();
+    expect(await screen.findByText("“notes.txt” is not an audio file: choose an MP3, WAV or OGG song.")).toBeTruthy();
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song("big.mp3", "audio/mpeg", 21_000_000)] } });
+    expect(await screen.findByText(/is 21.0 MB; the limit is 20 MB/)).toBeTruthy();
     fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
-    expect(await screen.findByText(/the limit is 10 minutes/)).toBeTruthy();
+    expect(await screen.findByText("The song is 5:00; the limit is 4 minutes.")).toBeTruthy();
+  });
+
+  it("bounds the clip length and the text fields by the server's limits", async () => {
+    render(<UploadForm onCreated={() => {}} createJob={vi.fn()} measure={async () => 30} loadLimits={limitsOk} />);
+    const hint = await screen.findByTestId("duration-input");
+    await waitFor(() => expect(hint.getAttribute("max")).toBe("7"));
+    expect(hint.getAttribute("min")).toBe("3");
+    expect(screen.getByTestId("prompt-input").getAttribute("maxLength")).toBe("300");
+    fireEvent.change(hint, { target: { value: "10" } });
+    expect(screen.getByText("Use 3–7 seconds, or leave empty.")).toBeTruthy();
+    fireEvent.change(hint, { target: { value: "6.5" } });
+    expect(screen.queryByText("Use 3–7 seconds, or leave empty.")).toBeNull();
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
+    expect(screen.getByTestId("prompt-count").textContent).toBe(" 8/300");
+  });
+
+  it("waits for the limits before it submits, then works without them if the server does not say", async () => {
+    let fail: (e: Error) => void = () => {};
+    const loadLimits = () => new Promise<Limits>((_, reject) => (fail = reject));
+    const createJob = vi.fn(async () => ({ job_id: "abc", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 1000} loadLimits={loadLimits} />);
+    const submit = screen.getByTestId("submit") as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    expect(submit.textContent).toBe("Loading…");
+    await act(async () => fail(new Error("404 Not Found")));
+    expect(submit.disabled).toBe(false);
+    expect(screen.queryByTestId("audio-limits")).toBeNull();
+    expect(screen.getByTestId("duration-input").getAttribute("max")).toBeNull();
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
+    fireEvent.change(screen.getByTestId("duration-input"), { target: { value: "20" } }); // the server judges it
+    await screen.findByText(/16:40/);
+    fireEvent.click(submit);
+    expect(await screen.findByText("Job abc created")).toBeTruthy();
+    expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ durationHint: 20 }));
   });
 
   it("sends the fields and shows the new job id", async () => {
     const createJob = vi.fn(async () => ({ job_id: "abc", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
     const onCreated = vi.fn();
-    render(<UploadForm onCreated={onCreated} createJob={createJob} measure={async () => 42} />);
+    render(<UploadForm onCreated={onCreated} createJob={createJob} measure={async () => 42} loadLimits={limitsOk} />);
     fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
     fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "  neon fox  " } });
     fireEvent.change(screen.getByTestId("style-input"), { target: { value: "watercolor" } });
@@ -49,53 +97,145 @@ describe("UploadForm", () => {
 });
 
 describe("job view components", () => {
-  const view = foldEvents([
-    event({ stage: "audio", status: "completed", progress: 100, cost: 0.02 }),
-    event({ stage: "plan", status: "running", progress: 10, message: "Planning characters" }),
-  ]);
+  const running = stages({ audio: "done", plan: { state: "running", progress: 10, message: "Planning characters" } });
 
-  it("StageProgress names every stage and shows the message", () => {
-    render(<StageProgress stages={view.stages} progress={12} message={view.message} />);
+  it("StageProgress draws the server's stages: titles, states, progress and the message", () => {
+    render(<StageProgress stages={running} progress={12} message="Planning characters: file:///data/x/plan.json" />);
     const el = screen.getByTestId("stage-progress");
-    for (const t of ["Analysing audio", "Planning scenes", "Style reference", "Writing prompts", "Generating clips", "Composing video"]) {
-      expect(el.textContent).toContain(t);
-    }
+    const titles = [...el.querySelectorAll(".stage-title")].map((t) => t.textContent);
+    expect(titles).toEqual(["Analysing audio", "Planning scenes", "Style reference", "Writing prompts", "Generating clips", "Composing video"]);
     expect(el.querySelector('[data-stage="audio"]')?.getAttribute("data-state")).toBe("done");
     expect(el.querySelector('[data-stage="plan"]')?.getAttribute("data-state")).toBe("running");
+    expect(el.querySelector('[data-stage="plan"]')?.textContent).toContain("in progress · 10%");
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("12");
-    expect(screen.getByText("Planning characters")).toBeTruthy();
+    expect(screen.getByTestId("job-message").textContent).toBe("Planning characters");
   });
 
-  it("CostTracker shows the total against the budget", () => {
-    render(<CostTracker stages={view.stages} total={view.totalCost} budget={0.75} perMinute={1.5} />);
-    expect(screen.getByTestId("cost-total").textContent).toBe("$0.02 of $0.75");
+  it("StageProgress shows a failed stage as failed", () => {
+    render(<StageProgress stages={stages({ audio: "done", plan: "done", reference: "failed", prompts: "running" })} progress={20} message="" />);
+    const ref = screen.getByTestId("stage-progress").querySelector('[data-stage="reference"]');
+    expect(ref?.getAttribute("data-state")).toBe("failed");
+    expect(ref?.className).toContain("stage-failed");
+    expect(ref?.textContent).toContain("!");
+    expect(ref?.textContent).toContain("failed");
   });
 
-  it("ClipGallery shows one preview per clip and placeholders for the rest", () => {
+  it("CostTracker shows the server's cost by stage and total against the budget", () => {
+    const cost = { by_stage: { audio: 0.02, plan: 0.005 }, total: 0.025, currency: "USD" as const };
+    const { container } = render(<CostTracker stages={stages({ audio: "done", plan: "cached" })} cost={cost} budget={0.75} perMinute={1.5} />);
+    expect(screen.getByTestId("cost-total").textContent).toBe("$0.03 of $0.75");
+    expect(screen.getByTestId("cost-total").getAttribute("data-value")).toBe("0.0250");
+    const row = (id: string) => container.querySelector(`tr[data-stage="${id}"] td`)?.textContent;
+    expect([row("audio"), row("plan"), row("video")]).toEqual(["$0.02", "$0.0050", "—"]);
+  });
+
+  it("ClipGallery shows one preview per clip file, failed and rendering slots for the rest", () => {
     const clip = (index: number): ClipInfo => ({ index, status: "succeeded", url: `/api/jobs/j/clips/${index}`, duration: 4, target_duration: 4, width: 1920, height: 1080, fps: 24, provider: "offline", cost: 0, error: null });
-    const { container } = render(<ClipGallery clips={[clip(0), clip(1)]} expected={4} />);
-    expect(screen.getAllByTestId("clip-preview")).toHaveLength(2);
-    expect(container.querySelectorAll(".clip-pending")).toHaveLength(2);
-    expect(screen.getByText("2 of 4 ready")).toBeTruthy();
+    const { container } = render(<ClipGallery clips={[clip(0), clip(2)]} ready={[0, 2]} failed={[1]} expected={4} />);
+    expect(screen.getAllByTestId("clip-preview").map((c) => c.getAttribute("data-index"))).toEqual(["0", "2"]);
+    expect(container.querySelector(".clip-failed")?.getAttribute("data-index")).toBe("1");
+    expect(container.querySelector(".clip-pending")?.getAttribute("data-index")).toBe("3");
+    expect(screen.getByTestId("clips-count").textContent).toBe("2 of 4 ready · 1 failed");
   });
 
-  it("ErrorMessage names the failing stage", () => {
+  it("ErrorMessage names the failing stage by its registry title", () => {
     render(<ErrorMessage stage="video" message="only 1 of 4 clips" />);
     expect(screen.getByTestId("error-message").textContent).toContain("Failed at “Generating clips”");
     expect(screen.getByRole("alert")).toBeTruthy();
   });
 
+  it("Storyboard places each shot by its Timeline slot", () => {
+    const camera = { shot: "wide", movement: "pan_left" as const, angle: "eye level" };
+    const script = (index: number) => ({ index, scene_id: "s1", characters: [], visual_description: `shot ${index}`, motion: "drifts", motion_intensity: 0.5, camera, lyrics_context: "", energy: 0.5 });
+    const plan: VideoPlan = {
+      summary: "a fox", characters: [], scenes: [{ id: "s1", name: "forest", environment: "neon", time_of_day: "night", palette_shift: 0 }],
+      objects: [], style: { palette: ["#ff00aa"], visual_style: "watercolor", mood: "dreamy", lighting: "neon", keywords: [] },
+      clips: [script(0), script(1)], transitions: [], fade_in: 0, fade_out: 0, planner: "offline", cost: 0,
+    };
+    const slot = (index: number, start: number, end: number) => ({ index, start_frame: start * 30, end_frame: end * 30, start, end, duration: end - start, beats: [] });
+    const timeline: Timeline = { fps: 30, frames: 300, slots: [slot(0, 0, 4.5), slot(1, 4.5, 10)], windows: [{ to_index: 1, kind: "cut", frames: 0 }], fade_in: 0, fade_out: 0 };
+    render(<Storyboard plan={plan} timeline={timeline} prompts={null} reference={null} />);
+    expect(screen.getAllByTestId("storyboard-shot").map((s) => s.querySelector(".shot-head .muted")?.textContent)).toEqual([
+      "0.0–4.5 s · wide, pan left",
+      "4.5–10.0 s · wide, pan left",
+    ]);
+  });
+
   it("SongAnalysis draws beats, cuts and sections", () => {
     const analysis: AudioAnalysis = {
-      duration: 10, tempo: 120, beats: [0.5, 1, 1.5, 2], downbeats: [0.5], energy_curve: [0.1, 0.5, 0.9, 0.4], energy_hop: 2.5,
+      source: "file:///song.mp3", sha256: "0".repeat(64), format: "mp3", duration: 10, sample_rate: 22050, tempo: 120,
+      beats: [0.5, 1, 1.5, 2], downbeats: [0.5], beat_strength: [1, 1, 1, 1], beat_confidence: 0.9, energy: 0.5,
+      energy_curve: [0.1, 0.5, 0.9, 0.4], energy_hop: 2.5,
       sections: [{ start: 0, end: 5, label: 0, energy: 0.3 }, { start: 5, end: 10, label: 1, energy: 0.6 }],
       boundaries: [{ index: 0, start: 0, end: 4, duration: 4 }, { index: 1, start: 4, end: 7, duration: 3 }, { index: 2, start: 7, end: 10, duration: 3 }],
       fallback_used: false, fallback_reason: null,
+      lyrics: { text: "", segments: [], language: null, instrumental: true, provider: "offline", fallback_used: false, error: null, cost: 0 },
+      validation: { beats_detected: true, boundaries_valid: true, min_clip_duration: 3, max_clip_duration: 4, cuts_on_beats: true, messages: [] },
     };
     const { container } = render(<SongAnalysis analysis={analysis} />);
     expect(container.querySelectorAll("line.beat, line.downbeat")).toHaveLength(4);
     expect(container.querySelectorAll("line.downbeat")).toHaveLength(1);
     expect(container.querySelectorAll("line.cut")).toHaveLength(2);
     expect(container.querySelectorAll("rect")).toHaveLength(2);
+  });
+});
+
+describe("JobPage renders the status the server sends", () => {
+  beforeEach(() => {
+    FakeSocket.all = [];
+    // the stage outputs are not there (409): the page must not need them to draw the status
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "not yet" }), { status: 409 })));
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  const page = () => {
+    const fetchStatus = () => new Promise<never>(() => {}); // the socket is enough here
+    render(<JobPage jobId={JOB} socket={{ openSocket: FakeSocket.open, fetchStatus }} />);
+    const ws = FakeSocket.latest();
+    act(() => ws.accept());
+    return ws;
+  };
+  const stateOf = (id: string) => screen.getByTestId("stage-progress").querySelector(`[data-stage="${id}"]`)?.getAttribute("data-state");
+
+  it("shows every stage waiting before the first status", () => {
+    render(<JobPage jobId={JOB} socket={{ openSocket: FakeSocket.open, fetchStatus: () => new Promise<never>(() => {}) }} />);
+    expect(screen.getByTestId("job-status").getAttribute("data-status")).toBe("");
+    expect(["audio", "plan", "reference", "prompts", "video", "compose"].map(stateOf)).toEqual(Array(6).fill("pending"));
+  });
+
+  it("draws a message's stages, progress, cost and clips as sent, without folding the event itself", () => {
+    const ws = page();
+    // the event alone would say little; the status says what the server folded
+    act(() => ws.send(update(event({ stage: "video", status: "running", clip_index: 1, clip_count: 3, progress: 100 }, "7-0"), {
+      status: "processing", stage: "video", progress: 55.5, message: "Clip 2 of 3 ready",
+      stages: stages({ audio: "done", plan: "cached", reference: "done", prompts: "done", video: { state: "running", progress: 33 } }),
+      cost: { by_stage: { audio: 0.01, video: 0.2 }, total: 0.21, currency: "USD" }, clip_count: 3, clips_ready: [1],
+      prompt: "a neon fox",
+    })));
+    expect(screen.getByTestId("job-status").getAttribute("data-status")).toBe("processing");
+    expect(["audio", "plan", "video", "compose"].map(stateOf)).toEqual(["done", "cached", "running", "pending"]);
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("56");
+    expect(screen.getByTestId("job-message").textContent).toBe("Clip 2 of 3 ready");
+    expect(screen.getByTestId("cost-total").getAttribute("data-value")).toBe("0.2100");
+    expect(screen.getByTestId("clips-count").textContent).toBe("1 of 3 ready");
+    expect(screen.getByText("“a neon fox”")).toBeTruthy();
+    expect(screen.getByTestId("connection").getAttribute("data-events")).toBe("1");
+    expect(screen.getByTestId("connection").getAttribute("data-last-event-id")).toBe("7-0");
+  });
+
+  it("shows a failed stage as failed, and the job's error naming it", () => {
+    const ws = page();
+    act(() => ws.send(update(event({ stage: "job", status: "error", message: "Planning scenes failed: plan invalid" }, "9-0"), {
+      status: "error", stage: "plan", message: "Planning scenes failed: plan invalid",
+      stages: stages({ audio: "done", plan: "failed" }), error: { stage: "plan", message: "Planning scenes failed: plan invalid" },
+    })));
+    expect(screen.getByTestId("job-status").getAttribute("data-status")).toBe("error");
+    expect(stateOf("plan")).toBe("failed");
+    expect(stateOf("reference")).toBe("pending");
+    const error = screen.getByTestId("error-message");
+    expect(error.getAttribute("data-stage")).toBe("plan");
+    expect(error.textContent).toContain("Failed at “Planning scenes”");
+    expect(error.textContent).toContain("plan invalid");
+    expect(screen.getByTestId("connection").getAttribute("data-connection")).toBe("closed");
   });
 });

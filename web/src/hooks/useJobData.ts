@@ -1,7 +1,7 @@
 // The job's files and stage outputs, fetched when the events say they exist (and refetched as they grow).
 import { useEffect, useState } from "react";
 import { api, fetchBlobUrl, getToken } from "../api/client";
-import type { AudioAnalysis, ClipList, ClipPrompt, JobSummary, ReferenceInfo, VideoPlan } from "../api/types";
+import type { AudioAnalysis, ClipList, ClipPrompt, JobSummary, ReferenceInfo, Timeline, VideoPlan } from "../api/types";
 
 /** Fetch `load` whenever `key` changes (null = not yet); keeps the last good value. */
 export function useFetched<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>): T | null {
@@ -23,6 +23,8 @@ export function useFetched<T>(key: string | null, load: (signal: AbortSignal) =>
 
 export interface Storyboard {
   plan: VideoPlan | null;
+  /** where each clip sits (the scripts and prompts name their slot by index only) */
+  timeline: Timeline | null;
   prompts: ClipPrompt[] | null;
   reference: ReferenceInfo | null;
 }
@@ -32,9 +34,10 @@ export function useJobData(jobId: string, keys: { clips: string | null; analysis
   const clips = useFetched<ClipList>(keys.clips && `${jobId}:${keys.clips}`, (s) => api.getClips(jobId, s));
   const analysis = useFetched<AudioAnalysis>(keys.analysis && `${jobId}:${keys.analysis}`, (s) => api.getAnalysis(jobId, s));
   const plan = useFetched<VideoPlan>(keys.storyboard && `${jobId}:${keys.storyboard}`, (s) => api.getPlan(jobId, s));
+  const timeline = useFetched<Timeline>(keys.storyboard && `${jobId}:${keys.storyboard}`, (s) => api.getTimeline(jobId, s));
   const prompts = useFetched<ClipPrompt[]>(keys.storyboard && `${jobId}:${keys.storyboard}`, (s) => api.getPrompts(jobId, s));
   const reference = useFetched<ReferenceInfo>(keys.storyboard && `${jobId}:${keys.storyboard}`, (s) => api.getReference(jobId, s));
-  return { summary, clips, analysis, storyboard: { plan, prompts, reference } satisfies Storyboard };
+  return { summary, clips, analysis, storyboard: { plan, timeline, prompts, reference } satisfies Storyboard };
 }
 
 /** A URL a media element can load: the path itself, or (when the gateway wants a token) a blob fetched with it. */

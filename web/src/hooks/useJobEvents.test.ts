@@ -1,15 +1,10 @@
 import { act, renderHook } from "@testing-library/react";
 import type { JobStatus } from "../api/types";
-import { FakeSocket, JOB, event } from "../test/fakeSocket";
-import { backoffDelay, useJobEvents, type JobEventsOptions } from "./useJobEvents";
+import { FakeSocket, JOB, event, jobStatus, stages, update } from "../test/fakeSocket";
+import { backoffDelay, supersedes, useJobEvents, type JobEventsOptions } from "./useJobEvents";
 
-function status(p: Partial<JobStatus> = {}): JobStatus {
-  return {
-    job_id: JOB, status: "processing", progress: 40, stage: "video", stage_progress: 50, message: "polled",
-    cost: { by_stage: {}, total: 0, currency: "USD" }, error: null, created_at: null, updated_at: null, prompt: "p",
-    flow_run_id: null, flow_run_state: null, last_event_id: null, video_url: null, clips_url: "", ...p,
-  };
-}
+const status = (p: Partial<JobStatus> = {}) =>
+  jobStatus({ progress: 40, stage: "video", stage_progress: 50, message: "polled", prompt: "p", ...p });
 
 function setup(extra: Partial<JobEventsOptions> = {}, polled = false) {
   FakeSocket.all = [];
@@ -38,20 +33,49 @@ describe("backoffDelay", () => {
   });
 });
 
+describe("supersedes", () => {
+  it("lets a status replace the shown one unless it tells of fewer events", () => {
+    expect(supersedes(status({ last_event_id: null }), null)).toBe(true);
+    expect(supersedes(status({ last_event_id: "2-0" }), status({ last_event_id: null }))).toBe(true);
+    expect(supersedes(status({ last_event_id: "10-0" }), status({ last_event_id: "9-0" }))).toBe(true);
+    expect(supersedes(status({ last_event_id: "9-0" }), status({ last_event_id: "9-0" }))).toBe(true);
+    expect(supersedes(status({ last_event_id: "9-0" }), status({ last_event_id: "10-0" }))).toBe(false);
+    expect(supersedes(status({ last_event_id: null }), status({ last_event_id: "1-0" }))).toBe(false);
+  });
+});
+
 describe("useJobEvents", () => {
-  it("opens the job's socket from the start and collects events in order", () => {
+  it("opens the job's socket from the start and shows the status each message carries", () => {
     const { hook } = setup();
     const ws = FakeSocket.latest();
     expect(ws.url).toContain(`/ws/jobs/${JOB}`);
     expect(ws.lastEventId).toBeNull();
+    expect(hook.result.current.status).toBeNull();
     act(() => {
       ws.accept();
-      ws.send(event({ stage: "job", status: "queued" }, "1-0"));
-      ws.send(event({ stage: "audio", status: "running", progress: 5 }, "2-0"));
+      ws.send(update(event({ stage: "job", status: "queued" }, "1-0"), { status: "queued" }));
+      ws.send(update(event({ stage: "audio", status: "running", progress: 5, message: "Detecting beats" }, "2-0"), {
+        stage: "audio", progress: 0.4, stages: stages({ audio: { state: "running", progress: 5 } }),
+      }));
     });
-    expect(hook.result.current.connection).toBe("live");
-    expect(hook.result.current.events.map((e) => e.event_id)).toEqual(["1-0", "2-0"]);
-    expect(hook.result.current.lastEventId).toBe("2-0");
+    const { current } = hook.result;
+    expect(current.connection).toBe("live");
+    expect(current.eventCount).toBe(2);
+    expect(current.lastEventId).toBe("2-0");
+    expect(current.status).toMatchObject({ status: "processing", stage: "audio", progress: 0.4, message: "Detecting beats" });
+    expect(current.status?.stages.find((s) => s.id === "audio")).toMatchObject({ state: "running", progress: 5 });
+  });
+
+  it("ignores messages that are not a JobUpdate (a bare event, or not JSON)", () => {
+    const { hook } = setup();
+    const ws = FakeSocket.latest();
+    act(() => {
+      ws.accept();
+      ws.onmessage?.(new MessageEvent("message", { data: JSON.stringify(event({ stage: "audio", status: "running" }, "1-0")) }));
+      ws.onmessage?.(new MessageEvent("message", { data: "{nope" }));
+    });
+    expect(hook.result.current.eventCount).toBe(0);
+    expect(hook.result.current.status).toBeNull();
   });
 
   it("reconnects with backoff, resumes from the last event id, and drops replayed duplicates", () => {
@@ -59,8 +83,8 @@ describe("useJobEvents", () => {
     const first = FakeSocket.latest();
     act(() => {
       first.accept();
-      first.send(event({ stage: "audio", status: "running" }, "5-0"));
-      first.send(event({ stage: "audio", status: "completed" }, "5-1"));
+      first.send(update(event({ stage: "audio", status: "running" }, "5-0")));
+      first.send(update(event({ stage: "audio", status: "completed" }, "5-1"), { stages: stages({ audio: "done" }) }));
       first.drop();
     });
     expect(hook.result.current.connection).toBe("reconnecting");
@@ -73,10 +97,12 @@ describe("useJobEvents", () => {
     expect(second.lastEventId).toBe("5-1");
     act(() => {
       second.accept();
-      second.send(event({ stage: "audio", status: "completed" }, "5-1")); // a duplicate must not count twice
-      second.send(event({ stage: "plan", status: "running" }, "10-0"));
+      second.send(update(event({ stage: "audio", status: "completed" }, "5-1"))); // a duplicate must not count twice
+      second.send(update(event({ stage: "plan", status: "running" }, "10-0"), { stages: stages({ audio: "done", plan: "running" }) }));
     });
-    expect(hook.result.current.events.map((e) => e.event_id)).toEqual(["5-0", "5-1", "10-0"]);
+    expect(hook.result.current.eventCount).toBe(3);
+    expect(hook.result.current.lastEventId).toBe("10-0");
+    expect(hook.result.current.status?.stages.map((s) => s.state)).toEqual(["done", "running", "pending", "pending", "pending", "pending"]);
   });
 
   it("compares ids numerically, not as text", () => {
@@ -84,10 +110,11 @@ describe("useJobEvents", () => {
     const ws = FakeSocket.latest();
     act(() => {
       ws.accept();
-      ws.send(event({ stage: "audio", status: "running" }, "9-0"));
-      ws.send(event({ stage: "audio", status: "running" }, "10-0"));
+      ws.send(update(event({ stage: "audio", status: "running" }, "9-0")));
+      ws.send(update(event({ stage: "audio", status: "running" }, "10-0")));
     });
-    expect(hook.result.current.events).toHaveLength(2);
+    expect(hook.result.current.eventCount).toBe(2);
+    expect(hook.result.current.status?.last_event_id).toBe("10-0");
   });
 
   it("falls back to polling GET /api/jobs/{id} while the socket keeps failing, and stops once it is back", async () => {
@@ -100,7 +127,7 @@ describe("useJobEvents", () => {
     expect(hook.result.current.connection).toBe("polling");
     expect(hook.result.current.failures).toBe(2);
     expect(fetchStatus).toHaveBeenCalledTimes(2);
-    expect(hook.result.current.snapshot?.message).toBe("polled");
+    expect(hook.result.current.status?.message).toBe("polled");
     await act(async () => vi.advanceTimersByTime(200)); // third socket, and
     expect(FakeSocket.all).toHaveLength(3);
     await act(async () => vi.advanceTimersByTime(300)); // a poll at 500 ms
@@ -116,7 +143,7 @@ describe("useJobEvents", () => {
     const ws = FakeSocket.latest();
     act(() => {
       ws.accept();
-      ws.send(event({ stage: "job", status: "complete", progress: 100 }, "3-0"));
+      ws.send(update(event({ stage: "job", status: "complete", progress: 100 }, "3-0"), { status: "complete", progress: 100 }));
       ws.drop(1000);
     });
     act(() => vi.advanceTimersByTime(10_000));
@@ -127,7 +154,7 @@ describe("useJobEvents", () => {
   it("does not retry a socket the server refused for good (unknown job), but polls", async () => {
     const { hook, fetchStatus } = setup({}, true);
     await act(async () => FakeSocket.latest().drop(4404, "no job"));
-    act(() => vi.advanceTimersByTime(10_000));
+    await act(async () => vi.advanceTimersByTime(10_000));
     expect(FakeSocket.all).toHaveLength(1);
     expect(hook.result.current.error).toBe("no job");
     expect(fetchStatus.mock.calls.length).toBeGreaterThan(1);
@@ -138,8 +165,27 @@ describe("useJobEvents", () => {
     const { hook } = setup({ fetchStatus, pollAfterFailures: 1 });
     await act(async () => FakeSocket.latest().drop());
     expect(hook.result.current.connection).toBe("closed");
+    expect(hook.result.current.status?.status).toBe("complete");
     act(() => vi.advanceTimersByTime(10_000));
     expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it("keeps the socket's newer status over an older polled one, and takes a newer polled one", async () => {
+    let polled = status({ last_event_id: "4-0", message: "polled late" });
+    const fetchStatus = vi.fn(async () => polled);
+    const { hook } = setup({ fetchStatus, pollAfterFailures: 1 });
+    const ws = FakeSocket.latest();
+    act(() => {
+      ws.accept();
+      ws.send(update(event({ stage: "video", status: "running", message: "from the socket" }, "7-0")));
+    });
+    await act(async () => {}); // the initial status fetch answers now, with an older status
+    expect(hook.result.current.status?.message).toBe("from the socket");
+    polled = status({ last_event_id: "9-0", message: "polled newer", status: "error", error: { stage: "video", message: "boom" } });
+    await act(async () => ws.drop()); // polling starts at once
+    expect(hook.result.current.connection).toBe("closed"); // the polled status is terminal and the socket is down
+    expect(hook.result.current.status).toMatchObject({ message: "polled newer", status: "error" });
+    expect(hook.result.current.eventCount).toBe(1); // polling adds no events
   });
 
   it("closes its socket when the page goes away", () => {

@@ -1,10 +1,11 @@
-// Live job events: the WebSocket with automatic reconnection (exponential backoff, equal jitter), resume from the
+// Live job status: the WebSocket with automatic reconnection (exponential backoff, equal jitter), resume from the
 // last event id (the gateway replays what was missed; ids are checked so nothing is applied twice), and polling of
-// GET /api/jobs/{id} while the socket is unavailable. The whole protocol lives in this file.
+// GET /api/jobs/{id} while the socket is unavailable. The whole protocol lives in this file. The server folds the
+// events (core.progress): each message carries the job's status after its event, and the page renders that status.
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
-import type { JobStatus, ProgressEvent } from "../api/types";
-import { isNewer } from "../lib/eventIds";
+import type { JobStatus, JobUpdate, ProgressEvent } from "../api/types";
+import { compareEventIds, isNewer } from "../lib/eventIds";
 
 export type Connection = "connecting" | "live" | "reconnecting" | "polling" | "closed" | "failed";
 
@@ -30,9 +31,10 @@ export interface JobEventsOptions {
 }
 
 export interface JobEvents {
-  events: ProgressEvent[];
-  /** latest GET /api/jobs/{id} (initial load and polling) */
-  snapshot: JobStatus | null;
+  /** the newest status the server sent (a socket message's, or a polled one that is not older) */
+  status: JobStatus | null;
+  /** events received over the socket, each once */
+  eventCount: number;
   connection: Connection;
   /** failed socket attempts in a row */
   failures: number;
@@ -50,6 +52,13 @@ export function backoffDelay(attempt: number, base: number, max: number, random:
 
 function isTerminal(ev: ProgressEvent): boolean {
   return ev.stage === "job" && (ev.status === "complete" || ev.status === "error");
+}
+
+/** Whether `next` may replace the shown status: unless it tells of fewer events. Equal ids: the later one wins
+ * (a polled status may add what the flow run's state says, e.g. a crash no event reported). */
+export function supersedes(next: JobStatus, shown: JobStatus | null): boolean {
+  if (!shown || !shown.last_event_id) return true;
+  return !!next.last_event_id && compareEventIds(next.last_event_id, shown.last_event_id) >= 0;
 }
 
 export function useJobEvents(jobId: string | null, options: JobEventsOptions = {}): JobEvents {
@@ -80,6 +89,17 @@ export function useJobEvents(jobId: string | null, options: JobEventsOptions = {
       if (!disposed) setState((s) => ({ ...s, ...p }));
     };
 
+    const show = (status: JobStatus, counted: boolean) => {
+      if (disposed) return;
+      const last = lastId;
+      setState((s) => ({
+        ...s,
+        status: supersedes(status, s.status) ? status : s.status,
+        eventCount: s.eventCount + (counted ? 1 : 0),
+        lastEventId: last,
+      }));
+    };
+
     const stopPolling = () => {
       clearInterval(pollTimer);
       pollTimer = undefined;
@@ -96,7 +116,7 @@ export function useJobEvents(jobId: string | null, options: JobEventsOptions = {
       try {
         const snap = await fetchStatus(id);
         if (disposed) return;
-        patch({ snapshot: snap });
+        show(snap, false);
         if (snap.status === "complete" || snap.status === "error") {
           stopPolling();
           if (socket === null) finish("closed"); // the socket is down and nothing more will happen
@@ -138,19 +158,19 @@ export function useJobEvents(jobId: string | null, options: JobEventsOptions = {
         patch({ connection: "live", failures: 0, error: null });
       };
       ws.onmessage = (msg: MessageEvent) => {
-        let ev: ProgressEvent;
+        let update: JobUpdate;
         try {
-          ev = JSON.parse(String(msg.data)) as ProgressEvent;
+          update = JSON.parse(String(msg.data)) as JobUpdate;
         } catch {
           return;
         }
+        const ev = update.event;
+        if (!ev || !update.status) return; // not a JobUpdate
         if (ev.event_id) {
           if (!isNewer(ev.event_id, lastId)) return; // a replayed event we already have
           lastId = ev.event_id;
         }
-        if (!disposed) {
-          setState((s) => ({ ...s, events: [...s.events, ev], lastEventId: lastId }));
-        }
+        show(update.status, true);
         if (isTerminal(ev)) finish("closed");
       };
       ws.onerror = () => {
@@ -187,5 +207,5 @@ export function useJobEvents(jobId: string | null, options: JobEventsOptions = {
 }
 
 function initial(): JobEvents {
-  return { events: [], snapshot: null, connection: "connecting", failures: 0, lastEventId: null, error: null };
+  return { status: null, eventCount: 0, connection: "connecting", failures: 0, lastEventId: null, error: null };
 }

@@ -1,25 +1,35 @@
-// Client-side checks of the chosen song before upload (the gateway checks again, from the bytes).
+// Client-side checks of the chosen song before upload, against the server's limits (GET /api/limits; the gateway
+// checks again, from the bytes). Without limits only what needs none is checked: the file is empty or undecodable.
+import type { Limits } from "../api/types";
 
-export const MAX_UPLOAD_MB = 50;
-export const MAX_SECONDS = 600;
-export const MIN_SECONDS = 5;
-const EXTENSIONS = ["mp3", "wav", "ogg", "oga", "flac", "m4a"];
-export const ACCEPT = "audio/mpeg,audio/wav,audio/x-wav,audio/ogg,audio/flac,audio/mp4,.mp3,.wav,.ogg,.flac,.m4a";
-
-export interface AudioCheck {
-  ok: boolean;
-  error: string | null;
-  duration: number | null;
+/** What the file input accepts: the server's formats, or any audio while they are unknown. */
+export function accept(limits: Limits | null): string {
+  return limits ? ["audio/*", ...limits.audio_formats.map((f) => `.${f}`)].join(",") : "audio/*";
 }
 
-export function checkTypeAndSize(file: File, maxMb = MAX_UPLOAD_MB): string | null {
-  const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
-  const typeOk = file.type.startsWith("audio/") || EXTENSIONS.includes(ext);
-  if (!typeOk) return `“${file.name}” is not an audio file: choose an MP3, WAV, OGG, FLAC or M4A song.`;
+/** "MP3, WAV or OGG" */
+export function formatList(limits: Limits): string {
+  const names = limits.audio_formats.map((f) => f.toUpperCase());
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : (names[0] ?? "");
+}
+
+export function checkFile(file: File, limits: Limits | null): string | null {
   if (file.size === 0) return `“${file.name}” is empty.`;
-  if (file.size > maxMb * 1_000_000) {
-    return `“${file.name}” is ${(file.size / 1_000_000).toFixed(1)} MB; the limit is ${maxMb} MB.`;
+  if (!limits) return null;
+  const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
+  if (!file.type.startsWith("audio/") && !limits.audio_formats.includes(ext)) {
+    return `“${file.name}” is not an audio file: choose an ${formatList(limits)} song.`;
   }
+  if (file.size > limits.max_upload_mb * 1_000_000) {
+    return `“${file.name}” is ${(file.size / 1_000_000).toFixed(1)} MB; the limit is ${limits.max_upload_mb} MB.`;
+  }
+  return null;
+}
+
+export function checkDuration(duration: number, limits: Limits | null): string | null {
+  if (!limits) return null;
+  if (duration < limits.min_duration) return `The song is ${duration.toFixed(1)} s; at least ${limits.min_duration} s are needed.`;
+  if (duration > limits.max_duration) return `The song is ${formatDuration(duration)}; the limit is ${formatLength(limits.max_duration)}.`;
   return null;
 }
 
@@ -42,25 +52,16 @@ export function readDuration(file: File, timeoutMs = 10_000): Promise<number | n
   });
 }
 
-export async function checkAudio(
-  file: File,
-  measure: (f: File) => Promise<number | null> = readDuration,
-): Promise<AudioCheck> {
-  const error = checkTypeAndSize(file);
-  if (error) return { ok: false, error, duration: null };
-  const duration = await measure(file);
-  if (duration === null) {
-    return { ok: false, error: `The browser cannot decode “${file.name}”: is it a valid audio file?`, duration };
-  }
-  if (duration < MIN_SECONDS) return { ok: false, error: `The song is ${duration.toFixed(1)} s; at least ${MIN_SECONDS} s are needed.`, duration };
-  if (duration > MAX_SECONDS) return { ok: false, error: `The song is ${formatDuration(duration)}; the limit is ${MAX_SECONDS / 60} minutes.`, duration };
-  return { ok: true, error: null, duration };
-}
-
 export function formatDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   const s = Math.round(seconds - m * 60);
   return `${m}:${String(s).padStart(2, "0")}`;
+}
+
+/** 600 -> "10 minutes", 90 -> "1:30 minutes", 45 -> "45 seconds" */
+export function formatLength(seconds: number): string {
+  if (seconds < 60) return `${seconds} seconds`;
+  return seconds % 60 ? `${formatDuration(seconds)} minutes` : `${seconds / 60} minute${seconds === 60 ? "" : "s"}`;
 }
 
 export const usd = (v: number) => `$${v.toFixed(v > 0 && v < 0.01 ? 4 : 2)}`;
