@@ -1,4 +1,4 @@
-"""POST /api/jobs input: a streaming multipart reader that stops at the size limit, and the audio checks.
+"""POST /api/jobs input: a streaming multipart reader that stops at the size limit, and the audio check.
 
 Starlette's ``request.form()`` spools the whole body before a route runs, so a 2 GB upload would be read in full
 before we could refuse it. Here the body is parsed chunk by chunk (python-multipart's push parser): the audio part
@@ -16,13 +16,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from api.errors import Problem
-from core.audio import sniff_format
-from core.errors import AudioError, CompositionError
-from core.media import probe
+from core.audio_input import AudioFacts, inspect_audio, sniff_file
+from core.errors import AudioError
+from core.settings import AudioSettings
 
 MAX_FIELD_BYTES = 64 * 1024
 FORM_OVERHEAD = 256 * 1024  # headers and text fields allowed on top of the audio bytes
-SNIFF_BYTES = 4096
 
 
 @dataclass
@@ -30,7 +29,6 @@ class JobForm:
     fields: dict[str, str] = field(default_factory=dict)
     filename: str | None = None
     audio_bytes: int = 0
-    head: bytes = b""
 
 
 class _Collector:
@@ -81,8 +79,6 @@ class _Collector:
             self.form.audio_bytes += len(chunk)
             if self.form.audio_bytes > self.max_bytes:
                 raise Problem(413, f"the audio file exceeds the {self.max_bytes / 1e6:g} MB limit")
-            if len(self.form.head) < SNIFF_BYTES:
-                self.form.head += chunk[: SNIFF_BYTES - len(self.form.head)]
             self.pending.append(chunk)
         else:
             self._value += chunk
@@ -122,47 +118,13 @@ async def read_job_form(request: Request, dest: Path, *, max_bytes: int) -> JobF
     return collector.form
 
 
-@dataclass(frozen=True)
-class AudioFacts:
-    format: str
-    duration: float
-
-
-def inspect_audio(path: Path, head: bytes, *, min_seconds: float, max_seconds: float) -> AudioFacts:
-    """Type from the bytes, duration from the container, and proof that the first packets decode (in a thread)."""
+def check_upload(path: Path, settings: AudioSettings) -> AudioFacts:
+    """The input check every entry point makes (:func:`core.audio_input.inspect_audio`; its AudioError is a 422),
+    with one HTTP nuance: bytes that are not audio at all are an unsupported media type, 415."""
     try:
-        fmt = sniff_format(head)
+        sniff_file(path)
     except AudioError as exc:
-        if not head:
-            raise Problem(422, "the audio file is empty") from None
-        raise Problem(415, str(exc)) from None
-    try:
-        info = probe(path)
-        _decode_start(path)
-    except (CompositionError, AudioError) as exc:
-        raise Problem(422, f"the {fmt} file cannot be decoded - truncated or corrupt ({exc})") from None
-    if info.audio_codec is None or info.duration <= 0:
-        raise Problem(422, f"the {fmt} file has no decodable audio - truncated or corrupt")
-    if info.duration < min_seconds:
-        raise Problem(422, f"the song is too short ({info.duration:.1f} s; the minimum is {min_seconds:g} s)")
-    if info.duration > max_seconds:
-        raise Problem(422, f"the song is too long ({info.duration:.0f} s; the maximum is {max_seconds:g} s)")
-    return AudioFacts(fmt, round(info.duration, 3))
-
-
-def _decode_start(path: Path, *, seconds: float = 2.0) -> None:
-    """Decode the first ``seconds`` of audio; a file that yields less than 0.5 s is truncated or corrupt."""
-    import av
-
-    decoded = 0.0
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.audio[0]
-            for frame in container.decode(stream):
-                decoded += frame.samples / float(frame.sample_rate or 1)
-                if decoded >= seconds:
-                    return
-    except (av.error.FFmpegError, IndexError, OSError, ValueError) as exc:
-        raise AudioError(str(exc)) from exc
-    if decoded < 0.5:
-        raise AudioError(f"only {decoded:.2f} s decode")
+        if path.stat().st_size:
+            raise Problem(415, str(exc)) from None
+        raise
+    return inspect_audio(path, settings=settings)

@@ -18,7 +18,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from core.audio import analyze, beat_times, load_audio
+from core.audio import analyze, beat_times
+from core.audio_input import load_audio
 from core.media import ffmpeg_exe
 from devtools.synth import steady_song, tempo_change_song
 

@@ -2,7 +2,7 @@
 
 Plain typed functions; the Prefect task wraps :func:`analyze`. Pipeline::
 
-    bytes --sniff_format--> container --load_audio (PyAV)--> mono float32 @ 22.05 kHz
+    file --core.audio_input.read_audio (sniff, decode, check)--> mono float32 @ 22.05 kHz
           --compute_features (one STFT)--> onset envelopes, chroma, MFCC
           --track_beats (time-varying tempo DP)--> beats --> downbeats, sections
           --plan_boundaries (DP over beats)--> clip slots
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.audio_input import read_audio
 from core.contracts import AudioAnalysis, AudioValidation, Boundary, Section
 from core.errors import AudioError
 from core.hashing import sha256_file
@@ -30,117 +31,7 @@ from core.uris import to_uri
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-SUPPORTED = "MP3, WAV, OGG, FLAC, M4A"
-
-# ISO base-media brands that carry (or may carry) plain audio; video-only brands are still decoded if they
-# hold an audio stream, but sniffing only vouches for these.
-_M4A_BRANDS = {
-    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso4", b"iso5",
-    b"iso6", b"dash", b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"MSNV", b"avc1", b"qt  ", b"M4V ", b"mp71",
-}  # fmt: skip
-
-_SILENCE_DBFS = -60.0  # every 0.5 s window quieter than this -> the file is "silent"
 _ENERGY_FLOOR_DBFS = -60.0  # energy 0 .. 1 maps [-60, 0] dBFS linearly
-_MIN_DECODED = 0.5  # seconds; less than this is "no audio" (e.g. the first few KB of an MP3)
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-def sniff_format(head: bytes) -> str:
-    """Container of an audio file from its first bytes (at least 12, ideally a few hundred).
-
-    Returns one of ``"mp3"``, ``"wav"``, ``"ogg"``, ``"flac"``, ``"m4a"``; raises :class:`AudioError`
-    otherwise.
-    """
-    if not head:
-        raise AudioError("the file is empty")
-    if head[:3] == b"ID3":
-        # An ID3v2 tag may precede FLAC as well as MP3: look past it when the bytes are there.
-        if len(head) >= 10:
-            size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
-            after = head[10 + size : 14 + size]
-            if after == b"fLaC":
-                return "flac"
-        return "mp3"
-    if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-        return "wav"
-    if head[:4] == b"OggS":
-        return "ogg"
-    if head[:4] == b"fLaC":
-        return "flac"
-    if head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:
-        return "m4a"
-    # Bare MPEG audio frame: 11-bit sync, a valid version, layer != reserved (ADTS AAC has layer 00).
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 and head[1] & 0x18 != 0x08:
-        return "mp3"
-    raise AudioError(f"not a supported audio file ({SUPPORTED})")
-
-
-def _check_file(path: Path) -> str:
-    """Existence, emptiness and magic bytes; returns the sniffed format."""
-    if not path.is_file():
-        raise AudioError(f"{path.name}: file not found ({path})")
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    try:
-        return sniff_format(head)
-    except AudioError as exc:
-        raise AudioError(f"{path.name}: {exc}") from None
-
-
-def load_audio(path: Path | str, *, sr: int = 22050, max_duration: float | None = None) -> tuple[np.ndarray, int]:
-    """Decode any supported file to mono float32 at ``sr`` Hz (channels averaged, like librosa).
-
-    PyAV (FFmpeg) decodes all five containers, M4A/AAC included, and resamples with libswresample; it is
-    slightly faster than ``librosa.load`` and sample-aligned with it. Corrupt packets are skipped; a truncated
-    file keeps whatever decodes, but a file that yields (almost) no audio raises :class:`AudioError`.
-
-    Parameters
-    ----------
-    path : audio file
-    sr : output sample rate
-    max_duration : refuse (before decoding) files whose header announces more seconds than this
-    """
-    import av  # local: keeps `import core.audio` cheap for processes that never decode
-
-    path = Path(path)
-    _check_file(path)
-    name = path.name
-    chunks: list[np.ndarray] = []
-    bad_packets = 0
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"{name}: contains no audio stream")
-            stream = container.streams.audio[0]
-            announced = float(container.duration / av.time_base) if container.duration else 0.0
-            if max_duration is not None and announced > max_duration + 1.0:
-                raise AudioError(f"{name}: too long ({announced:.0f} s; the maximum is {max_duration:.0f} s)")
-            resampler = av.AudioResampler(format="fltp", rate=sr)
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.error.FFmpegError:
-                    bad_packets += 1  # a damaged packet: skip it, keep the rest of the song
-                    if bad_packets > 200 and not chunks:
-                        break
-                    continue
-                for frame in frames:
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-    except AudioError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
-        raise AudioError(f"{name}: cannot be decoded - truncated or corrupt file ({exc})") from exc
-    decoded = sum(c.shape[-1] for c in chunks) / sr
-    if decoded < _MIN_DECODED:
-        detail = f" of the {announced:.1f} s its header announces" if announced > 2 * _MIN_DECODED else ""
-        raise AudioError(f"{name}: no audio could be decoded ({decoded:.2f} s{detail}) - truncated or corrupt file")
-    y = np.concatenate(chunks, axis=-1).mean(axis=0, dtype=np.float32)
-    return np.ascontiguousarray(y, dtype=np.float32), sr
 
 
 # --------------------------------------------------------------------------- features
@@ -610,17 +501,10 @@ def analyze(
     """
     s = settings or AudioSettings.model_validate({})
     path = Path(path)
-    fmt = _check_file(path)
-    y, sr = load_audio(path, sr=s.sample_rate, max_duration=s.max_duration)
+    facts, y = read_audio(path, settings=s)  # the same input check as the API's upload and the CLI's
+    sr = s.sample_rate
     duration = y.size / sr
-    name = path.name
-    if duration < s.min_duration:
-        raise AudioError(f"{name}: too short ({duration:.1f} s; the minimum is {s.min_duration:.0f} s)")
-    if duration > s.max_duration:
-        raise AudioError(f"{name}: too long ({duration:.0f} s; the maximum is {s.max_duration:.0f} s)")
     levels = _window_dbfs(y, sr, energy_hop)
-    if float(levels.max()) < _SILENCE_DBFS:
-        raise AudioError(f"{name}: the audio is silent (peak level {levels.max():.0f} dBFS)")
     energy_curve = _db_to_unit(levels)
     overall_db = 10.0 * math.log10(max(float(np.mean(np.square(y, dtype=np.float64))), 1e-12))
     energy = float(_db_to_unit(overall_db))
@@ -658,7 +542,7 @@ def analyze(
     return AudioAnalysis(
         source=source_uri or to_uri(path),
         sha256=sha256_file(path),
-        format=fmt,
+        format=facts.format,
         duration=duration,
         sample_rate=sr,
         tempo=tempo if tempo > 0 else 120.0,

@@ -1,18 +1,37 @@
-"""One error tree for the whole pipeline.
+"""One error tree for the whole pipeline (``tests/core/test_errors.py`` checks the drawing against the classes).
 
-    PipelineError
-    ├── AudioError                 bad, unreadable, silent, too short or too long input
+    PipelineError                  anything the pipeline raises on purpose; ``stage`` says where it happened
+    ├── AudioError                 the input song: missing, empty, not audio, undecodable, silent, too short or long
     ├── PlanningError              the plan failed validation
     ├── ProviderError              a vendor (or offline provider) failed; carries provider id and status
-    │   └── TransientProviderError timeouts, 429, 5xx: the only kind Prefect retries
+    │   └── TransientProviderError timeouts, 429, 5xx: retried
     ├── CompositionError           ffmpeg failed, or too few clips to compose
     ├── ConfigError                missing key / bad setting; names the variable
-    └── BudgetError                the job would cost more than its budget, or a call would pass the hard cap
+    ├── BudgetError                the job would cost more than its budget, or a call would pass the hard cap
+    ├── StorageError               the job storage could not store or return a file: retried
+    └── ClipsFailedError           some clips failed and the run does not accept a partial video
 
-The CLI prints ``str(error)`` on one line and exits non-zero; the API maps the classes to HTTP problems.
+"Retried" is :func:`is_transient` (which also takes the built-in TimeoutError and ConnectionError), the retry
+condition of every task. Providers may subclass ProviderError (Replicate's
+``PredictionFailed`` carries the GPU time a failed prediction used). The CLI prints ``str(error)`` on one line and
+exits non-zero; the API maps the classes to HTTP problems.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "AudioError",
+    "BudgetError",
+    "ClipsFailedError",
+    "CompositionError",
+    "ConfigError",
+    "PipelineError",
+    "PlanningError",
+    "ProviderError",
+    "StorageError",
+    "TransientProviderError",
+    "is_transient",
+]
 
 
 class PipelineError(Exception):

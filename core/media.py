@@ -16,7 +16,7 @@ from typing import IO
 import av
 from av.stream import Disposition
 
-from core.errors import CompositionError
+from core.errors import AudioError, CompositionError
 
 
 @lru_cache(maxsize=1)
@@ -79,8 +79,10 @@ class MediaInfo:
     video_duration: float = 0.0
 
 
-def probe(path: Path | str) -> MediaInfo:
-    """Container/stream facts of a media file (like ffprobe). Raises CompositionError if unreadable.
+def probe(path: Path | str, *, error: type[AudioError | CompositionError] = CompositionError) -> MediaInfo:
+    """Container/stream facts of a media file (like ffprobe); ``error`` if it is unreadable: CompositionError for
+    the composer's clips and outputs, AudioError for callers probing the input song (which is the user's mistake).
+    The message names the file, not its directory (it may reach a web user).
 
     Cover art (an mjpeg "video" stream with the attached_pic disposition, as in many .ogg/.mp3 files) is not
     video and is ignored.
@@ -109,7 +111,7 @@ def probe(path: Path | str) -> MediaInfo:
                 adur = float(a.duration * a.time_base) if a.duration and a.time_base else duration
                 info.update(audio_codec=a.codec_context.name, audio_duration=adur)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise CompositionError(f"cannot read media {path}: {exc}") from exc
+        raise error(f"cannot read {Path(path).name}: {getattr(exc, 'strerror', None) or exc}") from exc
     return MediaInfo(**info)  # type: ignore[arg-type]
 
 

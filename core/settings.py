@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.errors import ConfigError
+
 
 class ProviderChoice(BaseModel):
     """Which implementation serves each stage: ``offline`` everywhere by default; ``openai`` for planner and
@@ -194,3 +196,17 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
     return Settings()
+
+
+def require_key(vendor: OpenAISettings | ReplicateSettings) -> str:
+    """The vendor's API secret, or a ConfigError naming the variables that set it (asked only when the vendor is
+    selected: with no environment at all the pipeline runs offline)."""
+    name, field = ("openai", "api_key") if isinstance(vendor, OpenAISettings) else ("replicate", "api_token")
+    secret: SecretStr | None = getattr(vendor, field)
+    if secret is None:
+        variable = f"{name}_{field}".upper()  # the vendor's own name first (see _conventional_env), then ours
+        raise ConfigError(
+            f"the {name} provider needs an API {field.removeprefix('api_')}",
+            variable=f"{variable} or VIDEOGEN_{name.upper()}__{field.upper()}",
+        )
+    return secret.get_secret_value()

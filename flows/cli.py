@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ from core.errors import PipelineError  # noqa: E402
 from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
+if TYPE_CHECKING:
+    from core.audio_input import AudioFacts
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
 app.add_typer(infra, name="infra")
@@ -42,31 +45,17 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _precheck(audio: Path) -> None:
-    """Cheap checks before Prefect starts, so a typo or a wrong file fails in a moment, not after start-up."""
-    from core.audio import sniff_format
-    from core.errors import AudioError, CompositionError
-    from core.media import probe
+def _precheck(audio: Path) -> AudioFacts:
+    """The input check the API and the analysis make, before Prefect starts: a wrong file fails in a moment.
+    The user named the file, so the message names it too."""
+    from core.audio_input import inspect_audio
+    from core.errors import AudioError
     from core.settings import get_settings
 
-    if not audio.exists():
-        raise AudioError(f"{audio}: file not found")
-    if not audio.is_file():
-        raise AudioError(f"{audio}: not a regular file")
-    with audio.open("rb") as f:
-        try:
-            sniff_format(f.read(64))
-        except AudioError as exc:
-            raise AudioError(f"{audio}: {exc}") from None
     try:
-        duration = probe(audio).audio_duration
-    except CompositionError:
-        raise AudioError(f"{audio}: cannot be decoded (truncated or corrupt?)") from None
-    limits = get_settings().audio
-    if 0 < duration < limits.min_duration:
-        raise AudioError(f"{audio}: {duration:.1f} s is too short (minimum {limits.min_duration:g} s)")
-    if duration > limits.max_duration:
-        raise AudioError(f"{audio}: {duration:.0f} s is too long (maximum {limits.max_duration:g} s)")
+        return inspect_audio(audio, settings=get_settings().audio)
+    except AudioError as exc:
+        raise AudioError(f"{audio}: {exc}") from None
 
 
 def _warm_audio_stack() -> threading.Thread:
@@ -192,12 +181,11 @@ def estimate(
     from core import budget
     from core.catalog import VIDEO_MODELS
     from core.errors import BudgetError
-    from core.media import probe
     from core.pricing import PRICES_CHECKED
     from core.settings import get_settings
 
     try:
-        _precheck(audio)
+        facts = _precheck(audio)
     except PipelineError as exc:
         raise _fail(str(exc)) from None
     settings = get_settings().model_copy(deep=True)
@@ -212,7 +200,7 @@ def estimate(
         settings.replicate.video_model = video_model
     if resolution:
         settings.replicate.video_resolution = resolution
-    duration = probe(audio).audio_duration
+    duration = facts.duration
     console = Console()
     est = budget.estimate(duration, settings, duration_hint=duration_hint)
     _estimate_table(console, est, f"estimate for {audio.name} ({duration:.1f} s), prices checked {PRICES_CHECKED}")

@@ -37,10 +37,10 @@ from core.contracts import (
     TransitionKind,
     VideoPlan,
 )
-from core.errors import ConfigError, PlanningError, ProviderError, TransientProviderError
+from core.errors import PlanningError, ProviderError, TransientProviderError
 from core.hashing import seed_of
 from core.prompts import build_prompt
-from core.settings import OpenAISettings, get_settings
+from core.settings import OpenAISettings, get_settings, require_key
 from providers.base import PromptWriter, ScenePlanner
 
 D = TypeVar("D", bound=BaseModel)
@@ -269,11 +269,7 @@ One dense paragraph under 120 words; a short negative prompt of artefacts to avo
 
 def make_client(cfg: OpenAISettings) -> openai.OpenAI:
     """Real client; ConfigError naming the variable when no key is set (only called when this provider is used)."""
-    if cfg.api_key is None:
-        raise ConfigError("the openai provider needs an API key", variable="OPENAI_API_KEY or VIDEOGEN_OPENAI__API_KEY")
-    return openai.OpenAI(
-        api_key=cfg.api_key.get_secret_value(), base_url=cfg.base_url, timeout=cfg.timeout, max_retries=0
-    )
+    return openai.OpenAI(api_key=require_key(cfg), base_url=cfg.base_url, timeout=cfg.timeout, max_retries=0)
 
 
 def vendor_error(exc: openai.OpenAIError, stage: str) -> ProviderError:

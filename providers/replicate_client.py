@@ -24,8 +24,8 @@ from PIL import Image
 from replicate.client import Client
 from replicate.exceptions import ReplicateError
 
-from core.errors import ConfigError, ProviderError, TransientProviderError
-from core.settings import ReplicateSettings
+from core.errors import ProviderError, TransientProviderError
+from core.settings import ReplicateSettings, require_key
 
 PROVIDER = "replicate"
 _TRANSIENT_FAILURE = re.compile(r"out of memory|timed? ?out|temporar|unavailable|try again|interrupted|capacity", re.I)
@@ -33,12 +33,8 @@ _TRANSIENT_FAILURE = re.compile(r"out of memory|timed? ?out|temporar|unavailable
 
 def make_client(cfg: ReplicateSettings) -> Client:
     """Real client; ConfigError naming the variable when no token is set (only when this provider is selected)."""
-    if cfg.api_token is None:
-        raise ConfigError(
-            "the replicate provider needs an API token", variable="REPLICATE_API_TOKEN or VIDEOGEN_REPLICATE__API_TOKEN"
-        )
     return Client(
-        api_token=cfg.api_token.get_secret_value(),
+        api_token=require_key(cfg),
         base_url=cfg.base_url,
         timeout=httpx.Timeout(60.0, connect=10.0),
     )

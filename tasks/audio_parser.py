@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,28 +28,31 @@ def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         "audio",
         sha256_file(local_file(params["audio_uri"])),
         settings.audio,
-        code_fingerprint("core.audio"),
+        code_fingerprint("core.audio", "core.audio_input"),
         _transcriber().cache_identity(),
         params.get("duration_hint"),
     )
 
 
 def _transcribe(job_id: str, transcriber: Transcriber, path: Path, duration: float) -> Lyrics:
-    """Transient errors are retried here, not by re-running the whole analysis; a final failure means an
-    instrumental track (PRD), not a failed job."""
-    settings = get_settings()
-    error: ProviderError | None = None
-    for attempt in range(settings.retries + 1):
-        try:
-            with provider_call(job_id, transcriber):
-                return transcriber.transcribe(path, duration=duration)
-        except TransientProviderError as exc:
-            error = exc
-            time.sleep(settings.retry_backoff * 2**attempt * random.uniform(0.5, 1.5))
-        except ProviderError as exc:
-            error = exc
-            break
-    return Lyrics(provider=transcriber.provider_id, fallback_used=True, error=str(error))
+    """The lyrics, or an instrumental track (PRD) once transcription has failed for good, not a failed job.
+
+    One retry layer, Prefect's: a transient error is raised while the task has retries left (a retry redoes the
+    analysis too, seconds of CPU, the price of not keeping a second backoff loop here); the last attempt degrades.
+    """
+    try:
+        with provider_call(job_id, transcriber):
+            return transcriber.transcribe(path, duration=duration)
+    except ProviderError as exc:
+        if isinstance(exc, TransientProviderError) and _will_retry():
+            raise
+        return Lyrics(provider=transcriber.provider_id, fallback_used=True, error=str(exc))
+
+
+def _will_retry() -> bool:
+    """Whether Prefect runs this task again after a transient error (never outside Prefect, e.g. ``.fn()``)."""
+    ctx = TaskRunContext.get()
+    return ctx is not None and ctx.task_run.run_count <= ctx.task.retries
 
 
 @task(name="audio_parser", task_run_name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())

@@ -6,9 +6,8 @@ from prefect import task
 from prefect.client.orchestration import get_client
 
 from core import budget
-from core.errors import ConfigError
 from core.media import probe
-from core.settings import Settings, get_settings
+from core.settings import Settings, get_settings, require_key
 from providers.registry import get_provider
 from tasks.common import local_file, report
 
@@ -23,12 +22,10 @@ def paid_providers(settings: Settings) -> dict[str, str]:
 def require_keys(settings: Settings) -> None:
     """Fail in a moment, naming the variable, instead of after the audio analysis."""
     chosen = set(paid_providers(settings).values())
-    if "openai" in chosen and settings.openai.api_key is None:
-        raise ConfigError("the openai provider needs an API key", variable="OPENAI_API_KEY or VIDEOGEN_OPENAI__API_KEY")
-    if "replicate" in chosen and settings.replicate.api_token is None:
-        raise ConfigError(
-            "the replicate provider needs an API token", variable="REPLICATE_API_TOKEN or VIDEOGEN_REPLICATE__API_TOKEN"
-        )
+    if "openai" in chosen:
+        require_key(settings.openai)
+    if "replicate" in chosen:
+        require_key(settings.replicate)
 
 
 def ensure_limits(settings: Settings) -> dict[str, int]:

@@ -17,7 +17,7 @@ from api.jobstate import FAILED_FLOW_STATES, fold
 from api.runs import flow_run_state, start_flow_run
 from api.schemas import JobCreated, JobError, JobList, JobStatus
 from api.store import JobStore
-from api.upload import inspect_audio, read_job_form
+from api.upload import check_upload, read_job_form
 from core.contracts import JobRequest, ProgressEvent
 from core.settings import Settings
 from core.storage import JobKeys
@@ -56,11 +56,7 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -
         if form.filename is None:
             raise Problem(422, "the 'audio' file is required", errors=[{"loc": ["audio"], "msg": "required"}])
         job = _request(form.fields, settings)
-        facts = await anyio.to_thread.run_sync(
-            lambda: inspect_audio(
-                upload, form.head, min_seconds=settings.audio.min_duration, max_seconds=settings.audio.max_duration
-            )
-        )
+        facts = await anyio.to_thread.run_sync(check_upload, upload, settings.audio)
         audio = upload.with_name(f"audio.{facts.format}")
         await anyio.to_thread.run_sync(upload.rename, audio)
         # into the job storage (jobs/{id}/input/): a no-op for local storage, an upload to the bucket on S3

@@ -121,10 +121,17 @@ def test_polling_only(stack: Stack, api: httpx.Client, short_song: Path) -> None
     assert seen[0] in ("queued", "processing")
 
 
-def test_failed_flow_reports_error_with_stage(stack: Stack, api: httpx.Client, silent_wav: Path) -> None:
-    r = post_job(api, silent_wav, prompt="silence")
+def test_failed_flow_reports_error_with_stage(stack: Stack, api: httpx.Client, short_song: Path,
+                                              silent_wav: Path) -> None:  # fmt: skip
+    # The upload refuses a silent song (tests/api/test_upload.py), so the song turns silent once accepted: the flow
+    # run reads it seconds later (the runner polls each second, then starts a process that imports the flow).
+    r = post_job(api, short_song, prompt="silence")
     assert r.status_code == 201, r.text
     job_id = r.json()["job_id"]
+    stored = stack.data_dir / "jobs" / job_id / "input" / "audio.mp3"
+    swap = stored.with_name("swap.part")
+    swap.write_bytes(silent_wav.read_bytes())
+    swap.replace(stored)
     events = ws_events(stack, job_id)
     assert events[-1]["status"] == "error" and events[-1]["stage"] == "job"
     failed = [e for e in events if e["status"] == "failed"]
@@ -145,13 +152,14 @@ def _problem(r: httpx.Response, status: int, needle: str) -> None:
     assert body["status"] == status and needle.lower() in body["detail"].lower(), body
 
 
-def test_bad_input_starts_nothing(stack: Stack, api: httpx.Client, short_song: Path) -> None:
+def test_bad_input_starts_nothing(stack: Stack, api: httpx.Client, short_song: Path, silent_wav: Path) -> None:
     before = flow_run_count(stack)
     dirs_before = set((stack.data_dir / "jobs").glob("*"))
     mp3 = short_song.read_bytes()
     _problem(post_job(api, b"this is not a song\n" * 50), 415, "not a supported audio file")
     _problem(post_job(api, mp3[:2048]), 422, "truncated or corrupt")
     _problem(post_job(api, b""), 422, "empty")
+    _problem(post_job(api, silent_wav), 422, "silent")
     _problem(post_job(api, short_song, prompt=None), 422, "prompt")
     _problem(post_job(api, short_song, prompt="x" * 2001), 422, "limit")
     _problem(post_job(api, short_song, duration_hint="-3"), 422, "duration_hint")

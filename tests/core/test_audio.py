@@ -12,14 +12,8 @@ import mir_eval
 import numpy as np
 import pytest
 
-from core.audio import (
-    analyze,
-    beat_times,
-    load_audio,
-    plan_boundaries,
-    sha256_file,
-    sniff_format,
-)
+from core.audio import analyze, beat_times, plan_boundaries, sha256_file
+from core.audio_input import AudioFacts, inspect_audio, load_audio, read_audio, sniff_format
 from core.contracts import AudioAnalysis
 from core.errors import AudioError
 from core.media import ffmpeg_exe
@@ -249,37 +243,90 @@ def test_sniff_format_magic_bytes() -> None:
 # --------------------------------------------------------------------------- bad input
 
 
-def test_bad_inputs(tmp_path: Path, formats: dict[str, Path]) -> None:
-    """Tried: text renamed .mp3, first 2 KB of an MP3, empty file, 10 s silence, a 2 s beep, missing file."""
-    text = tmp_path / "song.mp3"
+def _bad_inputs(tmp: Path, formats: dict[str, Path]) -> dict[str, tuple[Path, str]]:
+    """Each kind of input the check refuses, with the words it must use."""
+    text = tmp / "song.mp3"
     text.write_text("this is not a song\n" * 50)
-    with pytest.raises(AudioError, match=r"song\.mp3: not a supported audio file \(MP3, WAV"):
-        analyze(text)
-
-    trunc = tmp_path / "trunc.mp3"
+    trunc = tmp / "trunc.mp3"
     trunc.write_bytes(formats["mp3"].read_bytes()[:2048])
-    with pytest.raises(AudioError, match=r"trunc\.mp3: no audio could be decoded .*truncated or corrupt"):
-        analyze(trunc)
-
-    empty = tmp_path / "empty.wav"
+    empty = tmp / "empty.wav"
     empty.write_bytes(b"")
-    with pytest.raises(AudioError, match=r"empty\.wav: the file is empty"):
-        analyze(empty)
-
-    silent = write_wav(tmp_path / "silent.wav", np.zeros(10 * SR, dtype=np.float32))
-    with pytest.raises(AudioError, match=r"silent\.wav: the audio is silent"):
-        analyze(silent)
-
     t = np.arange(2 * SR) / SR
-    beep = write_wav(tmp_path / "beep.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
-    with pytest.raises(AudioError, match=r"beep\.wav: too short \(2\.0 s; the minimum is 5 s\)"):
-        analyze(beep)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    stereo_cancel = np.stack([np.tile(tone, 4), -np.tile(tone, 4)], axis=1)  # loud channels, silent mono mix
+    return {
+        "text renamed .mp3": (text, r"^the file is not a supported audio file \(MP3, WAV, OGG, FLAC, M4A\)$"),
+        "first 2 KB of an MP3": (trunc, r"^no audio could be decoded \(0\.\d\d s of the 8\.0 s its header announces\)"
+                                        r" - truncated or corrupt file$"),
+        "empty file": (empty, r"^the file is empty$"),
+        "10 s of silence": (write_wav(tmp / "silent.wav", np.zeros(10 * SR, dtype=np.float32)),
+                            r"^the song is silent \(its loudest half second is -120 dBFS\)$"),
+        "-70 dBFS hiss": (write_wav(tmp / "hiss.wav", (10 ** (-70 / 20) * np.random.default_rng(0).standard_normal(
+            10 * SR)).astype(np.float32)), r"^the song is silent \(its loudest half second is -7\d dBFS\)$"),
+        "L = -R stereo (mono mix cancels)": (write_wav(tmp / "cancel.wav", stereo_cancel),
+                                             r"^the song is silent"),
+        "2 s beep": (write_wav(tmp / "beep.wav", tone), r"^the song is too short \(2\.0 s; the minimum is 5 s\)$"),
+        "missing file": (tmp / "nope.ogg", r"^file not found$"),
+        "a directory": (tmp, r"^not a regular file$"),
+    }  # fmt: skip
 
-    with pytest.raises(AudioError, match=r"nope\.ogg: file not found"):
-        analyze(tmp_path / "nope.ogg")
 
-    with pytest.raises(AudioError, match="too long"):
-        analyze(formats["wav"], settings=AudioSettings(max_duration=6.0))
+def test_bad_inputs_one_check_for_api_cli_and_analysis(tmp_path: Path, formats: dict[str, Path]) -> None:
+    """Tried: each input of ``_bad_inputs``: inspect_audio (the API's and the CLI's check) and analyze refuse it
+    with the same one-line message, which never shows where the file lives."""
+    for case, (path, words) in _bad_inputs(tmp_path, formats).items():
+        with pytest.raises(AudioError, match=words) as checked:
+            inspect_audio(path)
+        with pytest.raises(AudioError) as analysed:
+            analyze(path)
+        assert str(analysed.value) == str(checked.value), case
+        assert str(tmp_path) not in str(checked.value) and "\n" not in str(checked.value), case
+
+
+def test_too_long_is_measured_by_decoding(formats: dict[str, Path]) -> None:
+    """Tried: the 8 s excerpt with a 6 s maximum (refused, by both), and with an 8.5 s maximum (accepted)."""
+    short_limit = AudioSettings(max_duration=6.0)
+    for check in (inspect_audio, analyze):
+        with pytest.raises(AudioError, match=r"^the song is too long \(the maximum is 6 s\)$"):
+            check(formats["wav"], settings=short_limit)
+    accepted = inspect_audio(formats["wav"], settings=AudioSettings(max_duration=8.5))
+    assert accepted.duration == pytest.approx(8.0, abs=0.02)
+
+
+def test_duration_is_decoded_not_the_headers(tmp_path: Path, formats: dict[str, Path]) -> None:
+    """Tried: the 8 s WAV and MP3 cut to their first ~60 % of bytes: both headers still announce 8 s, the
+    check reports the ~4.8 s that decode (min_duration lowered to 1 s so the short song is accepted)."""
+    lenient = AudioSettings(min_duration=1.0)
+    for ext in ("wav", "mp3"):
+        data = formats[ext].read_bytes()
+        cut = tmp_path / f"cut.{ext}"
+        cut.write_bytes(data[: int(len(data) * 0.6)])
+        facts = inspect_audio(cut, settings=lenient)
+        assert facts.duration == pytest.approx(8.0 * 0.6, abs=0.15), ext
+        assert read_audio(cut, settings=lenient)[0].duration == pytest.approx(facts.duration, abs=0.03), ext
+
+
+@pytest.mark.parametrize("ext", ["wav", "mp3", "flac", "m4a", "ogg"])
+def test_inspect_audio_facts(formats: dict[str, Path], ext: str) -> None:
+    """Tried: the 8 s stereo 44.1 kHz excerpt in each container -> its format, 8 s (+-0.05; AAC and MP3 pad),
+    the stream's own rate and channels; read_audio gives the same facts and the 22.05 kHz mono samples."""
+    facts = inspect_audio(formats[ext])
+    assert isinstance(facts, AudioFacts)
+    assert (facts.format, facts.sample_rate, facts.channels) == (ext, 44100, 2)
+    assert facts.duration == pytest.approx(8.0, abs=0.05)
+    again, y = read_audio(formats[ext])
+    assert again.format == ext and again.duration == pytest.approx(facts.duration, abs=0.01)
+    assert y.dtype == np.float32 and y.ndim == 1 and y.size == pytest.approx(8.0 * S.sample_rate, abs=0.05 * SR)
+
+
+def test_silence_check_listens_to_the_whole_song(tmp_path: Path) -> None:
+    """Tried: 9 s of silence then a 1 s tone (accepted: the loud window is at the end), and a -55 dBFS tone
+    (accepted: just above the -60 dBFS threshold)."""
+    t = np.arange(SR) / SR
+    late = np.r_[np.zeros(9 * SR), 0.3 * np.sin(2 * np.pi * 440 * t)].astype(np.float32)
+    assert inspect_audio(write_wav(tmp_path / "late.wav", late)).duration == pytest.approx(10.0)
+    quiet = (10 ** (-52 / 20) * np.sin(2 * np.pi * 440 * np.arange(6 * SR) / SR)).astype(np.float32)  # RMS -55
+    assert inspect_audio(write_wav(tmp_path / "quiet.wav", quiet)).duration == pytest.approx(6.0)
 
 
 def test_truncated_ogg_decodes_what_is_there(tmp_path: Path, vibe_ace: Path) -> None:

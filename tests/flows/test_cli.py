@@ -133,5 +133,21 @@ def test_all_input_formats_are_accepted(short_song: Path, tmp_path: Path) -> Non
     for ext, codec in [("wav", "pcm_s16le"), ("flac", "flac"), ("ogg", "libvorbis"), ("m4a", "aac")]:
         path = tmp_path / f"song.{ext}"
         run_ffmpeg(["-i", str(short_song), "-t", "8", "-c:a", codec, str(path)])
-        _precheck(path)
-    _precheck(short_song)
+        facts = _precheck(path)
+        assert facts.format == ext and facts.duration == pytest.approx(8.0, abs=0.05)
+    assert _precheck(short_song).format == "mp3"
+
+
+def test_precheck_is_the_shared_check_naming_the_users_file(tmp_path: Path) -> None:
+    """Tried: a silent 12 s WAV (refused before Prefect starts now, no longer by the flow's analysis) and a missing
+    file: the path as the user typed it, then the words of the check the API and the analysis use."""
+    from core.audio_input import inspect_audio
+    from core.errors import AudioError
+    from flows.cli import _precheck
+
+    for path in (_silent_wav(tmp_path / "silence.wav", 12.0), tmp_path / "nope.mp3"):
+        with pytest.raises(AudioError) as shared:
+            inspect_audio(path)
+        with pytest.raises(AudioError) as cli:
+            _precheck(path)
+        assert str(cli.value) == f"{path}: {shared.value}"
