@@ -33,23 +33,17 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from api.store import JobStore
-from core.contracts import ProgressEvent, Stage
+from core.contracts import ProgressEvent
+from core.progress import EVENT_PREFIX, JOB_RESOURCE_PREFIX, JOB_TAG_PREFIX
 from core.settings import Settings, get_settings
+from core.stages import stage_of_task
 
 log = logging.getLogger("videogen.bridge")
 
-JOB_RESOURCE = "videogen.job."
-JOB_TAG = "prefect.tag.videogen-job-"
+JOB_RESOURCE = JOB_RESOURCE_PREFIX
+JOB_TAG = f"prefect.tag.{JOB_TAG_PREFIX}"  # how Prefect names a flow run's tag among an event's related resources
 CHECKPOINT = "bridge:checkpoint"
 CATCH_UP_PAGE = 50  # the server refuses (422) pages larger than its INTERACTIVE_PAGE_SIZE
-TASK_STAGES: dict[str, Stage] = {
-    "audio_parser": "audio",
-    "scene_planner": "plan",
-    "reference_generator": "reference",
-    "prompt_generator": "prompts",
-    "video_generator": "video",
-    "composer": "compose",
-}
 FLOW_TERMINAL = {
     "Completed": "complete",
     "Failed": "error",
@@ -61,7 +55,7 @@ FLOW_TERMINAL = {
 
 def events_filter(since: datetime | None = None) -> EventFilter:
     flt = EventFilter(
-        event=EventNameFilter(prefix=["videogen.progress.", "prefect.flow-run.", "prefect.task-run."]),
+        event=EventNameFilter(prefix=[EVENT_PREFIX, "prefect.flow-run.", "prefect.task-run."]),
         any_resource=EventAnyResourceFilter(id_prefix=[JOB_RESOURCE, JOB_TAG]),
         order=EventOrder.ASC,
     )
@@ -90,7 +84,7 @@ def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
     if job_id is None:
         return None
     name = event.event
-    if name.startswith("videogen.progress."):
+    if name.startswith(EVENT_PREFIX):
         try:
             progress = ProgressEvent.model_validate(event.payload)
         except ValidationError:
@@ -111,9 +105,10 @@ def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
         return None
     if name.startswith("prefect.task-run."):
         task_name = event.resource.get("prefect.resource.name") or ""
-        stage = TASK_STAGES.get(task_name.split("-", 1)[0])
-        if stage is None:
+        spec = stage_of_task(task_name)
+        if spec is None:
             return None
+        stage = spec.id
         if state in ("AwaitingRetry", "Retrying"):
             message = f"{task_name}: retrying after {_state_message(event) or 'a transient error'}"
             return ProgressEvent(job_id=job_id, stage=stage, status="running", progress=0, message=message,

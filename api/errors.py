@@ -17,11 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
     AudioError,
+    BudgetError,
     CompositionError,
     ConfigError,
     PipelineError,
     PlanningError,
     ProviderError,
+    StorageError,
     TransientProviderError,
 )
 
@@ -46,6 +48,8 @@ TITLES = {
 PIPELINE_STATUS: list[tuple[type[PipelineError], int]] = [
     (AudioError, 422),
     (PlanningError, 422),
+    (BudgetError, 422),
+    (StorageError, 503),
     (TransientProviderError, 503),
     (ProviderError, 502),
     (CompositionError, 500),

@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from api import errors
-from api.routes import artifacts, files, health, jobs, site, ws
+from api.routes import artifacts, files, health, jobs, limits, site, ws
+from api.schemas import Problem as ProblemBody
 from api.store import JobStore
 from core.settings import Settings, get_settings
 
@@ -28,7 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await redis.aclose()
 
-    app = FastAPI(title="VideoGen API", version="0.1.0", lifespan=lifespan)
+    problem = {"model": ProblemBody, "content": {"application/problem+json": {}}}
+    app = FastAPI(title="VideoGen API", version="0.1.0", lifespan=lifespan,
+                  responses={"4XX": problem, "5XX": problem})  # fmt: skip
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,
@@ -38,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Content-Range", "Accept-Ranges", "Content-Length"],
     )
     errors.install(app)
-    for router in (jobs.router, files.router, artifacts.router, ws.router, health.router):
+    for router in (jobs.router, files.router, artifacts.router, limits.router, ws.router, health.router):
         app.include_router(router)
     site.mount(app)  # the web UI at / (after every API route: it has the catch-all)
     return app

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-JobStatusName = Literal["queued", "processing", "complete", "error"]
+from core.contracts import ProgressEvent
+from core.progress import JobProgress, JobStatusName
 
 
 class JobCreated(BaseModel):
@@ -18,34 +19,23 @@ class JobCreated(BaseModel):
     status_url: str
 
 
-class JobError(BaseModel):
-    stage: str | None = Field(None, description="the stage that failed, when known")
-    message: str
+class JobStatus(JobProgress):
+    """A job's status: its folded events (``core.progress``) plus what the gateway knows of it."""
 
-
-class Cost(BaseModel):
-    by_stage: dict[str, float] = Field(default_factory=dict)
-    total: float = 0.0
-    currency: Literal["USD"] = "USD"
-
-
-class JobStatus(BaseModel):
     job_id: str
-    status: JobStatusName
-    progress: float = Field(0.0, description="percent of the whole job")
-    stage: str | None = Field(None, description="the stage running now (or the last one)")
-    stage_progress: float = Field(0.0, description="percent of the current stage")
-    message: str = ""
-    cost: Cost = Field(default_factory=Cost)
-    error: JobError | None = None
     created_at: datetime | None = None
-    updated_at: datetime | None = None
     prompt: str = ""
     flow_run_id: str | None = None
     flow_run_state: str | None = Field(None, description="the Prefect flow run's state name, when reachable")
-    last_event_id: str | None = Field(None, description="id of the newest event; resume the WebSocket from it")
     video_url: str | None = None
     clips_url: str
+
+
+class JobUpdate(BaseModel):
+    """One WebSocket message: an event and the job's status after it."""
+
+    event: ProgressEvent
+    status: JobStatus
 
 
 class JobList(BaseModel):
@@ -73,7 +63,21 @@ class ClipList(BaseModel):
 
 
 class Health(BaseModel):
+    """``ok`` means a job posted now will run: Prefect and Redis answer and something serves the deployment."""
+
     status: Literal["ok", "degraded"]
     prefect: bool
     redis: bool
-    details: dict[str, str] = Field(default_factory=dict)
+    deployment: bool = Field(description="the deployment exists and a served process or worker polls it")
+    details: dict[str, str] = Field(
+        default_factory=dict, description="why each failing check failed; only with the token, when one is set"
+    )
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457, ``application/problem+json``; built in ``api/errors.py``)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str

@@ -22,9 +22,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from core.contracts import ProgressEvent
+from core.progress import TERMINAL_EVENTS
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-TERMINAL = frozenset({"complete", "error"})
 
 _APPEND = """
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return false end
@@ -102,7 +102,7 @@ class JobStore:
         """Append once per ``source_id``; returns the stream id, or None (duplicate, or the stream is sealed)."""
         job = event.job_id
         data = event.model_dump_json(exclude={"event_id"})
-        terminal = "1" if event.status in TERMINAL else "0"
+        terminal = "1" if event.status in TERMINAL_EVENTS else "0"
         result = await self._append(
             keys=[_events(job), f"jobs:{job}:seen", f"jobs:{job}:terminal"],
             args=[source_id, data, terminal, self.ttl],

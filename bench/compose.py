@@ -25,6 +25,7 @@ from core.compose import compose
 from core.contracts import Boundary, Camera, CameraMovement, ClipPrompt, ClipResult, Transition, TransitionKind
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
+from core.timeline import build_timeline
 from providers.offline.render import render_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,9 +114,6 @@ def prepare(work: Path) -> tuple[Path, list[ClipResult], list[Boundary], list[Tr
             prompt = ClipPrompt(
                 index=i,
                 prompt=f"bench clip {i}",
-                start=i * slot,
-                end=(i + 1) * slot,
-                duration=slot,
                 palette=PALETTES[i % len(PALETTES)],
                 visual_style="procedural",
                 mood="upbeat",
@@ -124,11 +122,10 @@ def prepare(work: Path) -> tuple[Path, list[ClipResult], list[Boundary], list[Tr
                 motion="drift",
                 motion_intensity=0.3 + 0.05 * i,
                 energy=0.4 + 0.04 * i,
-                beats=[b for b in (k * 0.5 for k in range(int(seconds * 2))) if b < seconds],
                 scene_id=f"scene{i % 3}",
                 seed=i,
             )
-            render_clip(prompt, path, duration=seconds)
+            render_clip(prompt, path, duration=seconds, beats=[k * 0.5 for k in range(int(seconds * 2))])
         clips.append(
             ClipResult(
                 index=i,
@@ -147,7 +144,6 @@ def prepare(work: Path) -> tuple[Path, list[ClipResult], list[Boundary], list[Tr
         Transition(
             from_index=i,
             to_index=i + 1,
-            at=(i + 1) * slot,
             kind=KINDS[i % 3],
             duration=0.0 if KINDS[i % 3] == "cut" else 0.5,
         )
@@ -189,16 +185,15 @@ def main() -> None:
     timings: dict[str, float] = {}
 
     def ours() -> float:
+        timeline = build_timeline(boundaries, transitions, audio_duration=probe(song).audio_duration, beats=beats,
+                                  fps=render.fps, fade_in=0.5, fade_out=1.0)  # fmt: skip
         result = compose(
             clips,
-            boundaries=boundaries,
-            transitions=transitions,
+            timeline=timeline,
             audio=song,
             out=args.work / "ours.mp4",
             beats=beats,
             render=render,
-            fade_in=0.5,
-            fade_out=1.0,
             work_dir=args.work / "ours",
             workers=args.workers,
             timings=timings,

@@ -25,13 +25,14 @@ from rich.console import Console
 from rich.table import Table
 
 from core.media import run_ffmpeg
+from core.stages import STAGE_IDS
 from deployments.wait import wait_for_prefect
 from devtools.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SONG = ROOT / "assets" / "demo" / "Kevin_MacLeod_-_Vibe_Ace.hq.ogg"
 PROMPT = "a dancer in a neon city at night, synthwave"
-STAGES = ("audio", "plan", "reference", "prompts", "video", "compose")
+STAGES = STAGE_IDS
 
 
 def _env(home: Path, data: Path, api_url: str | None) -> dict[str, str]:

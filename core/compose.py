@@ -11,8 +11,8 @@ x264 at 1080p is the bottleneck, so every output frame is encoded once and as ea
 3. The pieces are joined byte-wise (streamed to ffmpeg's stdin) and stream-copied into the MP4 while the song's
    audio is encoded to AAC in the same step.
 
-The timeline is frame-exact: the output has ``round(audio_duration * fps)`` frames and every cut sits on the
-frame nearest to its boundary time.
+The frame layout (slots, windows, fades, what a failed clip's neighbours cover) is ``core.timeline``'s: the
+output has ``round(audio_duration * fps)`` frames and every cut sits on the frame nearest to its boundary time.
 """
 
 from __future__ import annotations
@@ -21,26 +21,19 @@ import hashlib
 import json
 import shutil
 import tempfile
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from core.contracts import (
-    Boundary,
-    ClipResult,
-    CompositionResult,
-    CompositionValidation,
-    Transition,
-    TransitionKind,
-)
+from core.contracts import ClipResult, CompositionResult, CompositionValidation
 from core.errors import CompositionError
 from core.hashing import sha256_file
 from core.loop import find_loop_point
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
+from core.timeline import Cut, Layout, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
 _CONFORM_VERSION = 1  # bump when the conform recipe changes: invalidates cached pieces
@@ -219,45 +212,6 @@ def _encode_pieces(
     }
 
 
-# --------------------------------------------------------------------------- timeline
-
-
-@dataclass
-class _Segment:
-    """One succeeded clip on the output timeline: frames [start, end), plus transition padding."""
-
-    clip: ClipResult
-    src: Path
-    first_slot: int
-    start: int
-    end: int
-    pre: int = 0  # frames before `start` (first half of the incoming transition)
-    post: int = 0  # frames after `end` (second half of the outgoing transition)
-    head: int = 0  # incoming window length
-    tail: int = 0  # outgoing window length
-    fade_in: int = 0
-    fade_out: int = 0
-
-    @property
-    def frames(self) -> int:
-        return self.end + self.post - (self.start - self.pre)
-
-
-@dataclass
-class _Cut:
-    frame: int
-    kind: TransitionKind
-    window: int  # frames; 0 for a hard cut
-
-
-@dataclass
-class _Plan:
-    total: int
-    segments: list[_Segment]
-    cuts: list[_Cut]
-    failed: list[int] = field(default_factory=list)
-
-
 def _clip_path(clip: ClipResult) -> Path:
     if not clip.uri:
         raise CompositionError(f"clip {clip.index} succeeded without a uri")
@@ -267,101 +221,10 @@ def _clip_path(clip: ClipResult) -> Path:
     return path
 
 
-def _plan(
-    clips: list[ClipResult],
-    boundaries: list[Boundary],
-    transitions: list[Transition],
-    total: int,
-    fps: int,
-    fade_in: float,
-    fade_out: float,
-    *,
-    resolve: bool = True,
-) -> _Plan:
-    slots = sorted(boundaries, key=lambda b: b.index)
-    if not slots:
-        raise CompositionError("no clip boundaries")
-    # Slot k covers [edges[k], edges[k+1]); first and last snap to the ends of the song.
-    edges = [0, *(min(total, round(b.end * fps)) for b in slots[:-1]), total]
-    if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-        raise CompositionError(f"boundaries collapse on the {fps} fps grid or exceed the audio: {edges}")
-    by_index = {c.index: c for c in clips}
-    good = [b.index for b in slots if (c := by_index.get(b.index)) is not None and c.status == "succeeded"]
-    failed = [b.index for b in slots if b.index not in good]
-    if len(good) < 2:
-        raise CompositionError(f"only {len(good)} clip(s) succeeded; need at least 2 to compose")
-
-    # A failed slot goes to the previous good clip (the next one for leading failures): its cut disappears.
-    segments: list[_Segment] = []
-    for k, b in enumerate(slots):
-        owner = max((g for g in good if g <= b.index), default=good[0])
-        if segments and segments[-1].clip.index == owner:
-            segments[-1].end = edges[k + 1]
-        else:
-            clip = by_index[owner]
-            src = _clip_path(clip) if resolve else Path()
-            segments.append(_Segment(clip, src, b.index, edges[k], edges[k + 1]))
-
-    by_target = {t.to_index: t for t in transitions}
-    cuts: list[_Cut] = []
-    for out_seg, in_seg in zip(segments, segments[1:], strict=False):
-        tr = by_target.get(in_seg.first_slot)
-        kind: TransitionKind = tr.kind if tr else "cut"
-        window = round(tr.duration * fps) if tr and kind != "cut" else 0
-        # Windows at both ends of a segment must not overlap: each may use at most half of it.
-        window = min(window, (out_seg.end - out_seg.start) // 2, (in_seg.end - in_seg.start) // 2)
-        if window < 2:
-            kind, window = "cut", 0
-        before = window // 2
-        out_seg.post, out_seg.tail = window - before, window
-        in_seg.pre, in_seg.head = before, window
-        cuts.append(_Cut(in_seg.start, kind, window))
-    first, last = segments[0], segments[-1]
-    first.fade_in = min(round(fade_in * fps), first.end - first.start)
-    last.fade_out = min(round(fade_out * fps), last.end - last.start)
-    return _Plan(total, segments, cuts, failed)
-
-
-@dataclass(frozen=True)
-class ConformSpec:
-    """The conform layout compose() will ask of one clip (``conform_clip`` keyword arguments)."""
-
-    frames: int
-    head: int
-    tail: int
-    fade_in: int
-    fade_out: int
-
-
-def conform_specs(
-    boundaries: list[Boundary],
-    transitions: list[Transition],
-    *,
-    audio_duration: float,
-    render: RenderSettings,
-    fade_in: float = 0.0,
-    fade_out: float = 0.0,
-) -> dict[int, ConformSpec]:
-    """Each clip's layout assuming every clip succeeds, so a clip can be conformed the moment it arrives.
-
-    ``compose`` then finds those pieces in the cache; only the neighbours of a failed clip (whose slots and
-    windows change) are conformed again.
-    """
-    placeholders = [
-        ClipResult(
-            index=b.index, status="succeeded", uri="-", provider="-", target_duration=b.duration, requested_duration=0.0
-        )  # fmt: skip
-        for b in boundaries
-    ]
-    total = round(audio_duration * render.fps)
-    plan = _plan(placeholders, boundaries, transitions, total, render.fps, fade_in, fade_out, resolve=False)
-    return {s.clip.index: ConformSpec(s.frames, s.head, s.tail, s.fade_in, s.fade_out) for s in plan.segments}
-
-
 # --------------------------------------------------------------------------- transitions + final mux
 
 
-def _window(out_piece: Path, in_piece: Path, cut: _Cut, dest: Path, render: RenderSettings) -> TransitionKind:
+def _window(out_piece: Path, in_piece: Path, cut: Cut, dest: Path, render: RenderSettings) -> TransitionKind:
     """Encode the transition window; fall back to a hard cut inside the window if xfade fails."""
     fps, crf = render.fps, render.crf
     inputs = [
@@ -427,27 +290,29 @@ def _mux(
 def compose(
     clips: list[ClipResult],
     *,
-    boundaries: list[Boundary],
-    transitions: list[Transition],
+    timeline: Timeline,
     audio: Path,
     out: Path,
     beats: list[float],
     render: RenderSettings,
-    fade_in: float = 0.0,
-    fade_out: float = 0.0,
     work_dir: Path | None = None,
     cache_dir: Path | None = None,
     workers: int = 2,
     timings: dict[str, float] | None = None,
 ) -> CompositionResult:
-    """Compose the clips onto the song's beat grid. ``timings`` (if given) receives conform/final seconds."""
+    """Compose the clips onto the timeline's frames. ``timings`` (if given) receives conform/final seconds."""
     t0 = time.perf_counter()
     audio_info = probe(audio)
     audio_dur = audio_info.audio_duration or audio_info.duration
     if not audio_info.audio_codec or audio_dur <= 0:
         raise CompositionError(f"{audio} has no audio stream")
-    fps = render.fps
-    plan = _plan(clips, boundaries, transitions, round(audio_dur * fps), fps, fade_in, fade_out)
+    if timeline.fps != render.fps or timeline.frames != round(audio_dur * render.fps):
+        raise CompositionError(f"the timeline ({timeline.frames} frames at {timeline.fps} fps) does not fit "
+                               f"{audio_dur:.3f} s of audio at {render.fps} fps")  # fmt: skip
+    by_index = {c.index: c for c in clips}
+    plan = timeline.layout([c.index for c in clips if c.status == "succeeded"])
+    sources = {s.clip: _clip_path(by_index[s.clip]) for s in plan.segments}
+    fade_in, fade_out = timeline.fade_in / render.fps, timeline.fade_out / render.fps
 
     own_tmp = work_dir is None
     work = Path(tempfile.mkdtemp(prefix="compose-")) if work_dir is None else work_dir
@@ -455,7 +320,7 @@ def compose(
     cache = cache_dir or work / "conform"
     try:
         t_setup = time.perf_counter() - t0
-        conformed, kinds, t_conform = _render_pieces(plan, render, cache, work, workers)
+        conformed, kinds, t_conform = _render_pieces(plan, sources, render, cache, work, workers)
         t1 = time.perf_counter()
         t_windows = t1 - t0 - t_setup - t_conform
         pieces: list[Path] = []
@@ -481,84 +346,54 @@ def compose(
 
 
 def _render_pieces(
-    plan: _Plan, render: RenderSettings, cache: Path, work: Path, workers: int
+    plan: Layout, sources: dict[int, Path], render: RenderSettings, cache: Path, work: Path, workers: int
 ) -> tuple[list[ConformedClip], list[TransitionKind], float]:
     """Conform all clips in parallel; encode each transition window as soon as both neighbours are ready.
 
-    Conforms are fed to the pool one at a time (never more queued than running) so that a window, submitted
-    when its second neighbour finishes, runs before the next conform instead of after all of them.
+    Conforms are fed to the pool one at a time as others finish (never more queued than running), so a window,
+    submitted when its second neighbour finishes, runs before the next conform instead of after all of them.
     """
     t0 = time.perf_counter()
     kinds: list[TransitionKind] = [c.kind for c in plan.cuts]
-    lock = threading.RLock()
-    futures: dict[int, Future[ConformedClip]] = {}
+    workers = max(1, workers)
+    conformed: dict[int, ConformedClip] = {}
     windows: dict[int, Future[TransitionKind]] = {}
     pending = iter(range(len(plan.segments)))
-    workers = max(1, workers)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        running: dict[Future[ConformedClip], int] = {}
 
         def submit_next() -> None:
             i = next(pending, None)
-            if i is None:
-                return
-            s = plan.segments[i]
-            futures[i] = fut = pool.submit(
-                conform_clip,
-                s.src,
-                frames=s.frames,
-                head=s.head,
-                tail=s.tail,
-                render=render,
-                cache_dir=cache,
-                fade_in=s.fade_in,
-                fade_out=s.fade_out,
-            )
-            fut.add_done_callback(on_done)
+            if i is not None:
+                s = plan.segments[i]
+                fut = pool.submit(conform_clip, sources[s.clip], frames=s.frames, head=s.head, tail=s.tail,
+                                  render=render, cache_dir=cache, fade_in=s.fade_in, fade_out=s.fade_out)  # fmt: skip
+                running[fut] = i
 
-        def on_done(_: Future[ConformedClip]) -> None:
-            # Re-entrant lock: a cached conform may finish before add_done_callback, which then calls us inline.
-            with lock:
-                try:
-                    for i, cut in enumerate(plan.cuts):
-                        a, b = futures.get(i), futures.get(i + 1)
-                        if not cut.window or i in windows or a is None or b is None:
-                            continue
-                        if not (a.done() and b.done()) or a.exception() or b.exception():
-                            continue
-                        left, right = a.result(), b.result()
-                        if left.tail is not None and right.head is not None:
-                            dest = work / f"window-{i:03d}.h264"
-                            windows[i] = pool.submit(_window, left.tail, right.head, cut, dest, render)
-                finally:
-                    submit_next()  # always, or the loop below would wait for a conform never submitted
-
-        with lock:
-            for _ in range(workers):
+        for _ in range(workers):
+            submit_next()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                conformed[running.pop(fut)] = fut.result()
+            for i, cut in enumerate(plan.cuts):  # windows whose two neighbours are both conformed now
+                if cut.window and i not in windows and i in conformed and i + 1 in conformed:
+                    left, right = conformed[i], conformed[i + 1]
+                    if left.tail is None or right.head is None:
+                        raise CompositionError(f"transition window {i} has no pieces to blend")
+                    dest = work / f"window-{i:03d}.h264"
+                    windows[i] = pool.submit(_window, left.tail, right.head, cut, dest, render)
+            for _ in done:
                 submit_next()
-        conformed: list[ConformedClip] = []
-        for i in range(len(plan.segments)):
-            while i not in futures:  # submitted by a callback once an earlier conform finishes
-                time.sleep(0.01)
-            conformed.append(futures[i].result())
         t_conform = time.perf_counter() - t0
-        for i, cut in enumerate(plan.cuts):
-            if cut.window:
-                # result() wakes before done-callbacks run, so the last clip's on_done may not have submitted
-                # this window yet: submit it here (under the lock, so it happens once either way).
-                with lock:
-                    if i not in windows:
-                        left, right = conformed[i], conformed[i + 1]
-                        if left.tail is None or right.head is None:
-                            raise CompositionError(f"transition window {i} has no pieces to blend")
-                        windows[i] = pool.submit(_window, left.tail, right.head, cut, work / f"window-{i:03d}.h264",
-                                                 render)  # fmt: skip
-                kinds[i] = windows[i].result()
-    return conformed, kinds, t_conform
+        for i, fut_w in windows.items():
+            kinds[i] = fut_w.result()
+    return [conformed[i] for i in range(len(plan.segments))], kinds, t_conform
 
 
 def _result(
-    plan: _Plan,
+    plan: Layout,
     conformed: list[ConformedClip],
     kinds: list[TransitionKind],
     out: Path,
@@ -604,7 +439,7 @@ def _result(
         fps=info.fps,
         video_codec=info.video_codec or "",
         audio_codec=info.audio_codec or "",
-        clips_used=[s.clip.index for s in plan.segments],
+        clips_used=[s.clip for s in plan.segments],
         clips_failed=plan.failed,
         clips_trimmed=sum(c.trimmed for c in conformed),
         clips_looped=sum(c.looped for c in conformed),

@@ -13,24 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.stages import StageId
+from core.timeline import Timeline, TransitionKind
+
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
-Stage = Literal["audio", "plan", "reference", "prompts", "video", "compose"]
-STAGES: tuple[Stage, ...] = ("audio", "plan", "reference", "prompts", "video", "compose")
-STAGE_TITLES: dict[str, str] = {
-    "audio": "Analysing audio",
-    "plan": "Planning scenes",
-    "reference": "Style reference",
-    "prompts": "Writing prompts",
-    "video": "Generating clips",
-    "compose": "Composing video",
-}
-
-#: share of a whole job (percent) each stage stands for; clips are generated and conformed in the video stage
-STAGE_WEIGHTS: dict[str, float] = {"audio": 8, "plan": 2, "reference": 3, "prompts": 2, "video": 75, "compose": 10}
-
-TransitionKind = Literal["cut", "crossfade", "fade"]
 CameraMovement = Literal["static", "zoom_in", "zoom_out", "pan_left", "pan_right", "tilt_up", "tilt_down"]
 
 
@@ -160,10 +148,9 @@ class Camera(Contract):
 
 
 class ClipScript(Contract):
+    """What one clip shows. Its place in the video is slot ``index`` of the job's Timeline."""
+
     index: int = Field(ge=0)
-    start: float = Field(ge=0)
-    end: float = Field(gt=0)
-    duration: float = Field(gt=0)
     scene_id: str
     characters: list[str] = Field(default_factory=list)
     visual_description: str
@@ -175,11 +162,10 @@ class ClipScript(Contract):
 
 
 class Transition(Contract):
-    """Transition from clip ``from_index`` into clip ``from_index + 1``, centred on the cut ``at``."""
+    """Transition from clip ``from_index`` into clip ``from_index + 1``, centred on their cut (the Timeline's)."""
 
     from_index: int = Field(ge=0)
     to_index: int = Field(ge=1)
-    at: float = Field(gt=0)
     kind: TransitionKind
     duration: float = Field(ge=0, le=2.0)
 
@@ -215,13 +201,10 @@ class VideoPlan(Contract):
                 raise ValueError(f"transition {i} joins {tr.from_index}->{tr.to_index}")
         return self
 
-    def check_against(self, boundaries: list[Boundary], *, tolerance: float = 1e-3) -> None:
-        """Raise ValueError unless the scripts match the audio's clip boundaries one to one."""
+    def check_against(self, boundaries: list[Boundary]) -> None:
+        """Raise ValueError unless there is one clip script per clip slot."""
         if len(boundaries) != len(self.clips):
             raise ValueError(f"{len(self.clips)} clip scripts for {len(boundaries)} boundaries")
-        for clip, b in zip(self.clips, boundaries, strict=True):
-            if abs(clip.start - b.start) > tolerance or abs(clip.end - b.end) > tolerance:
-                raise ValueError(f"clip {clip.index} [{clip.start}, {clip.end}] != boundary [{b.start}, {b.end}]")
 
 
 # --------------------------------------------------------------------------- module 5: reference generator
@@ -246,12 +229,11 @@ class ReferenceImage(Contract):
 
 
 class ClipPrompt(Contract):
+    """The prompt for slot ``index`` of the Timeline (its length and beats are the slot's)."""
+
     index: int = Field(ge=0)
     prompt: str
     negative_prompt: str = ""
-    start: float = Field(ge=0)
-    end: float = Field(gt=0)
-    duration: float = Field(gt=0, description="exact slot length from the beat boundaries")
     palette: list[HexColor]
     visual_style: str
     mood: str
@@ -260,7 +242,6 @@ class ClipPrompt(Contract):
     motion: str
     motion_intensity: Unit
     energy: Unit
-    beats: list[float] = Field(default_factory=list, description="beat times inside the slot, from slot start")
     scene_id: str
     transition_in: TransitionKind = "cut"
     transition_out: TransitionKind = "cut"
@@ -337,7 +318,7 @@ class CompositionResult(Contract):
 
 
 class StageCost(Contract):
-    stage: Stage
+    stage: StageId
     cost: float = 0.0
     calls: int = 0
     cached: bool = False
@@ -359,10 +340,10 @@ class JobRequest(Contract):
     """What a user asks for; the flow's parameters."""
 
     audio_uri: str
-    prompt: str = Field(min_length=1, max_length=2000)
-    style: str | None = Field(None, max_length=500)
-    mood: str | None = Field(None, max_length=200)
-    duration_hint: float | None = Field(None, gt=0, le=60, description="preferred clip length, seconds")
+    prompt: str = Field(min_length=1, description="its length limit is a setting (core.limits)")
+    style: str | None = None
+    mood: str | None = None
+    duration_hint: float | None = Field(None, gt=0, description="preferred clip length, seconds (core.limits)")
 
 
 class JobResult(Contract):
@@ -370,6 +351,7 @@ class JobResult(Contract):
     request: JobRequest
     audio: AudioAnalysis
     plan: VideoPlan
+    timeline: Timeline
     reference: ReferenceImage
     prompts: list[ClipPrompt]
     clips: list[ClipResult]
@@ -383,7 +365,7 @@ class ProgressEvent(Contract):
     """The one progress message: emitted by tasks, carried by Prefect events/Redis, shown by CLI/WebSocket/UI."""
 
     job_id: str
-    stage: Stage | Literal["job"]
+    stage: StageId | Literal["job"]
     status: Literal["queued", "running", "completed", "cached", "failed", "error", "complete"]
     progress: float = Field(ge=0, le=100, description="percent of the stage (or of the job for stage='job')")
     message: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
+from core.contracts import ClipPrompt, ClipScript, ReferenceImage, VideoPlan
 from core.hashing import seed_of
 
 NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
@@ -25,8 +25,8 @@ def _hint(kind: str, side: str) -> str:
     return f"soft dissolve {side}"
 
 
-def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis) -> ClipPrompt:
-    """Script + style + motion + camera + transition hints, with the slot's exact duration."""
+def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage) -> ClipPrompt:
+    """Script + style + motion + camera + transition hints (the slot's length and beats are the Timeline's)."""
     scene = next(s for s in plan.scenes if s.id == clip.scene_id)
     # The scene rotates the shared palette so scenes differ while the video keeps one colour story.
     k = scene.palette_shift % len(plan.style.palette)
@@ -51,9 +51,6 @@ def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage
         index=clip.index,
         prompt=" ".join(parts),
         negative_prompt=NEGATIVE,
-        start=clip.start,
-        end=clip.end,
-        duration=clip.duration,
         palette=palette,
         visual_style=plan.style.visual_style,
         mood=plan.style.mood,
@@ -62,7 +59,6 @@ def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage
         motion=clip.motion,
         motion_intensity=clip.motion_intensity,
         energy=clip.energy,
-        beats=[round(b - clip.start, 4) for b in audio.beats_between(clip.start, clip.end)],
         scene_id=clip.scene_id,
         transition_in=t_in,
         transition_out=t_out,

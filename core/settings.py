@@ -93,6 +93,8 @@ class APISettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"])
     max_upload_mb: float = 50.0
     max_prompt_chars: int = 2000
+    max_style_chars: int = 500
+    max_mood_chars: int = 200
     redis_url: str = "redis://127.0.0.1:6379/0"
     deployment: str = "music-video/music-video"
     event_ttl_hours: float = Field(168.0, gt=0, description="how long a job's event stream is kept in Redis")

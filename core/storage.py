@@ -24,17 +24,11 @@ from typing import Literal
 from urllib.parse import urlparse
 
 from core.errors import StorageError
+from core.stages import stage as stage_spec
 from core.uris import to_path
 
 Kind = Literal["input", "intermediate", "final"]
 TAG_KEY = "videogen-class"
-#: stage -> the name of its record under jobs/{id}/intermediate/
-STAGE_RECORDS = {
-    "audio": "analysis.json",
-    "plan": "plan.json",
-    "reference": "reference.json",
-    "prompts": "prompts.json",
-}
 
 
 class JobKeys:
@@ -54,7 +48,10 @@ class JobKeys:
 
     def stage(self, stage: str) -> str:
         """The record of a stage's output (written by the flow while the job runs, read by the API)."""
-        return self.intermediate(STAGE_RECORDS[stage])
+        record = stage_spec(stage).record
+        if record is None:
+            raise ValueError(f"stage {stage!r} keeps no record of its own")
+        return self.intermediate(record)
 
     def clip(self, index: int, suffix: str) -> str:
         return self.intermediate(f"clips/clip-{index:03d}{suffix}")

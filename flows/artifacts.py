@@ -13,6 +13,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from core.analysis_plot import analysis_markdown, analysis_png
 from core.contracts import AudioAnalysis, JobResult, VideoPlan
 from core.storage import Storage
+from core.timeline import Timeline
 from providers.storage import get_storage
 from tasks.common import job_keys
 
@@ -51,7 +52,7 @@ def publish_analysis(job_id: str, analysis: AudioAnalysis) -> None:
         log.warning("analysis artifact of job %s failed", job_id, exc_info=True)
 
 
-def _plan_markdown(plan: VideoPlan) -> str:
+def _plan_markdown(plan: VideoPlan, timeline: Timeline) -> str:
     lines = [
         f"# Plan\n\n{plan.summary}\n",
         f"**Style**: {plan.style.visual_style}; **mood**: {plan.style.mood}; **lighting**: {plan.style.lighting}; "
@@ -61,8 +62,9 @@ def _plan_markdown(plan: VideoPlan) -> str:
     ]
     for clip in plan.clips:
         out = plan.transitions[clip.index].kind if clip.index < len(plan.transitions) else "end"
+        slot = timeline.slot(clip.index)
         lines.append(
-            f"| {clip.index} | {clip.start:.2f} | {clip.end:.2f} | {clip.scene_id} | {clip.camera.movement} "
+            f"| {clip.index} | {slot.start:.2f} | {slot.end:.2f} | {clip.scene_id} | {clip.camera.movement} "
             f"| {out} | {clip.visual_description} |"
         )
     return "\n".join(lines)
@@ -79,7 +81,8 @@ def publish_result(result: JobResult) -> None:
 def _publish_result(result: JobResult) -> None:
     storage = get_storage()
     key = artifact_key(result.job_id)
-    create_markdown_artifact(key=f"{key}-plan", markdown=_plan_markdown(result.plan), description="video plan")
+    plan = _plan_markdown(result.plan, result.timeline)
+    create_markdown_artifact(key=f"{key}-plan", markdown=plan, description="video plan")
     create_table_artifact(
         key=f"{key}-cost",
         table=[

@@ -22,8 +22,11 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from core.contracts import STAGE_TITLES, STAGES, JobResult, ProgressEvent  # noqa: E402
+from core.contracts import JobResult, ProgressEvent  # noqa: E402
 from core.errors import PipelineError  # noqa: E402
+from core.progress import JobFold  # noqa: E402
+from core.stages import STAGES  # noqa: E402
+from core.stages import stage as stage_spec  # noqa: E402
 from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
@@ -74,6 +77,8 @@ def _warm_audio_stack() -> threading.Thread:
 
 
 class _Display:
+    """Renders the job's status as ``core.progress`` folds it (the same fold the API sends to the web UI)."""
+
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
             TextColumn("{task.description:<18}"),
@@ -85,25 +90,33 @@ class _Display:
             console=console,
             transient=False,
         )
+        self.fold = JobFold()
         self.rows: dict[str, TaskID] = {
-            s: self.progress.add_task(STAGE_TITLES[s], total=100, status="waiting", message="") for s in STAGES
+            s.id: self.progress.add_task(s.title, total=100, status="waiting", message="") for s in STAGES
         }
-        self.clips: dict[str, set[int]] = {}
 
     def __call__(self, ev: ProgressEvent) -> None:
-        if ev.stage == "job":
-            return
-        progress = ev.progress
-        if ev.clip_index is not None and ev.clip_count and ev.status == "running":
-            # per-clip events arrive from parallel tasks: show the share of clips finished
-            done = self.clips.setdefault(ev.stage, set())
-            if ev.progress >= 100:
-                done.add(ev.clip_index)
-            progress = min(99.0, 100 * len(done) / ev.clip_count)
-        if ev.status in ("completed", "cached"):
-            progress = 100.0
-        status = {"completed": "done"}.get(ev.status, ev.status)
-        self.progress.update(self.rows[ev.stage], completed=progress, status=status, message=ev.message[:70])
+        self.fold.apply(ev)
+        for view in self.fold.snapshot().stages:
+            if view.state != "pending":
+                self.progress.update(self.rows[view.id], completed=view.progress, status=view.state,
+                                     message=view.message[:70])  # fmt: skip
+
+
+def _check_limits(prompt: str, duration_hint: float | None) -> None:
+    """The request's limits (core.limits, the API's too), before any server starts: one line, exit 2."""
+    from pydantic import ValidationError
+
+    from core.contracts import JobRequest
+    from core.limits import request_problems
+    from core.settings import get_settings
+
+    try:
+        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+    if problems := request_problems(request, get_settings()):
+        raise _fail("; ".join(msg for _, msg in problems))
 
 
 @app.command()
@@ -123,6 +136,7 @@ def render(
     started = time.perf_counter()
     if not prompt.strip():
         raise _fail("--prompt must not be empty")
+    _check_limits(prompt, duration_hint)
     try:
         _precheck(audio)
     except PipelineError as exc:
@@ -157,11 +171,6 @@ def render(
     _summary(console, result, out, time.perf_counter() - started)
 
 
-#: the stages each vendor serves, for ``--providers replicate,openai``
-VENDOR_STAGES = {"replicate": ("transcription", "reference", "video"), "openai": ("planner", "prompts"),
-                 "offline": ("transcription", "planner", "reference", "prompts", "video")}  # fmt: skip
-
-
 @app.command()
 def estimate(
     audio: Annotated[Path, typer.Argument(help="song: MP3, WAV, OGG, FLAC or M4A")],
@@ -183,17 +192,19 @@ def estimate(
     from core.errors import BudgetError
     from core.pricing import PRICES_CHECKED
     from core.settings import get_settings
+    from providers.registry import vendor_kinds
 
     try:
         facts = _precheck(audio)
     except PipelineError as exc:
         raise _fail(str(exc)) from None
     settings = get_settings().model_copy(deep=True)
+    kinds_of = vendor_kinds()
     for vendor in filter(None, (providers or "").split(",")):
-        if vendor.strip() not in VENDOR_STAGES:
-            raise _fail(f"unknown vendor {vendor!r} (choose from: {', '.join(VENDOR_STAGES)})")
-        for stage in VENDOR_STAGES[vendor.strip()]:
-            setattr(settings.providers, stage, vendor.strip())
+        if vendor.strip() not in kinds_of:
+            raise _fail(f"unknown vendor {vendor!r} (choose from: {', '.join(kinds_of)})")
+        for kind in kinds_of[vendor.strip()]:
+            setattr(settings.providers, kind, vendor.strip())
     if video_model:
         if video_model not in VIDEO_MODELS:
             raise _fail(f"unknown video model {video_model!r} (known: {', '.join(VIDEO_MODELS)})")
@@ -248,7 +259,7 @@ def _summary(console: Console, result: JobResult, out: Path, wall: float) -> Non
     for col in ("stage", "reused", "seconds", "calls", "cost (USD)"):
         table.add_column(col, justify="right" if col != "stage" else "left")
     for s in result.stages:
-        table.add_row(STAGE_TITLES[s.stage], "cached" if s.cached else "-", f"{s.seconds:.2f}", str(s.calls),
+        table.add_row(stage_spec(s.stage).title, "cached" if s.cached else "-", f"{s.seconds:.2f}", str(s.calls),
                       f"{s.cost:.4f}")  # fmt: skip
     table.add_row("total", "", f"{wall:.2f}", "", f"{result.cost.total:.4f}", style="bold")
     console.print(table)

@@ -1,66 +1,42 @@
 """The parent flow: song + prompt -> JobResult. Wiring only; every stage is a task in ``tasks/``.
 
-    audio_parser -> scene_planner -> reference_generator -> prompt_generator[i] -> video_generator[i] -> composer
+    audio_parser -> scene_planner -> [timeline] -> reference_generator -> prompt_generator[i]
+        -> video_generator[i] -> composer
 
 Only serialisable parameters go in (so deployments and the API can start it), the JobResult contract comes out.
+Each stage runs through ``JobRun.stage`` (flows/stage_run.py); the timeline (core/timeline.py) is built once after
+planning and every later stage reads its slots.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any
 from urllib.parse import urlparse
-from uuid import UUID
 
-from prefect import Task, flow, unmapped
-from prefect.artifacts import (
-    create_progress_artifact,
-    update_progress_artifact,
-)
-from prefect.client.orchestration import get_client
-from prefect.futures import PrefectFuture, wait
+from prefect import flow
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from core.budget import close_job
-from core.compose import conform_specs
-from core.contracts import (
-    STAGE_TITLES,
-    STAGE_WEIGHTS,
-    ClipPrompt,
-    ClipResult,
-    CompositionResult,
-    CostReport,
-    JobRequest,
-    JobResult,
-    ReferenceImage,
-    Stage,
-    StageCost,
-)
-from core.errors import AudioError, ClipsFailedError, CompositionError, PipelineError, StorageError
+from core.clips import check_clips
+from core.contracts import CostReport, JobRequest, JobResult
+from core.errors import AudioError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
-from core.storage import Kind
+from core.timeline import TIMELINE_RECORD, build_timeline
 from flows.artifacts import publish_analysis, publish_result
+from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
-from tasks.audio_parser import parse_audio as _parse_audio
-from tasks.common import job_keys, local_file, put_json, report
-from tasks.composer import compose_video as _compose_video
+from tasks.audio_parser import parse_audio
+from tasks.common import configured, local_file, put_json, report
+from tasks.composer import compose_video
 from tasks.guard import check_budget
-from tasks.prompt_generator import write_prompt as _write_prompt
-from tasks.reference_generator import generate_reference as _generate_reference
-from tasks.reference_generator import no_reference
-from tasks.results import result_storage_options
-from tasks.scene_planner import plan_scenes as _plan_scenes
-from tasks.video_generator import failed_clip
-from tasks.video_generator import generate_clip as _generate_clip
-
-T = TypeVar("T")
-R = TypeVar("R")
-P = ParamSpec("P")
+from tasks.prompt_generator import write_prompt
+from tasks.reference_generator import generate_reference, no_reference
+from tasks.scene_planner import plan_scenes
+from tasks.video_generator import failed_clip, generate_clip
 
 
 def clip_task_runner() -> TaskRunner[Any]:
@@ -84,68 +60,15 @@ def clip_task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner(max_workers=settings.clip_parallelism)
 
 
-def _is_cached(future: PrefectFuture[Any]) -> bool:
-    return future.state.name == "Cached"
+class ConfiguredTaskRunner(ThreadPoolTaskRunner[Any]):
+    """The flow's task runner, chosen from the settings when a run starts (Prefect duplicates the flow's runner
+    for every run), not when this module is imported."""
+
+    def duplicate(self) -> Any:
+        return clip_task_runner()
 
 
-class _Job:
-    """Book-keeping of one run: stage timings, costs, cache hits, job progress."""
-
-    def __init__(self, job_id: str) -> None:
-        self.job_id = job_id
-        self.stages: list[StageCost] = []
-        self.done = 0.0
-        self.progress_id = cast(UUID, create_progress_artifact(progress=0.0, description=f"VideoGen job {job_id}"))
-
-    def run(self, stage: Stage, fn: Callable[[], tuple[T, list[PrefectFuture[Any]]]], cost: Callable[[T], float]) -> T:
-        started = time.perf_counter()
-        try:
-            value, futures = fn()
-        except PipelineError as exc:
-            report(self.job_id, stage, "failed", 100, str(exc))
-            report(self.job_id, "job", "error", self.done, f"{STAGE_TITLES[stage]} failed: {exc}")
-            raise
-        cached = bool(futures) and all(_is_cached(f) for f in futures)
-        stage_cost = StageCost(
-            stage=stage,
-            cost=0.0 if cached else cost(value),
-            calls=0 if cached else sum(not _is_cached(f) for f in futures),
-            cached=cached,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-        self.stages.append(stage_cost)
-        self.done += STAGE_WEIGHTS[stage]
-        self._publish(stage, value)
-        if cached:
-            report(self.job_id, stage, "cached", 100, f"{STAGE_TITLES[stage]}: reused cached result")
-        elif len(futures) > 1:  # per-clip stages: the tasks report clips, the flow reports the stage
-            report(self.job_id, stage, "completed", 100, f"{STAGE_TITLES[stage]}: {len(futures)} clips",
-                   cost=stage_cost.cost)  # fmt: skip
-        report(self.job_id, "job", "running", self.done, f"{STAGE_TITLES[stage]} done", cost=self.total)
-        if self.progress_id is not None:
-            update_progress_artifact(artifact_id=self.progress_id, progress=self.done)
-        return value
-
-    def _publish(self, stage: Stage, value: Any) -> None:
-        """Stage outputs as JSON in the job's storage (the API's analysis/plan/prompts/clips views); a stage that
-        was cached from another job gets its own copy of the record here."""
-        keys = job_keys(self.job_id)
-        if stage == "video":
-            for clip in value:
-                put_json(keys.clip(clip.index, ".json"), clip)
-        elif stage != "compose":
-            put_json(keys.stage(stage), value)
-
-    @property
-    def total(self) -> float:
-        return sum(s.cost for s in self.stages)
-
-
-def _single(future: PrefectFuture[T]) -> tuple[T, list[PrefectFuture[Any]]]:
-    return future.result(), [future]
-
-
-@flow(name="music-video", task_runner=clip_task_runner(), log_prints=True)
+@flow(name="music-video", task_runner=ConfiguredTaskRunner(), log_prints=True)  # type: ignore[arg-type]
 def music_video(
     audio_uri: str,
     prompt: str,
@@ -174,180 +97,90 @@ def music_video(
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
-        close_job(job_id)  # the spend ledger lives as long as the run, success or not
+        close_job(job_id)  # this process's handle on the spend ledger; the ledger itself outlives a retry
 
 
 def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> JobResult:
-    keys = job_keys(job_id)
-    storage = get_storage()
-    job = _Job(job_id)
+    job = JobRun(job_id)
+    keys = job.keys
     report(job_id, "job", "running", 0, "Job started")
-    # The song into the job's storage (jobs/{id}/input/), where every worker finds it; a no-op for API uploads.
-    try:
-        audio_uri = storage.adopt(request.audio_uri, keys.input(_input_name(request.audio_uri)), "input")
-    except (OSError, ValueError, StorageError) as exc:
-        error = AudioError(f"cannot read the song at {request.audio_uri}: {exc}")
-        report(job_id, "audio", "failed", 100, str(error))
-        report(job_id, "job", "error", 0, f"{STAGE_TITLES['audio']} failed: {error}")
-        raise error from exc
-    duration_hint = request.duration_hint
+    audio_uri = _adopt_song(job, request.audio_uri)
     request = request.model_copy(update={"audio_uri": audio_uri})
     put_json(keys.input("request.json"), request, "input")
-    # Task results (cache records) where any worker can read them: the S3 bucket when storage is S3.
-    stored = result_storage_options()
-    parse_audio = _stored(_parse_audio, stored)
-    plan_scenes = _stored(_plan_scenes, stored)
-    generate_reference = _stored(_generate_reference, stored)
-    write_prompt = _stored(_write_prompt, stored)
-    generate_clip = _stored(_generate_clip, stored)
-    compose_video = _stored(_compose_video, stored)
     # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
-    estimate = check_budget(job_id, audio_uri, duration_hint)
+    estimate = check_budget(job_id, audio_uri, request.duration_hint)
     video = estimate.video if estimate else None
-    if estimate and estimate.duration_hint:
-        duration_hint = estimate.duration_hint  # the budget chose fewer, longer clips
+    hint = estimate.duration_hint if estimate and estimate.duration_hint else request.duration_hint
 
-    analysis = job.run(
-        "audio",
-        lambda: _single(parse_audio.submit(job_id, audio_uri, duration_hint)),
-        lambda a: a.lyrics.cost,
-    )
-    analysis = analysis.model_copy(update={"source": audio_uri})  # cached analysis may name an older copy
+    parse, plan_, paint = configured(parse_audio), configured(plan_scenes), configured(generate_reference)
+    write, generate, compose = configured(write_prompt), configured(generate_clip), configured(compose_video)
+    (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
+        job_id, audio_uri, hint), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
+        cost=lambda a: a.lyrics.cost)  # fmt: skip
     publish_analysis(job_id, analysis)
-    plan = job.run("plan", lambda: _single(plan_scenes.submit(job_id, request, analysis)), lambda p: p.cost)
+    (plan,) = job.stage("plan", lambda i, fresh: plan_.submit(job_id, request, analysis))
+    audio_info = probe(local_file(audio_uri), error=AudioError)
+    timeline = build_timeline(analysis.boundaries, plan.transitions, beats=analysis.beats,
+                              audio_duration=audio_info.audio_duration or audio_info.duration,
+                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out)  # fmt: skip
+    put_json(keys.intermediate(TIMELINE_RECORD), timeline)
 
-    def reference_stage() -> tuple[Any, list[PrefectFuture[Any]]]:
-        fut = generate_reference.submit(job_id, plan)
-        wait([fut])
-        if fut.state.is_completed() and _missing(fut.result().uri):
-            fut = generate_reference.with_options(refresh_cache=True).submit(job_id, plan)
-            wait([fut])
-        if fut.state.is_completed():
-            return _own(fut.result(), keys.intermediate("reference.png")), [fut]
-        error = str(fut.result(raise_on_failure=False))
-        report(job_id, "reference", "failed", 100, f"No style reference, continuing text-only: {error}")
-        return no_reference(plan, error), [fut]
-
-    reference = job.run("reference", reference_stage, lambda r: r.cost)
-
-    prompt_futures = write_prompt.map(
-        job_id=unmapped(job_id),
-        clip=plan.clips,
-        plan=unmapped(plan),
-        reference=unmapped(reference),
-        analysis=unmapped(analysis),
+    (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
+        job_id, plan), files=Files(lambda i: keys.intermediate("reference.png")),
+        on_failure=lambda i, exc, fut: _text_only(job_id, plan, exc))  # fmt: skip
+    prompts = job.stage(
+        "prompts",
+        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis),
+        items=len(plan.clips),  # prompts cached from another job name its copy of the image
+        adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
+    )
+    n = len(prompts)
+    clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
+        job_id, prompts[i], timeline.slot(i), n, video, timeline.conform_spec(i)), items=n,
+        files=Files(lambda i: keys.clip(i, ".mp4")),
+        on_failure=lambda i, exc, fut: _failed(job_id, timeline.slot(i), exc, run_count(fut)))  # fmt: skip
+    try:
+        failed = check_clips(clips, allow_partial=allow_partial)
+    except PipelineError as exc:
+        raise job.fail("video", exc) from None
+    (composition,) = job.stage(
+        "compose",
+        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(job_id, audio_uri, analysis, timeline, clips),
+        files=Files(lambda i: keys.final("final.mp4"), "final"),
     )
 
-    def prompts_stage() -> tuple[list[ClipPrompt], list[PrefectFuture[Any]]]:
-        # prompts cached from another job name its copy of the same image: point them at this job's
-        written = prompt_futures.result()
-        own = [p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p for p in written]
-        return own, list(prompt_futures)
-
-    prompts = job.run("prompts", prompts_stage, lambda ps: sum(p.cost for p in ps))
-
-    def video_stage() -> tuple[list[ClipResult], list[PrefectFuture[Any]]]:
-        # Each clip's 1080p layout is known now, so its task encodes it for the composer as soon as it arrives.
-        audio_info = probe(local_file(audio_uri))
-        specs = conform_specs(
-            analysis.boundaries, plan.transitions, audio_duration=audio_info.audio_duration or audio_info.duration,
-            render=get_settings().render, fade_in=plan.fade_in, fade_out=plan.fade_out,
-        )  # fmt: skip
-        futures = list(
-            generate_clip.map(
-                job_id=unmapped(job_id),
-                prompt=prompts,
-                total=unmapped(len(prompts)),
-                video=unmapped(video),
-                conform=[specs.get(p.index) for p in prompts],
-            )  # fmt: skip
-        )
-        wait(futures)
-        regenerate = generate_clip.with_options(refresh_cache=True)
-        for i, fut in enumerate(futures):
-            if fut.state.is_completed() and _missing(fut.result().uri):  # cache record outlived its file
-                futures[i] = regenerate.submit(job_id, prompts[i], len(prompts), video, specs.get(prompts[i].index))
-        wait(futures)
-        clips = []
-        for p, fut in zip(prompts, futures, strict=True):
-            if fut.state.is_completed():
-                clips.append(_own(fut.result(), keys.clip(p.index, ".mp4")))
-                continue
-            error = fut.result(raise_on_failure=False)
-            clip = failed_clip(
-                p, error if isinstance(error, BaseException) else RuntimeError(str(error)), attempts=_run_count(fut)
-            )
-            report(job_id, "video", "failed", 100, f"Clip {p.index + 1} failed: {clip.error}", clip_index=p.index)
-            clips.append(clip)
-        ok = sum(c.status == "succeeded" for c in clips)
-        failed = [c.index for c in clips if c.status == "failed"]
-        if failed and not allow_partial:
-            raise ClipsFailedError(
-                f"clips {failed} failed and this run does not accept a partial video; retry the run to regenerate "
-                "just those clips"
-            )
-        if ok < 2:
-            raise CompositionError(f"only {ok} of {len(clips)} clips were generated; at least 2 are needed")
-        return clips, list(futures)
-
-    clips = job.run("video", video_stage, lambda cs: sum(c.cost for c in cs))
-
-    def compose_stage() -> tuple[CompositionResult, list[PrefectFuture[Any]]]:
-        fut = compose_video.submit(job_id, audio_uri, analysis, plan, clips)
-        if _missing(fut.result().uri):
-            fut = compose_video.with_options(refresh_cache=True).submit(job_id, audio_uri, analysis, plan, clips)
-        return _own(fut.result(), keys.final("final.mp4"), "final"), [fut]
-
-    composition = job.run("compose", compose_stage, lambda _: 0.0)
-    result = JobResult(
-        job_id=job_id,
-        request=request,
-        audio=analysis,
-        plan=plan,
-        reference=reference,
-        prompts=prompts,
-        clips=clips,
-        composition=composition,
-        cost=CostReport.from_stages(job.stages),
-        stages=job.stages,
-        output_uri=composition.uri,
-    )
+    result = JobResult(job_id=job_id, request=request, audio=analysis, plan=plan, timeline=timeline,
+                       reference=reference, prompts=prompts, clips=clips, composition=composition,
+                       cost=CostReport.from_stages(job.stages), stages=job.stages,
+                       output_uri=composition.uri)  # fmt: skip
     put_json(keys.final("result.json"), result, "final")
     publish_result(result)
-    failed = [c.index for c in clips if c.status == "failed"]
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
     report(job_id, "job", "complete", 100, f"Video ready: {composition.duration:.2f} s{note}", cost=result.cost.total)
     return result
 
 
-M = TypeVar("M", ReferenceImage, ClipResult, CompositionResult)
+def _adopt_song(job: JobRun, uri: str) -> str:
+    """The song into the job's storage (jobs/{id}/input/), where every worker finds it; a no-op for API uploads."""
+    try:
+        return get_storage().adopt(uri, job.keys.input(_input_name(uri)), "input")
+    except (OSError, ValueError, StorageError) as exc:
+        raise job.fail("audio", AudioError(f"cannot read the song at {uri}: {exc}")) from exc
 
 
-def _own(output: M, key: str, kind: Kind = "intermediate") -> M:
-    """A stage output cached from another job names that job's file: copy it to this job's key (a hard link
-    locally, a server-side copy on S3), so each job's folder is complete and outlives the other job's."""
-    if output.uri is None:
-        return output
-    return output.model_copy(update={"uri": get_storage().adopt(output.uri, key, kind)})
+def _text_only(job_id: str, plan: Any, exc: BaseException) -> Any:
+    """PRD: no style reference after every retry; the clips go text-only."""
+    report(job_id, "reference", "failed", 100, f"No style reference, continuing text-only: {exc}")
+    return no_reference(plan, str(exc))
 
 
-def _stored(task: Task[P, R], options: dict[str, Any]) -> Task[P, R]:
-    return task.with_options(**options) if options else task
-
-
-def _missing(uri: str | None) -> bool:
-    """A cached result whose file is gone (``rm -rf data``, or expired by the bucket's lifecycle) is produced
-    again."""
-    return uri is not None and not get_storage().has(uri)
+def _failed(job_id: str, slot: Any, exc: BaseException, attempts: int) -> Any:
+    clip = failed_clip(slot, exc, attempts=attempts)
+    report(job_id, "video", "failed", 100, f"Clip {slot.index + 1} failed: {clip.error}", clip_index=slot.index)
+    return clip
 
 
 def _input_name(uri: str) -> str:
     """``audio.<ext>`` whatever the upload was called (the extension tells ffmpeg and the API the format)."""
     suffix = PurePosixPath(urlparse(uri).path).suffix.lower()
     return f"audio{suffix}" if suffix else "audio"
-
-
-def _run_count(future: PrefectFuture[Any]) -> int:
-    """How many times Prefect ran the task (1 + retries used)."""
-    with get_client(sync_client=True) as client:
-        return max(1, client.read_task_run(future.task_run_id).run_count)

@@ -21,6 +21,8 @@ from core.contracts import (
     VideoPlan,
 )
 from core.hashing import code_fingerprint
+from core.stages import StageId
+from core.timeline import Slot
 
 
 class Provider(ABC):
@@ -30,6 +32,8 @@ class Provider(ABC):
     code_modules: ClassVar[tuple[str, ...]] = ()
     #: name of the Prefect global concurrency limit its calls hold a slot of (None: unlimited, e.g. offline)
     concurrency_key: ClassVar[str | None] = None
+    #: the stage whose seam this is (``core.stages``: its provider_kind names the setting)
+    stage: ClassVar[StageId]
 
     def cache_identity(self) -> dict[str, Any]:
         """What distinguishes this provider's outputs; part of every cache key."""
@@ -40,22 +44,30 @@ class Provider(ABC):
 
 
 class Transcriber(Provider):
+    stage = "audio"
+
     @abstractmethod
     def transcribe(self, audio: Path, *, duration: float) -> Lyrics: ...
 
 
 class ScenePlanner(Provider):
+    stage = "plan"
+
     @abstractmethod
     def plan(self, request: JobRequest, audio: AudioAnalysis) -> VideoPlan: ...
 
 
 class ReferenceGenerator(Provider):
+    stage = "reference"
+
     @abstractmethod
     def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:
         """Write one style image to ``out`` (PNG) and describe it; raise ProviderError on failure."""
 
 
 class PromptWriter(Provider):
+    stage = "prompts"
+
     @abstractmethod
     def write(
         self, plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis
@@ -72,6 +84,7 @@ class GeneratedClip:
 
 
 class VideoGenerator(Provider):
+    stage = "video"
     #: the clip lengths the model can produce, seconds
     durations: ClassVar[tuple[float, ...]]
 
@@ -80,4 +93,4 @@ class VideoGenerator(Provider):
         return min(self.durations, key=lambda d: (abs(d - target), -d))
 
     @abstractmethod
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip: ...
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip: ...

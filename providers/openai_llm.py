@@ -34,13 +34,13 @@ from core.contracts import (
     SceneObject,
     StyleInfo,
     Transition,
-    TransitionKind,
     VideoPlan,
 )
 from core.errors import PlanningError, ProviderError, TransientProviderError
 from core.hashing import seed_of
 from core.prompts import build_prompt
 from core.settings import OpenAISettings, get_settings, require_key
+from core.timeline import TransitionKind
 from providers.base import PromptWriter, ScenePlanner
 
 D = TypeVar("D", bound=BaseModel)
@@ -93,8 +93,6 @@ class CameraDraft(Draft):
 
 class ClipDraft(Draft):
     index: int
-    start: float
-    end: float
     scene_id: str
     characters: list[str]
     visual_description: str
@@ -168,9 +166,6 @@ def plan_from_draft(draft: PlanDraft, audio: AudioAnalysis, *, crossfade: float,
     clips = [
         ClipScript(
             index=c.index,
-            start=c.start,
-            end=c.end,
-            duration=round(c.end - c.start, 6),
             scene_id=c.scene_id,
             characters=c.characters,
             visual_description=c.visual_description,
@@ -178,19 +173,13 @@ def plan_from_draft(draft: PlanDraft, audio: AudioAnalysis, *, crossfade: float,
             motion_intensity=min(1.0, max(0.0, c.motion_intensity)),
             camera=Camera(**c.camera.model_dump()),
             lyrics_context=c.lyrics_context,
-            energy=round(audio.energy_between(c.start, c.end), 3),
+            energy=round(audio.energy_between(b.start, b.end), 3),
         )
-        for c in draft.clips
+        for c, b in zip(draft.clips, audio.boundaries, strict=True)
     ]
     lengths = {"cut": 0.0, "crossfade": crossfade, "fade": fade}
     transitions = [
-        Transition(
-            from_index=t.from_index,
-            to_index=t.from_index + 1,
-            at=audio.boundaries[min(t.from_index, len(audio.boundaries) - 1)].end,
-            kind=t.kind,
-            duration=lengths[t.kind],
-        )
+        Transition(from_index=t.from_index, to_index=t.from_index + 1, kind=t.kind, duration=lengths[t.kind])
         for t in draft.transitions
     ]
     plan = VideoPlan(
@@ -231,9 +220,7 @@ def draft_from_plan(plan: VideoPlan) -> PlanDraft:
         ],
         style=StyleDraft(**plan.style.model_dump()),
         clips=[
-            ClipDraft(
-                **c.model_dump(exclude={"duration", "energy", "camera"}), camera=CameraDraft(**c.camera.model_dump())
-            )
+            ClipDraft(**c.model_dump(exclude={"energy", "camera"}), camera=CameraDraft(**c.camera.model_dump()))
             for c in plan.clips
         ],
         transitions=[TransitionDraft(from_index=t.from_index, kind=t.kind) for t in plan.transitions],
@@ -253,7 +240,7 @@ def prompt_payload(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceIma
 
 PLAN_SYSTEM = """You are the director of a music video. From the request and the song facts (JSON), write the video \
 plan as JSON matching the schema. Rules: exactly one clip per entry of song.boundaries, in order, with the same \
-index, start and end (copy them exactly); one transition between consecutive clips (from_index 0..n-2): "cut" on \
+index; one transition between consecutive clips (from_index 0..n-2): "cut" on \
 strong beats and high energy, "crossfade" in calm passages, "fade" at section changes; 3-8 palette colours as \
 #rrggbb; scene ids and character names used by clips must be defined; motion_intensity 0..1 follows the clip's \
 energy; use the lyrics (when not instrumental) for lyrics_context and imagery; keep characters consistent."""
@@ -390,7 +377,7 @@ class OpenAIPromptWriter(PromptWriter):
     ) -> ClipPrompt:
         chat = _Chat(make_client(self.settings.openai), self.model, "prompts")
         # Everything but the text comes from the plan (timing, palette, camera...): the template builds it.
-        base = build_prompt(plan, clip, reference=reference, audio=audio)
+        base = build_prompt(plan, clip, reference=reference)
 
         def convert(d: PromptDraft) -> ClipPrompt:
             if not d.prompt.strip():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import ConfigError
+from core.settings import get_settings
+from core.stages import stage
 from providers.base import (
     PromptWriter,
     Provider,
@@ -15,13 +17,13 @@ from providers.base import (
     VideoGenerator,
 )
 
+#: provider kind (the stage registry's name for each seam) -> the base class its implementations subclass
 _KINDS: dict[str, type[Provider]] = {
-    "transcription": Transcriber,
-    "planner": ScenePlanner,
-    "reference": ReferenceGenerator,
-    "prompts": PromptWriter,
-    "video": VideoGenerator,
+    str(stage(base.stage).provider_kind): base
+    for base in (Transcriber, ScenePlanner, ReferenceGenerator, PromptWriter, VideoGenerator)
 }
+
+P = TypeVar("P", bound=Provider)
 
 REGISTRY: dict[str, dict[str, str]] = {
     "transcription": {
@@ -45,6 +47,15 @@ REGISTRY: dict[str, dict[str, str]] = {
         "replicate": "providers.replicate_media:ReplicateVideo",
     },
 }
+
+
+def vendor_kinds() -> dict[str, tuple[str, ...]]:
+    """Vendor name -> the provider kinds it serves (``videogen estimate --providers replicate,openai``)."""
+    kinds: dict[str, tuple[str, ...]] = {}
+    for kind, names in REGISTRY.items():
+        for name in names:
+            kinds[name] = (*kinds.get(name, ()), kind)
+    return kinds
 
 
 def register(kind: str, name: str, target: str) -> None:
@@ -75,4 +86,12 @@ def get_provider(kind: str, name: str, **kwargs: Any) -> Provider:
     provider = cls(**kwargs)
     if not isinstance(provider, _KINDS[kind]):
         raise ConfigError(f"{target} is not a {_KINDS[kind].__name__}")
+    return provider
+
+
+def provider_of(base: type[P], **kwargs: Any) -> P:
+    """The implementation of ``base``'s seam that the settings select (``VIDEOGEN_PROVIDERS__<kind>``)."""
+    kind = str(stage(base.stage).provider_kind)
+    provider = get_provider(kind, getattr(get_settings().providers, kind), **kwargs)
+    assert isinstance(provider, base)  # get_provider checked it against the kind's base class
     return provider

@@ -19,6 +19,7 @@ from core.contracts import ClipPrompt, ReferenceImage, StyleInfo, VideoPlan
 from core.hashing import seed_of
 from core.reference import cache_key
 from core.settings import get_settings
+from core.timeline import Slot
 from core.uris import to_uri
 from providers.base import GeneratedClip, ReferenceGenerator, VideoGenerator
 from providers.offline.reference import paint_reference
@@ -99,9 +100,9 @@ class ReplicateVideo(VideoGenerator):
     def closest_duration(self, target: float) -> float:
         return self.spec.closest_duration(target)
 
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
         client = make_client(self.settings)
-        duration = self.closest_duration(prompt.duration)
+        duration = self.closest_duration(slot.duration)
         image = None
         if self.spec.image != "none":
             image = image_data_uri(reference) if reference is not None else None

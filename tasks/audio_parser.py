@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from prefect import task
 from prefect.context import TaskRunContext
 
 from core import audio as audio_core
@@ -14,12 +13,12 @@ from core.errors import ProviderError, TransientProviderError
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
 from providers.base import Transcriber
-from providers.registry import get_provider
-from tasks.common import content_key, local_file, provider_call, report, retry_options
+from providers.registry import provider_of
+from tasks.common import content_key, local_file, provider_call, report, stage_task
 
 
 def _transcriber() -> Transcriber:
-    return cast(Transcriber, get_provider("transcription", get_settings().providers.transcription))
+    return provider_of(Transcriber)
 
 
 def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -55,7 +54,7 @@ def _will_retry() -> bool:
     return ctx is not None and ctx.task_run.run_count <= ctx.task.retries
 
 
-@task(name="audio_parser", task_run_name="audio_parser", cache_key_fn=audio_key, persist_result=True, **retry_options())
+@stage_task("audio", cache_key_fn=audio_key)
 def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None) -> AudioAnalysis:
     settings = get_settings()
     path = local_file(audio_uri)

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import Task
+from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
@@ -20,14 +20,19 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from core.budget import job_scope
-from core.contracts import ProgressEvent, Stage
+from core.contracts import ProgressEvent
 from core.errors import is_transient
+from core.progress import event_name, job_resource
 from core.settings import get_settings
+from core.stages import BY_TASK, StageId, stage
 from core.storage import JobKeys, Kind
 from providers.base import Provider
 from providers.storage import get_storage
+from tasks.results import result_storage_options
 
 log = logging.getLogger("videogen")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: bump when a stage's logic changes in a way that must invalidate old cached results
 CACHE_VERSION = "1"
@@ -73,6 +78,24 @@ def retry_options(retries: int | None = None) -> dict[str, Any]:
         "retry_jitter_factor": 0.5,
         "retry_condition_fn": retry_transient,
     }
+
+
+def stage_task(
+    stage_id: StageId, *, cache_key_fn: Callable[..., str], run_name: str = ""
+) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """The Prefect task of a stage: named by the registry (``run_name`` is appended to per-clip runs, e.g.
+    ``"-{clip.index}"``), cached by its content key, its result persisted, only transient errors retried. Retry
+    counts and result storage come from the settings when the flow runs (:func:`configured`)."""
+    name = stage(stage_id).task_name
+    return task(name=name, task_run_name=name + run_name, cache_key_fn=cache_key_fn, persist_result=True,
+                retry_condition_fn=retry_transient)  # fmt: skip
+
+
+def configured(task: Task[P, R]) -> Task[P, R]:
+    """A stage task with its options from the current settings, applied per run, never at import: its retries
+    (``core.stages``), and where its result is persisted (the bucket's result block on S3)."""
+    spec = BY_TASK[task.name]
+    return task.with_options(**retry_options(spec.retries), **result_storage_options())
 
 
 @contextmanager
@@ -130,7 +153,7 @@ def remove_listener(fn: Listener) -> None:
 
 def report(
     job_id: str,
-    stage: Stage | str,
+    stage: StageId | str,
     status: str,
     progress: float,
     message: str = "",
@@ -156,8 +179,8 @@ def report(
         except Exception:  # a broken display must not break the render
             log.exception("progress listener failed")
     emit_event(
-        event=f"videogen.progress.{stage}",
-        resource={"prefect.resource.id": f"videogen.job.{job_id}", "prefect.resource.name": f"job {job_id}"},
+        event=event_name(stage),
+        resource={"prefect.resource.id": job_resource(job_id), "prefect.resource.name": f"job {job_id}"},
         payload=event.model_dump(mode="json"),
     )
     return event

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
 from prefect.context import TaskRunContext
 
 from core import compose as compose_core
-from core.contracts import AudioAnalysis, ClipResult, CompositionResult, VideoPlan
+from core.contracts import AudioAnalysis, ClipResult, CompositionResult
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
+from core.timeline import Timeline
 from core.uris import to_uri
 from providers.storage import get_storage
 from tasks.common import (
@@ -20,50 +20,44 @@ from tasks.common import (
     job_keys,
     local_file,
     report,
-    retry_options,
     run_cache_key,
+    stage_task,
 )
 
 
 def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     analysis: AudioAnalysis = params["analysis"]
-    plan: VideoPlan = params["plan"]
+    timeline: Timeline = params["timeline"]
     clips: list[ClipResult] = params["clips"]
     return content_key(
         "compose",
         analysis.sha256,
-        analysis.boundaries,
         analysis.beats,
-        plan.transitions,
-        plan.fade_in,
-        plan.fade_out,
+        timeline,
         # a clip's URI names its job slot, not its content (a retry may replace it): key on the bytes
         [(c.index, c.status, sha256_file(local_file(c.uri)) if c.uri else None) for c in clips],
         get_settings().render,
-        code_fingerprint("core.compose", "core.loop", "core.media"),
+        code_fingerprint("core.compose", "core.timeline", "core.loop", "core.media"),
     )
 
 
-@task(name="composer", task_run_name="composer", cache_key_fn=compose_key, persist_result=True, **retry_options(1))
+@stage_task("compose", cache_key_fn=compose_key)
 def compose_video(
-    job_id: str, audio_uri: str, analysis: AudioAnalysis, plan: VideoPlan, clips: list[ClipResult]
+    job_id: str, audio_uri: str, analysis: AudioAnalysis, timeline: Timeline, clips: list[ClipResult]
 ) -> CompositionResult:
     settings = get_settings()
     good = sum(c.status == "succeeded" for c in clips)
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
-    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "plan": plan, "clips": clips}))
+    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips}))
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     result = compose_core.compose(
         local_clips,
-        boundaries=analysis.boundaries,
-        transitions=plan.transitions,
+        timeline=timeline,
         audio=local_file(audio_uri),
         out=out,
         beats=analysis.beats,
         render=settings.render,
-        fade_in=plan.fade_in,
-        fade_out=plan.fade_out,
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
     final = get_storage().put_file(job_keys(job_id).final("final.mp4"), out, "final")

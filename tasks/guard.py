@@ -6,17 +6,17 @@ from prefect import task
 from prefect.client.orchestration import get_client
 
 from core import budget
+from core.errors import AudioError
 from core.media import probe
 from core.settings import Settings, get_settings, require_key
+from core.stages import PROVIDER_KINDS
 from providers.registry import get_provider
 from tasks.common import local_file, report
-
-KINDS = ("transcription", "planner", "reference", "prompts", "video")
 
 
 def paid_providers(settings: Settings) -> dict[str, str]:
     choice = settings.providers.model_dump()
-    return {kind: choice[kind] for kind in KINDS if choice[kind] != "offline"}
+    return {kind: choice[kind] for kind in PROVIDER_KINDS if choice[kind] != "offline"}
 
 
 def require_keys(settings: Settings) -> None:
@@ -52,7 +52,7 @@ def check_budget(job_id: str, audio_uri: str, duration_hint: float | None = None
     if not paid_providers(settings):
         return None
     require_keys(settings)
-    duration = probe(local_file(audio_uri)).audio_duration
+    duration = probe(local_file(audio_uri), error=AudioError).audio_duration
     est = budget.fit(duration, settings, duration_hint=duration_hint)
     budget.open_job(job_id, est.hard_cap)
     ensure_limits(settings)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from prefect import task
 from prefect.context import TaskRunContext
 
 from core.contracts import ReferenceImage, VideoPlan
 from core.reference import describe
 from core.settings import get_settings
 from providers.base import ReferenceGenerator
-from providers.registry import get_provider
+from providers.registry import provider_of
 from providers.storage import get_storage
 from tasks.common import (
     cache_path,
@@ -20,13 +19,13 @@ from tasks.common import (
     local_file,
     provider_call,
     report,
-    retry_options,
     run_cache_key,
+    stage_task,
 )
 
 
 def _generator() -> ReferenceGenerator:
-    return cast(ReferenceGenerator, get_provider("reference", get_settings().providers.reference))
+    return provider_of(ReferenceGenerator)
 
 
 def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -34,13 +33,7 @@ def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     return content_key("reference", describe(plan.style), _generator().cache_identity())
 
 
-@task(
-    name="reference_generator",
-    task_run_name="reference_generator",
-    cache_key_fn=reference_key,
-    persist_result=True,
-    **retry_options(2),
-)
+@stage_task("reference", cache_key_fn=reference_key)
 def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
     report(job_id, "reference", "running", 10, "Painting the style reference")
     key = run_cache_key(lambda: reference_key(None, {"plan": plan}))

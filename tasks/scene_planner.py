@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from prefect import task
 from prefect.context import TaskRunContext
 
 from core.contracts import AudioAnalysis, JobRequest, VideoPlan
 from core.errors import PlanningError
 from core.settings import get_settings
 from providers.base import ScenePlanner
-from providers.registry import get_provider
-from tasks.common import content_key, provider_call, report, retry_options
+from providers.registry import provider_of
+from tasks.common import content_key, provider_call, report, stage_task
 
 
 def _planner() -> ScenePlanner:
-    return cast(ScenePlanner, get_provider("planner", get_settings().providers.planner))
+    return provider_of(ScenePlanner)
 
 
 def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -32,9 +31,7 @@ def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     )
 
 
-@task(
-    name="scene_planner", task_run_name="scene_planner", cache_key_fn=plan_key, persist_result=True, **retry_options()
-)
+@stage_task("plan", cache_key_fn=plan_key)
 def plan_scenes(job_id: str, request: JobRequest, analysis: AudioAnalysis) -> VideoPlan:
     report(job_id, "plan", "running", 10, "Planning characters, scenes and shots")
     planner = _planner()

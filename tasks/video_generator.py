@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from prefect import task
 from prefect.context import TaskRunContext, get_run_context
 
 from core.budget import VideoChoice
-from core.compose import ConformSpec, conform_clip
+from core.compose import conform_clip
 from core.contracts import ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
+from core.timeline import ConformSpec, Slot
 from core.uris import to_uri
 from providers.base import VideoGenerator
-from providers.registry import get_provider
+from providers.registry import provider_of
 from providers.storage import get_storage
 from tasks.common import (
     cache_path,
@@ -30,8 +30,8 @@ from tasks.common import (
     provider_call,
     put_json,
     report,
-    retry_options,
     run_cache_key,
+    stage_task,
 )
 
 DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
@@ -40,16 +40,18 @@ DURATION_TOLERANCE = 2.0  # PRD: accept clips within ±2 s of the target
 def _generator(video: VideoChoice | None = None) -> VideoGenerator:
     """The configured video provider; ``video`` (model, resolution) when the budget guard chose one."""
     options = video.model_dump() if video is not None else {}
-    return cast(VideoGenerator, get_provider("video", get_settings().providers.video, **options))
+    return provider_of(VideoGenerator, **options)
 
 
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     prompt: ClipPrompt = params["prompt"]
+    slot: Slot = params["slot"]
     ref = prompt.reference_uri
     ref_hash = sha256_file(local_file(ref)) if ref and get_storage().has(ref) else None
     return content_key(
         "video",
         prompt.model_dump(mode="json", exclude={"reference_uri"}),
+        slot.model_dump(mode="json", include={"duration", "beats"}),  # its length and pulse, not its place
         ref_hash,
         _generator(params.get("video")).cache_identity(),
     )
@@ -71,19 +73,19 @@ def _attempt() -> int:
     return getattr(getattr(ctx, "task_run", None), "run_count", 1) or 1
 
 
-@task(
-    name="video_generator",
-    task_run_name="video_generator-{prompt.index}",
-    cache_key_fn=video_key,
-    persist_result=True,
-    **retry_options(),
-)
+@stage_task("video", cache_key_fn=video_key, run_name="-{prompt.index}")
 def generate_clip(
-    job_id: str, prompt: ClipPrompt, total: int, video: VideoChoice | None = None, conform: ConformSpec | None = None
+    job_id: str,
+    prompt: ClipPrompt,
+    slot: Slot,
+    total: int,
+    video: VideoChoice | None = None,
+    conform: ConformSpec | None = None,
 ) -> ClipResult:
-    """Generate one clip, validate it, and (given its ``conform`` layout) encode it for the composer right away."""
+    """Generate the clip of ``slot``, validate it, and (given its ``conform`` layout) encode it for the composer
+    right away."""
     generator = _generator(video)
-    key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "video": video}))
+    key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "slot": slot, "video": video}))
     out = cache_path("clips", key, ".mp4")
     report(
         job_id,
@@ -98,7 +100,7 @@ def generate_clip(
     ref = prompt.reference_uri
     reference = local_file(ref) if ref and get_storage().has(ref) else None  # expired: text-only, as the PRD says
     with provider_call(job_id, generator):
-        clip = generator.generate(prompt, reference=reference, out=out)
+        clip = generator.generate(prompt, slot=slot, reference=reference, out=out)
     try:
         info = probe(clip.path)
     except CompositionError as exc:  # a broken file from the model: another attempt may do better
@@ -109,7 +111,7 @@ def generate_clip(
         uri=to_uri(clip.path),
         provider=generator.provider_id,
         model=generator.model,
-        target_duration=prompt.duration,
+        target_duration=slot.duration,
         requested_duration=clip.requested_duration,
         duration=round(info.duration, 3),
         width=info.width,
@@ -137,7 +139,7 @@ def generate_clip(
         "video",
         "running",
         100,
-        f"Clip {prompt.index + 1}/{total} ready: {result.duration:.1f} s for a {prompt.duration:.2f} s slot",
+        f"Clip {prompt.index + 1}/{total} ready: {result.duration:.1f} s for a {slot.duration:.2f} s slot",
         clip_index=prompt.index,
         clip_count=total,
         cost=result.cost,
@@ -160,13 +162,13 @@ def _record_clip(job_id: str, result: ClipResult) -> None:
     put_json(job_keys(job_id).clip(result.index, ".json"), result)
 
 
-def failed_clip(prompt: ClipPrompt, error: BaseException, *, attempts: int) -> ClipResult:
+def failed_clip(slot: Slot, error: BaseException, *, attempts: int) -> ClipResult:
     gen = get_settings().providers.video
     return ClipResult(
-        index=prompt.index,
+        index=slot.index,
         status="failed",
         provider=gen,
-        target_duration=prompt.duration,
+        target_duration=slot.duration,
         requested_duration=0.0,
         attempts=attempts,
         error=f"{type(error).__name__}: {error}",

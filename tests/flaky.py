@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.contracts import ClipPrompt, Lyrics, ReferenceImage, VideoPlan
 from core.errors import ProviderError, TransientProviderError
+from core.timeline import Slot
 from providers.base import GeneratedClip
 from providers.offline.reference import ProceduralReference
 from providers.offline.transcription import InstrumentalTranscriber
@@ -20,13 +21,13 @@ FAIL_ONCE: set[int] = set()  # transient error (e.g. a 503) on the first attempt
 class FlakyVideo(ProceduralVideo):
     provider_id = "flaky"
 
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
         CALLS[prompt.index] += 1
         if prompt.index in FAIL_ALWAYS:
             raise ProviderError("prompt rejected by the model", provider=self.provider_id, status=422)
         if prompt.index in FAIL_ONCE and CALLS[prompt.index] == 1:
             raise TransientProviderError("service unavailable", provider=self.provider_id, status=503)
-        return super().generate(prompt, reference=reference, out=out)
+        return super().generate(prompt, slot=slot, reference=reference, out=out)
 
 
 def reset() -> None:

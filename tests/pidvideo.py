@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from core.contracts import ClipPrompt
+from core.timeline import Slot
 from providers.base import GeneratedClip
 from providers.offline.video import ProceduralVideo
 
@@ -24,8 +25,8 @@ class PidVideo(ProceduralVideo):
 
     provider_id = NAME
 
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
-        clip = super().generate(prompt, reference=reference, out=out)
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+        clip = super().generate(prompt, slot=slot, reference=reference, out=out)
         pid_dir = Path(os.environ[PID_DIR])
         pid_dir.mkdir(parents=True, exist_ok=True)
         (pid_dir / f"clip-{prompt.index:03d}.pid").write_text(str(os.getpid()))

@@ -69,7 +69,13 @@ def post_job(
 
 def ws_events(stack: Stack, job_id: str, *, last_event_id: str | None = None, limit: int | None = None,
               timeout: float = 180) -> list[dict[str, Any]]:  # fmt: skip
-    """Read events until the server closes (after the terminal event) or ``limit`` events arrived."""
+    """The events of the socket's messages (see :func:`ws_messages`)."""
+    return [m["event"] for m in ws_messages(stack, job_id, last_event_id=last_event_id, limit=limit, timeout=timeout)]
+
+
+def ws_messages(stack: Stack, job_id: str, *, last_event_id: str | None = None, limit: int | None = None,
+                timeout: float = 180) -> list[dict[str, Any]]:  # fmt: skip
+    """Read ``{event, status}`` messages until the server closes (after the terminal event) or ``limit`` arrived."""
     url = f"{stack.ws_url}/ws/jobs/{job_id}?token={TOKEN}"
     if last_event_id:
         url += f"&last_event_id={last_event_id}"

@@ -14,19 +14,19 @@ from pydantic import BaseModel, TypeAdapter
 from api.deps import Auth, JobId, SettingsDep, StoreDep
 from api.errors import Problem
 from api.jobfiles import final_result, media_response, read_json
-from core.contracts import AudioAnalysis, ClipPrompt, ReferenceImage, VideoPlan
+from core.contracts import AudioAnalysis, ClipPrompt, JobResult, ReferenceImage, VideoPlan
 from core.settings import Settings
+from core.stages import STAGES
+from core.stages import stage as stage_spec
 from core.storage import JobKeys
+from core.timeline import TIMELINE_RECORD, Timeline
 from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["artifacts"], dependencies=[Auth])
 
-#: stage file name -> (field of JobResult, how to parse it)
-_STAGES: dict[str, tuple[str, TypeAdapter[Any]]] = {
-    "audio": ("audio", TypeAdapter(AudioAnalysis)),
-    "plan": ("plan", TypeAdapter(VideoPlan)),
-    "reference": ("reference", TypeAdapter(ReferenceImage)),
-    "prompts": ("prompts", TypeAdapter(list[ClipPrompt])),
+#: how to parse each stage's record: the type of its JobResult field
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    s.id: TypeAdapter(JobResult.model_fields[s.result_field].annotation or Any) for s in STAGES if s.record
 }
 
 
@@ -44,14 +44,13 @@ class ReferenceInfo(BaseModel):
 
 
 def _load(settings: Settings, job_id: str, stage: str) -> Any:
-    field, adapter = _STAGES[stage]
     storage = get_storage()
     partial = read_json(storage, JobKeys(job_id).stage(stage))
     if partial is not None:
-        return adapter.validate_json(partial)
+        return _ADAPTERS[stage].validate_json(partial)
     result = final_result(storage, job_id)
     if result is not None:
-        return getattr(result, field)
+        return getattr(result, stage_spec(stage).result_field)
     raise Problem(409, f"the {stage} output of job {job_id} is not available yet")
 
 
@@ -69,6 +68,23 @@ async def analysis(job_id: JobId, settings: SettingsDep) -> AudioAnalysis:
 async def plan(job_id: JobId, settings: SettingsDep) -> VideoPlan:
     result: VideoPlan = await _stage(settings, job_id, "plan")
     return result
+
+
+@router.get("/{job_id}/timeline")
+async def timeline(job_id: JobId, settings: SettingsDep) -> Timeline:
+    """The clip slots (frames and seconds), transition windows and fades, once the plan is made."""
+
+    def load() -> Timeline:
+        storage = get_storage()
+        partial = read_json(storage, JobKeys(job_id).intermediate(TIMELINE_RECORD))
+        if partial is not None:
+            return Timeline.model_validate_json(partial)
+        result = final_result(storage, job_id)
+        if result is not None:
+            return result.timeline
+        raise Problem(409, f"the timeline of job {job_id} is not available yet")
+
+    return await anyio.to_thread.run_sync(load)
 
 
 @router.get("/{job_id}/prompts")

@@ -15,10 +15,12 @@ from api.deps import Auth, JobId, SettingsDep, StoreDep
 from api.errors import Problem
 from api.jobstate import FAILED_FLOW_STATES, fold
 from api.runs import flow_run_state, start_flow_run
-from api.schemas import JobCreated, JobError, JobList, JobStatus
+from api.schemas import JobCreated, JobList, JobStatus
 from api.store import JobStore
 from api.upload import check_upload, read_job_form
 from core.contracts import JobRequest, ProgressEvent
+from core.limits import request_problems
+from core.progress import JobError
 from core.settings import Settings
 from core.storage import JobKeys
 from providers.storage import get_storage
@@ -30,10 +32,8 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
     prompt = fields.get("prompt", "").strip()
     if not prompt:
         raise Problem(422, "the 'prompt' field is required", errors=[{"loc": ["prompt"], "msg": "required"}])
-    if len(prompt) > settings.api.max_prompt_chars:
-        raise Problem(422, f"the prompt is {len(prompt)} characters; the limit is {settings.api.max_prompt_chars}")
     try:
-        return JobRequest(
+        job = JobRequest(
             audio_uri="pending",
             prompt=prompt,
             style=fields.get("style") or None,
@@ -43,6 +43,10 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         raise Problem(422, "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in errors), errors=errors) from None
+    if problems := request_problems(job, settings):
+        errors = [{"loc": [field], "msg": msg} for field, msg in problems]
+        raise Problem(422, "; ".join(msg for _, msg in problems), errors=errors)
+    return job
 
 
 @router.post("", status_code=201)

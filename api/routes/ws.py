@@ -1,4 +1,5 @@
-"""WS /ws/jobs/{job_id}?last_event_id=...: the job's ProgressEvents from its Redis Stream, resumable, in order."""
+"""WS /ws/jobs/{job_id}?last_event_id=...: the job's events from its Redis Stream, resumable, in order, each with
+the job's status after it (``{"event": ProgressEvent, "status": JobStatus}``): clients render, they never fold."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.deps import ws_token_ok
-from api.store import STREAM_ID, TERMINAL, JobStore
+from api.jobstate import with_meta
+from api.schemas import JobUpdate
+from api.store import STREAM_ID, JobStore
+from core.progress import TERMINAL_EVENTS, JobFold
 
 router = APIRouter()
 
@@ -19,7 +23,7 @@ BLOCK_MS = 15_000
 @router.websocket("/ws/jobs/{job_id}")
 async def job_events(websocket: WebSocket, job_id: str, last_event_id: str = "0") -> None:
     """Send every event after ``last_event_id`` (all of them by default), then follow live; close after the
-    terminal event (``complete`` / ``error``). Each message is a ProgressEvent whose ``event_id`` resumes it."""
+    terminal event (``complete`` / ``error``). Each message is a JobUpdate; its event's ``event_id`` resumes it."""
     if not ws_token_ok(websocket):
         await websocket.close(code=1008, reason="missing or wrong bearer token")  # before accept: HTTP 403
         return
@@ -33,12 +37,13 @@ async def job_events(websocket: WebSocket, job_id: str, last_event_id: str = "0"
     if last_event_id != "0" and not STREAM_ID.match(last_event_id):
         await websocket.close(code=4400, reason="last_event_id must be a stream id like 1700000000000-0")
         return
-    if await store.meta(jid) is None:
+    meta = await store.meta(jid)
+    if meta is None:
         await websocket.close(code=4404, reason=f"no job {jid}")
         return
     disconnected = asyncio.ensure_future(_until_disconnect(websocket))
     try:
-        await _pump(websocket, store, jid, last_event_id, disconnected)
+        await _pump(websocket, store, jid, meta, last_event_id, disconnected)
     finally:
         disconnected.cancel()
 
@@ -52,8 +57,19 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 
 async def _pump(
-    websocket: WebSocket, store: JobStore, jid: str, cursor: str, disconnected: asyncio.Future[None]
+    websocket: WebSocket,
+    store: JobStore,
+    jid: str,
+    meta: dict[str, str],
+    cursor: str,
+    disconnected: asyncio.Future[None],
 ) -> None:
+    folder = JobFold()  # the status after each event needs every event before it, sent or not
+    if cursor != "0":
+        for item in await store.history(jid):
+            if _stream_pos(item.id) > _stream_pos(cursor):
+                break
+            folder.apply(item.event, item.id)
     while not disconnected.done():
         sealed = await store.is_sealed(jid)
         read = asyncio.ensure_future(store.follow(jid, cursor, block_ms=None if sealed else BLOCK_MS))
@@ -64,11 +80,18 @@ async def _pump(
             return
         batch = read.result()
         for item in batch:
-            await websocket.send_text(item.event.model_dump_json())
+            folder.apply(item.event, item.id)
+            update = JobUpdate(event=item.event, status=with_meta(jid, folder.snapshot(), meta))
+            await websocket.send_text(update.model_dump_json())
             cursor = item.id
-            if item.event.status in TERMINAL:
+            if item.event.status in TERMINAL_EVENTS:
                 await websocket.close(code=1000)
                 return
         if sealed and not batch:  # resumed after the terminal event: nothing more will come
             await websocket.close(code=1000)
             return
+
+
+def _stream_pos(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -132,8 +132,7 @@ class FakeOpenAI:
                 uri="file:///reference.png" if payload.get("has_reference") else None, description="", cache_key="",
                 palette=plan.style.palette, provider="fake", status="generated",
             )  # fmt: skip
-            song = {"duration": plan.clips[-1].end, "boundaries": [c.model_dump() for c in plan.clips]}
-            prompt = build_prompt(plan, clip, reference=reference, audio=song_from_payload(song))
+            prompt = build_prompt(plan, clip, reference=reference)
             return PromptDraft(prompt=prompt.prompt, negative_prompt=prompt.negative_prompt).model_dump_json()
         schema = fmt.get("schema") or {"type": "object", "properties": {"answer": {"type": "string"}}}
         return json.dumps(example(schema, schema.get("$defs", {})))

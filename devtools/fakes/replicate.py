@@ -156,7 +156,7 @@ class FakeReplicate:
         width, height = SIZES[resolution]
         text = str(pred.input.get("prompt", ""))
         prompt = ClipPrompt(
-            index=0, prompt=text or "clip", start=0, end=duration, duration=duration, palette=_palette(text),
+            index=0, prompt=text or "clip", palette=_palette(text),
             visual_style="fake", mood="fake", lighting="fake", camera=Camera(), motion="drift", motion_intensity=0.5,
             energy=0.5, scene_id="fake", seed=int(pred.input.get("seed", 0)) % 2**31,
         )  # fmt: skip

@@ -23,12 +23,12 @@ from core.contracts import (
     SceneObject,
     StyleInfo,
     Transition,
-    TransitionKind,
     VideoPlan,
 )
 from core.errors import PlanningError
 from core.hashing import seed_of
 from core.settings import get_settings
+from core.timeline import TransitionKind
 from providers.base import ScenePlanner
 from providers.offline.vocab import (
     ANGLES,
@@ -268,9 +268,6 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
         clips.append(
             ClipScript(
                 index=b.index,
-                start=b.start,
-                end=b.end,
-                duration=b.duration,
                 scene_id=scene.id,
                 characters=who,
                 visual_description=f"{subject} in {scene.environment} at {scene.time_of_day}{prop}",
@@ -288,12 +285,11 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
 
     transitions = []
     for i, (prev, nxt) in enumerate(zip(clips, clips[1:], strict=False)):
+        cut = audio.boundaries[nxt.index].start
         kind, duration = choose_transition(
-            audio, nxt.start, level_before=levels[i], level_after=levels[i + 1], crossfade=crossfade, fade=fade
+            audio, cut, level_before=levels[i], level_after=levels[i + 1], crossfade=crossfade, fade=fade
         )
-        transitions.append(
-            Transition(from_index=prev.index, to_index=nxt.index, at=nxt.start, kind=kind, duration=duration)
-        )
+        transitions.append(Transition(from_index=prev.index, to_index=nxt.index, kind=kind, duration=duration))
 
     subjects = " and ".join(c.description for c in characters)
     summary = (

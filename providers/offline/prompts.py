@@ -13,4 +13,4 @@ class TemplatePromptWriter(PromptWriter):
     def write(
         self, plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage, audio: AudioAnalysis
     ) -> ClipPrompt:
-        return build_prompt(plan, clip, reference=reference, audio=audio)
+        return build_prompt(plan, clip, reference=reference)

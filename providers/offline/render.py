@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import subprocess
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -96,15 +97,17 @@ def render_clip(
     out: Path,
     *,
     duration: float,
+    beats: Sequence[float] = (),
     reference: Path | None = None,
     width: int = 1280,
     height: int = 720,
     fps: int = 24,
     preset: str = "ultrafast",
 ) -> None:
-    """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``."""
+    """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``, pulsing on
+    ``beats`` (seconds from the clip's start)."""
     frames = max(1, round(duration * fps))
-    setup = prepare(prompt, reference=reference, frames=frames)
+    setup = prepare(prompt, beats=beats, reference=reference, frames=frames)
     w, h = setup.size
     grey = setup.look.grey
     flags = "neighbor" if setup.look.nearest else "bicubic"
@@ -130,7 +133,9 @@ def render_clip(
         raise CompositionError(f"render of clip {prompt.index} failed: {err.decode(errors='replace')[-300:]}")
 
 
-def prepare(prompt: ClipPrompt, *, reference: Path | None = None, frames: int = 1) -> _Setup:
+def prepare(
+    prompt: ClipPrompt, *, beats: Sequence[float] = (), reference: Path | None = None, frames: int = 1
+) -> _Setup:
     """Draw every random choice and precompute the look's static layers for a clip of ``frames`` frames."""
     look = look_of(prompt)
     rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode())])
@@ -161,7 +166,7 @@ def prepare(prompt: ClipPrompt, *, reference: Path | None = None, frames: int = 
         tones=cols[np.argsort(cols @ _LUMA)],
         shapes=shapes,
         texture=_planes(texture) if texture is not None else None,
-        beats=np.asarray(sorted(b for b in prompt.beats if b >= 0), dtype=np.float32),
+        beats=np.asarray(sorted(b for b in beats if b >= 0), dtype=np.float32),
         grade=_grade(look),
         mask=_static_mask(look, gx, gy, look_rng),
         grain=(look_rng.standard_normal((_GRAIN_FRAMES, h, w)) * look.grain).astype(np.float32) if look.grain else None,

@@ -5,6 +5,7 @@ from typing import ClassVar
 
 from core.contracts import ClipPrompt
 from core.errors import CompositionError, ProviderError
+from core.timeline import Slot
 from providers.base import GeneratedClip, VideoGenerator
 from providers.offline.render import render_clip
 
@@ -25,13 +26,14 @@ class ProceduralVideo(VideoGenerator):
     def cache_identity(self) -> dict[str, object]:
         return {**super().cache_identity(), "size": [self.width, self.height], "fps": self.fps}
 
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
-        duration = self.closest_duration(prompt.duration)
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+        duration = self.closest_duration(slot.duration)
         try:
             render_clip(
                 prompt,
                 out,
                 duration=duration,
+                beats=slot.beats,
                 reference=reference,
                 width=self.width,
                 height=self.height,

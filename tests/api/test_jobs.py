@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.contracts import STAGES
 from core.media import probe
+from core.stages import STAGE_IDS as STAGES
 from devtools.stack import Stack
-from tests.stack import TOKEN, flow_run_count, post_job, ws_events
+from tests.stack import TOKEN, flow_run_count, post_job, ws_events, ws_messages
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def finished_job(stack: Stack, api: httpx.Client, short_song: Path) -> tuple[str
 
 
 def test_websocket_streams_stages_in_order_to_complete(finished_job: tuple[str, list[dict]], api: httpx.Client,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+                                                       stack: Stack, tmp_path: Path) -> None:  # fmt: skip
     job_id, events = finished_job
     assert events[0]["status"] == "queued"
     assert events[-1]["stage"] == "job" and events[-1]["status"] == "complete"
@@ -51,6 +51,10 @@ def test_websocket_streams_stages_in_order_to_complete(finished_job: tuple[str, 
     assert status["status"] == "complete" and status["progress"] == 100
     assert set(status["cost"]["by_stage"]) == set(STAGES)
     assert status["last_event_id"] == ids[-1]
+    # the socket's last message carries the same folded status (one fold, on the server)
+    (last,) = ws_messages(stack, job_id, last_event_id=ids[-2])
+    assert last["event"]["event_id"] == ids[-1] and last["status"]["status"] == "complete"
+    assert [v["state"] for v in last["status"]["stages"]] == [v["state"] for v in status["stages"]]
 
     video = api.get(f"/api/jobs/{job_id}/video")
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
@@ -217,7 +221,8 @@ def test_websocket_auth_and_unknown_job(stack: Stack) -> None:
 
 def test_healthz(stack: Stack) -> None:
     r = httpx.get(f"{stack.api_url}/healthz")
-    assert r.status_code == 200 and r.json() == {"status": "ok", "prefect": True, "redis": True, "details": {}}
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "prefect": True, "redis": True, "deployment": True, "details": {}}
 
 
 def test_bridge_and_api_restart_mid_job_lose_nothing(stack: Stack, api: httpx.Client, short_song: Path) -> None:

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from core.compose import compose, conform_clip, conform_specs
+from core.compose import compose, conform_clip
 from core.contracts import Boundary, Camera, ClipPrompt, ClipResult, CompositionResult, Transition
 from core.errors import CompositionError
 from core.loop import find_loop_point
 from core.media import ffmpeg_exe, probe, run_ffmpeg
 from core.settings import RenderSettings
+from core.timeline import Timeline, build_timeline
 from providers.offline.render import render_clip
 
 pytestmark = pytest.mark.slow
@@ -39,9 +40,6 @@ def _prompt(i: int, seconds: float) -> ClipPrompt:
     return ClipPrompt(
         index=i,
         prompt="test",
-        start=EDGES[i],
-        end=EDGES[i + 1],
-        duration=EDGES[i + 1] - EDGES[i],
         palette=PALETTES[i],
         visual_style="flat",
         mood="calm",
@@ -50,7 +48,6 @@ def _prompt(i: int, seconds: float) -> ClipPrompt:
         motion="drift",
         motion_intensity=0.3,
         energy=0.3,
-        beats=[],
         scene_id=f"s{i}",
         seed=i,
     )
@@ -86,23 +83,25 @@ def _boundaries() -> list[Boundary]:
 
 def _transitions() -> list[Transition]:
     return [
-        Transition(from_index=0, to_index=1, at=EDGES[1], kind="crossfade", duration=0.5),
-        Transition(from_index=1, to_index=2, at=EDGES[2], kind="fade", duration=0.5),
-        Transition(from_index=2, to_index=3, at=EDGES[3], kind="cut", duration=0.0),
+        Transition(from_index=0, to_index=1, kind="crossfade", duration=0.5),
+        Transition(from_index=1, to_index=2, kind="fade", duration=0.5),
+        Transition(from_index=2, to_index=3, kind="cut", duration=0.0),
     ]
+
+
+def _timeline(song: Path) -> Timeline:
+    return build_timeline(_boundaries(), _transitions(), audio_duration=probe(song).audio_duration, beats=BEATS,
+                          fps=RenderSettings().fps, fade_in=0.5, fade_out=1.0)  # fmt: skip
 
 
 def _compose(song: Path, clips: list[ClipResult], out: Path, cache: Path, **kw: object) -> CompositionResult:
     return compose(
         clips,
-        boundaries=_boundaries(),
-        transitions=_transitions(),
+        timeline=_timeline(song),
         audio=song,
         out=out,
         beats=BEATS,
         render=RenderSettings(),
-        fade_in=0.5,
-        fade_out=1.0,
         work_dir=out.parent / f"{out.stem}-work",
         cache_dir=cache,
         **kw,  # type: ignore[arg-type]
@@ -244,16 +243,13 @@ def test_no_loop_point_in_noise(tmp_path: Path) -> None:
 
 
 def test_clips_conformed_on_arrival_are_reused(setup: tuple[Path, list[ClipResult]], tmp_path: Path) -> None:
-    """Conforming each clip as it arrives (with conform_specs) leaves compose nothing to re-encode but windows."""
+    """Conforming each clip as it arrives (with the timeline's conform_spec) leaves compose nothing to re-encode
+    but windows."""
     song, clips = setup
     cache = tmp_path / "cache"
-    specs = conform_specs(
-        _boundaries(), _transitions(), audio_duration=probe(song).audio_duration, render=RenderSettings(),
-        fade_in=0.5, fade_out=1.0,
-    )  # fmt: skip
-    assert sorted(specs) == [0, 1, 2, 3]
+    timeline = _timeline(song)
     for clip in clips:
-        s = specs[clip.index]
+        s = timeline.conform_spec(clip.index)
         conform_clip(Path(clip.uri.removeprefix("file://")), frames=s.frames, head=s.head, tail=s.tail,
                      fade_in=s.fade_in, fade_out=s.fade_out, render=RenderSettings(), cache_dir=cache)  # fmt: skip
     timings: dict[str, float] = {}

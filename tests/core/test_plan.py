@@ -16,7 +16,7 @@ def test_plan_matches_boundaries_and_validates() -> None:
     plan.check_against(audio.boundaries)
     assert len(plan.clips) == len(audio.boundaries) >= 3
     assert len(plan.transitions) == len(plan.clips) - 1
-    assert all(t.at == plan.clips[t.to_index].start for t in plan.transitions)
+    assert [(t.from_index, t.to_index) for t in plan.transitions] == [(i, i + 1) for i in range(len(plan.clips) - 1)]
     assert plan.style.palette and all(c.startswith("#") and len(c) == 7 for c in plan.style.palette)
     # round-trips through JSON with the schema (what the real LLM planner must also satisfy)
     assert VideoPlan.model_validate_json(plan.model_dump_json()) == plan
@@ -52,11 +52,12 @@ def test_transitions_follow_the_music() -> None:
     energy = [0.85] * 48 + [0.15] * 48  # 0.5 s hop: loud for 24 s, then calm
     audio = make_analysis(duration=duration, energy=energy, sections=[(0, 24, 0), (24, 48, 1)])
     plan = plan_video(make_request(), audio)
-    loud = [t for t in plan.transitions if t.at < 23]
-    calm = [t for t in plan.transitions if t.at > 25]
+    at = {t.to_index: audio.boundaries[t.to_index].start for t in plan.transitions}  # each transition's cut
+    loud = [t for t in plan.transitions if at[t.to_index] < 23]
+    calm = [t for t in plan.transitions if at[t.to_index] > 25]
     assert loud and all(t.kind == "cut" for t in loud), [t.kind for t in loud]
     assert calm and all(t.kind == "crossfade" and t.duration > 0 for t in calm), [t.kind for t in calm]
-    drop = [t for t in plan.transitions if abs(t.at - 24) <= 0.75]
+    drop = [t for t in plan.transitions if abs(at[t.to_index] - 24) <= 0.75]
     assert drop and drop[0].kind == "fade"
     assert plan.fade_out > 0
 

@@ -22,16 +22,15 @@ def _reference(uri: str | None) -> ReferenceImage:
     )  # fmt: skip
 
 
-def test_one_prompt_per_clip_with_exact_duration_and_hints() -> None:
+def test_one_prompt_per_clip_with_its_script_style_and_hints() -> None:
     audio = make_analysis(duration=40.0)
     plan = plan_video(make_request(), audio)
-    prompts = [build_prompt(plan, c, reference=_reference("file:///ref.png"), audio=audio) for c in plan.clips]
+    prompts = [build_prompt(plan, c, reference=_reference("file:///ref.png")) for c in plan.clips]
     for p, clip in zip(prompts, plan.clips, strict=True):
-        assert p.duration == clip.duration and p.start == clip.start
+        assert p.index == clip.index and p.scene_id == clip.scene_id
         assert p.reference_uri == "file:///ref.png"
         assert clip.visual_description in p.prompt
         assert plan.style.visual_style in p.prompt
-        assert all(0 <= b < p.duration for b in p.beats) and p.beats
         assert p.camera == clip.camera
     assert prompts[0].transition_in == "cut"
     for p, t in zip(prompts[1:], plan.transitions, strict=True):
@@ -42,7 +41,7 @@ def test_one_prompt_per_clip_with_exact_duration_and_hints() -> None:
 def test_text_only_prompt_when_reference_failed() -> None:
     audio = make_analysis()
     plan = plan_video(make_request(), audio)
-    p = build_prompt(plan, plan.clips[0], reference=_reference(None), audio=audio)
+    p = build_prompt(plan, plan.clips[0], reference=_reference(None))
     assert p.reference_uri is None
     assert "reference image" not in p.prompt
 

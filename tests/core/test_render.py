@@ -44,9 +44,6 @@ def make_prompt(**kw: object) -> ClipPrompt:
     base: dict[str, object] = {
         "index": 0,
         "prompt": "neon city at night",
-        "start": 0.0,
-        "end": 2.0,
-        "duration": 2.0,
         "palette": ["#ff006e", "#8338ec", "#3a86ff", "#ffbe0b"],
         "visual_style": "glossy 3D render",  # no look family: the default look
         "mood": "upbeat",
@@ -55,7 +52,6 @@ def make_prompt(**kw: object) -> ClipPrompt:
         "motion": "drift",
         "motion_intensity": 0.6,
         "energy": 0.6,
-        "beats": [],
         "scene_id": "city",
         "seed": 7,
     }
@@ -129,7 +125,7 @@ def test_same_prompt_is_deterministic(clip_a: Path, tmp_path: Path) -> None:
 @slow
 def test_beat_pulse_brightens_after_the_beat(clip_a: Path, tmp_path: Path) -> None:
     pulsed = tmp_path / "pulse.mp4"
-    render_clip(make_prompt(beats=[1.0]), pulsed, duration=2.0)
+    render_clip(make_prompt(), pulsed, duration=2.0, beats=[1.0])
     f = frames_of(pulsed).mean(axis=(1, 2, 3))
     plain = frames_of(clip_a).mean(axis=(1, 2, 3))
     # Frame 24 is t = 1.0 s: the beat. Frame 23 is just before it; ~0.2 s later the punch has decayed.
@@ -308,10 +304,12 @@ def test_each_look_follows_the_prompt(name: str, tmp_path: Path) -> None:
     smallest value measured across the looks. Greyscale noir sees a palette only as brightness (measured 9)."""
     style = STYLE_OF[name]
 
-    def render(tag: str, reference: Path | None = None, **kw: object) -> NDArray[np.float32]:
+    def render(
+        tag: str, reference: Path | None = None, beats: tuple[float, ...] = (), **kw: object
+    ) -> NDArray[np.float32]:
         out = tmp_path / f"{tag}.mp4"
         prompt = make_prompt(visual_style=style, **kw)
-        render_clip(prompt, out, duration=0.5, width=320, height=180, reference=reference)
+        render_clip(prompt, out, duration=0.5, beats=beats, width=320, height=180, reference=reference)
         return frames_of(out, size=None)
 
     base = render("base")
@@ -328,6 +326,6 @@ def test_each_look_follows_the_prompt(name: str, tmp_path: Path) -> None:
     assert moved(render("seed", seed=99)) > 8.0
     assert moved(render("reference", reference=stripes_png(tmp_path / "ref.png"))) > 8.0
     # A beat at 0.25 s (frame 6) punches the picture; 0.21 s later (frame 11) the punch is over.
-    pulsed = render("beat", beats=[0.25])
+    pulsed = render("beat", beats=(0.25,))
     assert np.abs(pulsed[6] - base[6]).mean() > 20.0
     assert np.abs(pulsed[11] - base[11]).mean() < 8.0

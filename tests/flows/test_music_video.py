@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core.contracts import STAGES, JobResult, ProgressEvent
+from core.contracts import JobResult, ProgressEvent
 from core.errors import AudioError, ClipsFailedError
 from core.media import probe
 from core.settings import get_settings
+from core.stages import STAGE_IDS as STAGES
 from core.uris import to_path
 from flows.music_video import music_video
 from providers.registry import register

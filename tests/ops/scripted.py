@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.contracts import AudioAnalysis, ClipPrompt, JobRequest, ReferenceImage, VideoPlan
 from core.errors import ProviderError
+from core.timeline import Slot
 from providers.base import GeneratedClip
 from providers.offline.planner import HeuristicPlanner
 from providers.offline.reference import ProceduralReference
@@ -43,12 +44,12 @@ def read_calls(folder: Path) -> list[tuple[str, int | None, int]]:
 class ScriptedVideo(ProceduralVideo):
     provider_id = "scripted"
 
-    def generate(self, prompt: ClipPrompt, *, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
         log_call("video", prompt.index)
         if (script_dir() / f"fail-{prompt.index}").exists():
             raise ProviderError("prompt rejected by the model (scripted)", provider=self.provider_id, status=422)
         time.sleep(float(os.environ.get("VIDEOGEN_SCRIPT_DELAY", "0")))
-        return super().generate(prompt, reference=reference, out=out)
+        return super().generate(prompt, slot=slot, reference=reference, out=out)
 
 
 class ScriptedPlanner(HeuristicPlanner):

@@ -27,7 +27,7 @@ def test_plan_is_parsed_into_the_contract_and_priced(fake_openai: FakeOpenAI) ->
     plan = OpenAIPlanner().plan(make_request(), audio)
     plan.check_against(audio.boundaries)
     assert plan.planner == "openai" and len(plan.clips) == len(audio.boundaries)
-    assert [t.at for t in plan.transitions] == [b.end for b in audio.boundaries[:-1]]
+    assert [(t.from_index, t.to_index) for t in plan.transitions] == [(i, i + 1) for i in range(len(plan.clips) - 1)]
     (call,) = fake_openai.calls
     assert call["schema"] == "PlanDraft" and call["model"] == get_settings().openai.planner_model
     assert plan.cost == pytest.approx(openai_cost(fake_openai.calls), abs=1e-6) and plan.cost > 0
@@ -38,7 +38,7 @@ def test_prompt_writer_keeps_the_slot_and_uses_the_reply(fake_openai: FakeOpenAI
     plan = OpenAIPlanner().plan(make_request(), audio)
     fake_openai.reset()
     prompt = OpenAIPromptWriter().write(plan, plan.clips[1], reference=_reference(plan), audio=audio)
-    assert (prompt.start, prompt.end, prompt.index) == (plan.clips[1].start, plan.clips[1].end, 1)
+    assert (prompt.index, prompt.scene_id) == (1, plan.clips[1].scene_id)
     assert prompt.provider == "openai" and "style reference" in prompt.prompt
     assert prompt.cost == pytest.approx(openai_cost(fake_openai.calls), abs=1e-6)
 

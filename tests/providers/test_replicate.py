@@ -14,6 +14,7 @@ from core.errors import BudgetError, ConfigError, ProviderError, TransientProvid
 from core.media import probe
 from core.pricing import video_cost
 from core.settings import get_settings
+from core.timeline import Slot
 from devtools.fakes import FakeReplicate
 from devtools.fakes.pricing import replicate_cost
 from providers.offline.planner import plan_video
@@ -22,10 +23,15 @@ from providers.replicate_whisper import ReplicateWhisper
 from tests.factories import make_analysis, make_request
 
 
+def _slot(duration: float = 4.4, index: int = 0) -> Slot:
+    frames = round(duration * 30)
+    return Slot(index=index, start_frame=0, end_frame=frames, start=0.0, end=frames / 30, duration=frames / 30)
+
+
 def _prompt(duration: float = 4.4, index: int = 0) -> ClipPrompt:
     return ClipPrompt(
-        index=index, prompt="a dancer in neon rain #ff2a6d #05d9e8 #d1f7ff", negative_prompt="blurry", start=0.0,
-        end=duration, duration=duration, palette=["#ff2a6d", "#05d9e8", "#d1f7ff"], visual_style="synthwave",
+        index=index, prompt="a dancer in neon rain #ff2a6d #05d9e8 #d1f7ff", negative_prompt="blurry",
+        palette=["#ff2a6d", "#05d9e8", "#d1f7ff"], visual_style="synthwave",
         mood="euphoric", lighting="neon", camera=Camera(movement="zoom_in"), motion="dancing", motion_intensity=0.7,
         energy=0.7, scene_id="s0", seed=7 + index,
     )  # fmt: skip
@@ -52,7 +58,7 @@ def test_i2v_clip_passes_the_reference_and_is_downloaded(
     fake_replicate: FakeReplicate, reference: Path, tmp_path: Path
 ) -> None:
     video = ReplicateVideo(model="wan-video/wan-2.2-i2v-fast")
-    clip = video.generate(_prompt(6.3), reference=reference, out=tmp_path / "clip.mp4")
+    clip = video.generate(_prompt(6.3), slot=_slot(6.3), reference=reference, out=tmp_path / "clip.mp4")
     (call,) = fake_replicate.calls
     assert call["model"] == "wan-video/wan-2.2-i2v-fast" and call["status"] == "succeeded"
     assert call["input"]["num_frames"] == 97 and call["input"]["image"].startswith("<data:image/jpeg")
@@ -67,7 +73,7 @@ def test_t2v_model_gets_no_image_and_per_second_price(
     fake_replicate: FakeReplicate, reference: Path, tmp_path: Path
 ) -> None:
     video = ReplicateVideo(model="bytedance/seedance-1-lite", resolution="480p")
-    clip = video.generate(_prompt(4.4), reference=None, out=tmp_path / "clip.mp4")
+    clip = video.generate(_prompt(4.4), slot=_slot(4.4), reference=None, out=tmp_path / "clip.mp4")
     (call,) = fake_replicate.calls
     assert "image" not in call["input"] and call["input"]["duration"] == 4
     assert clip.cost == pytest.approx(4 * 0.018) == pytest.approx(replicate_cost(fake_replicate.calls))
@@ -76,7 +82,9 @@ def test_t2v_model_gets_no_image_and_per_second_price(
 
 def test_time_billed_model_costs_its_predict_time(fake_replicate: FakeReplicate, tmp_path: Path) -> None:
     fake_replicate.faults.time_scale = 50  # 0.2 s of fake run time reads as 10 GPU-seconds
-    clip = ReplicateVideo(model="lightricks/ltx-video").generate(_prompt(4.0), reference=None, out=tmp_path / "c.mp4")
+    clip = ReplicateVideo(model="lightricks/ltx-video").generate(
+        _prompt(4.0), slot=_slot(4.0), reference=None, out=tmp_path / "c.mp4"
+    )
     (call,) = fake_replicate.calls
     assert call["predict_time"] == pytest.approx(10.0)
     spec = VIDEO_MODELS["lightricks/ltx-video"]
@@ -86,7 +94,7 @@ def test_time_billed_model_costs_its_predict_time(fake_replicate: FakeReplicate,
 def test_failed_prediction_is_a_permanent_error(fake_replicate: FakeReplicate, tmp_path: Path) -> None:
     fake_replicate.faults.script = deque(["failed"])
     with pytest.raises(ProviderError, match="failed") as info:
-        ReplicateVideo().generate(_prompt(), reference=None, out=tmp_path / "c.mp4")
+        ReplicateVideo().generate(_prompt(), slot=_slot(), reference=None, out=tmp_path / "c.mp4")
     assert not isinstance(info.value, TransientProviderError)
     assert [c["status"] for c in fake_replicate.calls] == ["failed"]
     assert replicate_cost(fake_replicate.calls) == 0.0, "output-priced models do not bill failures"
@@ -98,7 +106,7 @@ def test_rate_limit_and_unavailable_on_create_are_transient(
 ) -> None:
     fake_replicate.faults.script = deque([fault])
     with pytest.raises(TransientProviderError) as info:
-        ReplicateVideo().generate(_prompt(), reference=None, out=tmp_path / "c.mp4")
+        ReplicateVideo().generate(_prompt(), slot=_slot(), reference=None, out=tmp_path / "c.mp4")
     assert info.value.status == int(fault)
     assert fake_replicate.calls == [], "no prediction was created, nothing billed"
 
@@ -142,7 +150,7 @@ def test_hard_cap_is_never_passed(fake_replicate: FakeReplicate, tmp_path: Path)
     made = 0
     with job_scope("capped"), pytest.raises(BudgetError, match="hard cap"):
         for i in range(5):
-            ReplicateVideo().generate(_prompt(index=i), reference=None, out=tmp_path / f"c{i}.mp4")
+            ReplicateVideo().generate(_prompt(index=i), slot=_slot(index=i), reference=None, out=tmp_path / f"c{i}.mp4")
             made += 1
     assert made == 2 and len(fake_replicate.calls) == 2, "the refused call never reached the vendor"
     assert ledger.spent == pytest.approx(replicate_cost(fake_replicate.calls))
@@ -154,5 +162,5 @@ def test_missing_token_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv("VIDEOGEN_REPLICATE__API_TOKEN", raising=False)
     get_settings.cache_clear()
     with pytest.raises(ConfigError, match="REPLICATE_API_TOKEN"):
-        ReplicateVideo().generate(_prompt(), reference=None, out=tmp_path / "c.mp4")
+        ReplicateVideo().generate(_prompt(), slot=_slot(), reference=None, out=tmp_path / "c.mp4")
     get_settings.cache_clear()

@@ -136,7 +136,7 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         assert titles == [s.title for s in STAGES]
 
         # after the outage the page resumed: every event exactly once, none missing
-        history = [m.get("event", m) for m in ws_events(stack, job_id)]  # JobUpdate messages (or their events)
+        history = ws_events(stack, job_id)
         conn = page.get_by_test_id("connection")
         expect(conn).to_have_attribute("data-last-event-id", history[-1]["event_id"])
         assert int(conn.get_attribute("data-events") or 0) == len(history)

@@ -1,4 +1,4 @@
-// The gateway's types, all generated from its pydantic models by `python -m core.schema_export` (generated.ts,
+// The gateway's types, all generated from its pydantic models by `python -m devtools.schema_export` (generated.ts,
 // stages.ts; `make web` fails when they are stale). This file only names them for the components: no type or
 // stage is written by hand here.
 import type { JobStatus, ProgressEvent, StageSpec, StageView } from "./generated";

@@ -112,13 +112,13 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
           <label htmlFor="style" className="label">
             Style <span className="muted">optional</span>
           </label>
-          <input id="style" placeholder="watercolor, synthwave…" value={style} onChange={(e) => setStyle(e.target.value)} data-testid="style-input" />
+          <input id="style" placeholder="watercolor, synthwave…" value={style} maxLength={limits?.max_style_chars} onChange={(e) => setStyle(e.target.value)} data-testid="style-input" />
         </div>
         <div className="field">
           <label htmlFor="mood" className="label">
             Mood <span className="muted">optional</span>
           </label>
-          <input id="mood" placeholder="dreamy, defiant…" value={mood} onChange={(e) => setMood(e.target.value)} data-testid="mood-input" />
+          <input id="mood" placeholder="dreamy, defiant…" value={mood} maxLength={limits?.max_mood_chars} onChange={(e) => setMood(e.target.value)} data-testid="mood-input" />
         </div>
         <div className="field field-narrow">
           <label htmlFor="hint" className="label">

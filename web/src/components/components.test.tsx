@@ -14,7 +14,8 @@ const song = (name = "song.mp3", type = "audio/mpeg", size = 1000) => new File([
 
 // deliberately not the defaults of core/settings.py: the form must show whatever the server says
 const LIMITS: Limits = {
-  max_upload_mb: 20, max_prompt_chars: 300, min_duration: 8, max_duration: 240, min_clip: 3, max_clip: 7,
+  max_upload_mb: 20, max_prompt_chars: 300, max_style_chars: 40, max_mood_chars: 30, min_duration: 8, max_duration: 240,
+  min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
 };
 const limitsOk = async () => LIMITS;
@@ -51,6 +52,8 @@ describe("UploadForm", () => {
     await waitFor(() => expect(hint.getAttribute("max")).toBe("7"));
     expect(hint.getAttribute("min")).toBe("3");
     expect(screen.getByTestId("prompt-input").getAttribute("maxLength")).toBe("300");
+    expect(screen.getByTestId("style-input").getAttribute("maxLength")).toBe("40");
+    expect(screen.getByTestId("mood-input").getAttribute("maxLength")).toBe("30");
     fireEvent.change(hint, { target: { value: "10" } });
     expect(screen.getByText("Use 3–7 seconds, or leave empty.")).toBeTruthy();
     fireEvent.change(hint, { target: { value: "6.5" } });

@@ -1,8 +1,8 @@
 """Export the gateway's types to the web UI, generated from the pydantic models: one definition of every response,
 the WebSocket message and the stage registry, in Python and TypeScript alike.
 
-    python -m core.schema_export            # writes web/src/api/generated.ts and web/src/api/stages.ts
-    python -m core.schema_export --check    # exits 1 when either is stale (``make web`` runs it)
+    python -m devtools.schema_export            # writes web/src/api/generated.ts and web/src/api/stages.ts
+    python -m devtools.schema_export --check    # exits 1 when either is stale (``make web`` runs it)
 
 generated.ts  openapi-typescript (a devDependency of web/: ``npm ci`` first) run on the app's OpenAPI schema,
               ``api.main.create_app().openapi()``, plus what FastAPI leaves out: the WebSocket message
@@ -35,7 +35,7 @@ API_DIR = WEB / "src" / "api"
 TYPES = API_DIR / "generated.ts"
 STAGES_TS = API_DIR / "stages.ts"
 GENERATOR = WEB / "node_modules" / ".bin" / "openapi-typescript"
-COMMAND = "python -m core.schema_export"
+COMMAND = "python -m devtools.schema_export"
 REF = "#/components/schemas/{model}"
 
 

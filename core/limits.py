@@ -1,0 +1,45 @@
+"""What a request may ask for, from the settings (their one home): the API and the CLI check a request against it
+before anything starts, and the web UI learns it from ``GET /api/limits``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from core.contracts import JobRequest
+from core.settings import Settings
+
+AUDIO_FORMATS = ("mp3", "wav", "ogg", "flac", "m4a")
+
+
+class Limits(BaseModel):
+    max_prompt_chars: int
+    max_style_chars: int
+    max_mood_chars: int
+    min_clip: float = Field(description="shortest clip (duration hint), seconds")
+    max_clip: float = Field(description="longest clip (duration hint), seconds")
+    min_duration: float = Field(description="shortest song, seconds")
+    max_duration: float = Field(description="longest song, seconds")
+    max_upload_mb: float
+    audio_formats: list[str]
+
+
+def limits_of(settings: Settings) -> Limits:
+    a = settings.audio
+    return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
+                  max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
+                  min_duration=a.min_duration, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
+                  audio_formats=list(AUDIO_FORMATS))  # fmt: skip
+
+
+def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:
+    """(field, message) for every limit the request breaks; empty when it may run."""
+    lim = limits_of(settings)
+    problems = []
+    if len(request.prompt) > lim.max_prompt_chars:
+        problems.append(
+            ("prompt", f"the prompt is {len(request.prompt)} characters; the limit is {lim.max_prompt_chars}")
+        )
+    hint = request.duration_hint
+    if hint is not None and not lim.min_clip <= hint <= lim.max_clip:
+        problems.append(("duration_hint", f"the clip length must be {lim.min_clip:g}-{lim.max_clip:g} s, not {hint:g}"))
+    return problems
