@@ -52,14 +52,37 @@ install-redis:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
-# Prefect server + UI :4200, the served music-video deployment, Redis :6379, the events bridge, the API :8000
-up: install install-redis
-	@echo "Prefect UI/API  http://127.0.0.1:4200  (API http://127.0.0.1:4200/api)"
-	@echo "VideoGen API    http://127.0.0.1:8000  (docs /docs, health /healthz, WebSocket ws://127.0.0.1:8000/ws/jobs/<id>)"
-	@echo "Redis           redis://127.0.0.1:6379/0"
+# The web UI that `make up` serves, built only when web/dist is missing or older than a web source (a fresh
+# clone has none). `make web` also checks the exported types and runs the unit tests; `up` needs only the build.
+WEB_INDEX := web/dist/index.html
+WEB_MODULES := web/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find web/src $(wildcard web/public)) $(wildcard web/*.json web/*.html web/*.ts)
+
+# npm writes its hidden lockfile on every install, so `make web`'s `npm ci` counts too
+$(WEB_MODULES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# order-only on the modules: a reinstall alone does not rebuild (package*.json are sources of their own)
+$(WEB_INDEX): $(WEB_SOURCES) | $(WEB_MODULES)
+	cd web && npm run build
+	touch $@
+
+# Ports of `make up` (override: `make up UP_API_PORT=8001`); infra/Procfile reads them from the environment.
+export UP_PREFECT_PORT ?= 4200
+export UP_API_PORT ?= 8000
+export UP_REDIS_PORT ?= 6379
+
+# Prefect server + UI, the served music-video deployment, Redis, the events bridge, the API and the built web UI
+up: install install-redis $(WEB_INDEX)
+	@echo "Prefect UI/API  http://127.0.0.1:$(UP_PREFECT_PORT)  (API http://127.0.0.1:$(UP_PREFECT_PORT)/api)"
+	@echo "VideoGen        http://127.0.0.1:$(UP_API_PORT)  (site /, API /api, docs /docs, health /healthz)"
+	@echo "WebSocket       ws://127.0.0.1:$(UP_API_PORT)/ws/jobs/<id>"
+	@echo "Redis           redis://127.0.0.1:$(UP_REDIS_PORT)/0"
 	@echo "Worker          python -m deployments.serve (deployment music-video/music-video); bridge: python -m api.bridge"
-	PREFECT_API_URL=http://127.0.0.1:4200/api PREFECT_SERVER_ALLOW_EPHEMERAL_MODE=false \
-		$(UV) run honcho start -f infra/Procfile -d .
+	PREFECT_API_URL=http://127.0.0.1:$(UP_PREFECT_PORT)/api PREFECT_SERVER_ALLOW_EPHEMERAL_MODE=false \
+		VIDEOGEN_API__REDIS_URL=redis://127.0.0.1:$(UP_REDIS_PORT)/0 \
+		$(UV) run --no-sync honcho start -f infra/Procfile -d .
 
 # tests/api starts a real redis-server
 test: install-redis

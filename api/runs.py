@@ -1,11 +1,14 @@
-"""The API's only Prefect calls: start a flow run of the deployment, read a run's state, health."""
+"""The API's only Prefect calls: start a flow run of the deployment, read a run's state, health (the server's, and
+whether the deployment is served)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import DeploymentStatus, WorkPoolStatus
 from prefect.deployments import arun_deployment
 from prefect.exceptions import ObjectNotFound
 
@@ -15,6 +18,15 @@ from api.errors import Problem
 def job_tag(job_id: str) -> str:
     """Carried by the flow run and (as a related resource) by every event of the job: the bridge keys on it."""
     return f"videogen-job-{job_id}"
+
+
+# Prefect's own default for marking a deployment NOT_READY (foreman: deployment_last_polled_timeout_seconds). A
+# runner or worker polls every 10-15 s; a server restarted after the worker stopped still says READY until then.
+POLL_STALE_AFTER = timedelta(seconds=60)
+
+
+def _not_registered(deployment: str) -> str:
+    return f"the Prefect deployment {deployment!r} is not registered (is the worker running?)"
 
 
 async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any]) -> str:
@@ -30,9 +42,7 @@ async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any
             as_subflow=False,
         )
     except ObjectNotFound:
-        raise Problem(
-            503, f"the Prefect deployment {deployment!r} is not registered (is the worker running?)"
-        ) from None
+        raise Problem(503, _not_registered(deployment)) from None
     except Exception as exc:  # httpx errors, Prefect server down
         raise Problem(503, f"cannot reach Prefect to start the job: {type(exc).__name__}: {exc}") from None
     return str(run.id)
@@ -58,3 +68,29 @@ async def prefect_healthy() -> str | None:
     except Exception as err:
         return f"{type(err).__name__}: {err}"
     return None if exc is None else f"{type(exc).__name__}: {exc}"
+
+
+async def deployment_unserved(deployment: str) -> str | None:
+    """None when a flow run of ``deployment`` created now would be picked up, else the reason.
+
+    Picked up means: the deployment exists and, lately, a process serving it (``.serve()``) or a worker of its work
+    pool polled for its runs; a pool must also be ready (an online worker, not paused)."""
+    try:
+        async with get_client() as client:
+            try:
+                found = await client.read_deployment_by_name(deployment)
+            except ObjectNotFound:
+                return _not_registered(deployment)
+            pool = await client.read_work_pool(found.work_pool_name) if found.work_pool_name else None
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+    polled = found.last_polled
+    if found.status != DeploymentStatus.READY or polled is None or polled < datetime.now(UTC) - POLL_STALE_AFTER:
+        return (
+            f"nothing serves the Prefect deployment {deployment!r}: no served process or worker polled it in the "
+            f"last {POLL_STALE_AFTER.total_seconds():.0f} s"
+        )
+    if pool is not None and pool.status != WorkPoolStatus.READY:
+        state = "paused" if pool.is_paused else "without an online worker"
+        return f"the work pool {pool.name!r} of the Prefect deployment {deployment!r} is {state}"
+    return None

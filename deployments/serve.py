@@ -3,17 +3,34 @@
 The served deployment is named ``music-video/music-video`` (the API's default ``VIDEOGEN_API__DEPLOYMENT``); each
 flow run executes in a subprocess. Needs ``PREFECT_API_URL`` (a ``prefect server start``). For a work pool instead,
 see ``prefect.yaml``.
+
+SIGTERM is Prefect's: it cancels the runs in flight and stops. SIGHUP (a closed terminal, or ``make up``'s honcho
+gone: the Procfile's ``setpriv --pdeathsig HUP``) stops the whole process group, flow runs included, the way honcho
+would have: SIGTERM, then SIGKILL after a grace period. Nothing may outlive ``make up``.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from types import FrameType
 
 from flows.music_video import music_video
+
+HANGUP_GRACE_SECONDS = 5.0  # honcho's own wait between SIGTERM and SIGKILL
+
+
+def _stop_group(signum: int, frame: FrameType | None) -> None:
+    group = os.getpgrp()
+    # not daemonic: this process lives on until the SIGKILL, so the group is gone within the grace period
+    threading.Timer(HANGUP_GRACE_SECONDS, os.killpg, (group, signal.SIGKILL)).start()
+    os.killpg(group, signal.SIGTERM)  # this process too: Prefect's handler cancels the runs
 
 
 def main() -> None:
     limit = int(os.environ.get("VIDEOGEN_SERVE_LIMIT", "2"))
+    signal.signal(signal.SIGHUP, _stop_group)
     print(f"serve: deployment music-video/music-video (max {limit} runs at once)", flush=True)
     music_video.serve(name="music-video", tags=["videogen"], limit=limit, pause_on_shutdown=False)
 

@@ -186,8 +186,8 @@ class Stack:
         self._spawn("bridge", [py, "-m", "api.bridge"])
         self._spawn("api", [py, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
                             "--port", str(self.api_port), "--log-level", "warning"])  # fmt: skip
+        self._wait("serve", self._deployment_ready, 90)  # /healthz is 200 only once the deployment is served
         self._wait("api", lambda: httpx.get(f"{self.api_url}/healthz", timeout=5).status_code == 200, 60)
-        self._wait("serve", self._deployment_ready, 90)
         self._wait("bridge", lambda: "following Prefect events" in self.log("bridge"), 60)
         return self
 
