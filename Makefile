@@ -103,7 +103,7 @@ test: install-postgres
 # The end-to-end browser tests run under pytest (tests/web).
 web: install
 	cd web && npm ci --no-audit --no-fund
-	$(UV) run python -m core.schema_export --check
+	$(UV) run python -m devtools.schema_export --check
 	cd web && npm run build && npx vitest run
 
 # Debian's chromium for the browser tests (never a downloaded browser); no-op when present.

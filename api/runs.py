@@ -13,12 +13,7 @@ from prefect.deployments import arun_deployment
 from prefect.exceptions import ObjectNotFound
 
 from api.errors import Problem
-
-
-def job_tag(job_id: str) -> str:
-    """Carried by the flow run and (as a related resource) by every event of the job: the bridge keys on it."""
-    return f"videogen-job-{job_id}"
-
+from core.progress import job_tag
 
 # Prefect's own default for marking a deployment NOT_READY (foreman: deployment_last_polled_timeout_seconds). A
 # runner or worker polls every 10-15 s; a server restarted after the worker stopped still says READY until then.

@@ -51,3 +51,10 @@ async def healthz(request: Request, settings: SettingsDep, store: StoreDep) -> J
         details=shown,
     )
     return JSONResponse(health.model_dump(), status_code=503 if reasons else 200)
+
+
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    """The process answers: what a platform's restart check should probe (``/healthz`` says whether jobs run, and
+    is degraded while no worker serves the deployment, which is no reason to restart the API)."""
+    return {"status": "ok"}
