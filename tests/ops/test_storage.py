@@ -173,7 +173,7 @@ def expected_keys(job_id: str, clips: int, suffix: str = ".mp3") -> set[str]:
     names = {f"{base}/input/audio{suffix}", f"{base}/input/request.json", f"{base}/final/final.mp4",
              f"{base}/final/result.json"}  # fmt: skip
     names |= {f"{base}/intermediate/{n}" for n in ("analysis.json", "analysis.png", "plan.json", "reference.json",
-                                                   "reference.png", "prompts.json")}  # fmt: skip
+                                                   "reference.png", "prompts.json", "timeline.json")}  # fmt: skip
     names |= {f"{base}/intermediate/clips/clip-{i:03d}{ext}" for i in range(clips) for ext in (".mp4", ".json")}
     return names
 
