@@ -22,16 +22,13 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from core.contracts import JobResult, ProgressEvent  # noqa: E402
 from core.errors import PipelineError  # noqa: E402
-from core.progress import JobFold  # noqa: E402
-from core.stages import STAGES  # noqa: E402
-from core.stages import stage as stage_spec  # noqa: E402
 from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
     from core.audio_input import AudioFacts
+    from core.contracts import JobResult, ProgressEvent
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
@@ -90,6 +87,9 @@ class _Display:
             console=console,
             transient=False,
         )
+        from core.progress import JobFold
+        from core.stages import STAGES
+
         self.fold = JobFold()
         self.rows: dict[str, TaskID] = {
             s.id: self.progress.add_task(s.title, total=100, status="waiting", message="") for s in STAGES
@@ -255,11 +255,13 @@ def _write_outputs(result: JobResult, out: Path) -> None:
 
 
 def _summary(console: Console, result: JobResult, out: Path, wall: float) -> None:
+    from core.stages import stage
+
     table = Table(title=f"job {result.job_id}", title_justify="left")
     for col in ("stage", "reused", "seconds", "calls", "cost (USD)"):
         table.add_column(col, justify="right" if col != "stage" else "left")
     for s in result.stages:
-        table.add_row(stage_spec(s.stage).title, "cached" if s.cached else "-", f"{s.seconds:.2f}", str(s.calls),
+        table.add_row(stage(s.stage).title, "cached" if s.cached else "-", f"{s.seconds:.2f}", str(s.calls),
                       f"{s.cost:.4f}")  # fmt: skip
     table.add_row("total", "", f"{wall:.2f}", "", f"{result.cost.total:.4f}", style="bold")
     console.print(table)

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import PipelineError
-from core.settings import get_settings
 
 infra = typer.Typer(no_args_is_help=True, help="Storage operations: bucket, lifecycle rules, result storage.")
 console = Console()
 
 
 def _s3_config() -> Any:
+    from core.settings import get_settings
+
     settings = get_settings()
     if settings.storage.backend != "s3":
         console.print("[bold red]error:[/] storage is local (files under VIDEOGEN_DATA_DIR); nothing to apply. "
@@ -67,6 +68,7 @@ def apply_lifecycle_cmd(
     if register_results is None:
         register_results = bool(os.environ.get("PREFECT_API_URL"))
     if register_results:
+        from core.settings import get_settings
         from tasks.results import register_result_storage
 
         slug = register_result_storage(get_settings())
