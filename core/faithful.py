@@ -79,43 +79,14 @@ _SUBJECT_KEYS = {lx.key(w) for w in lx.SUBJECT_WORDS}
 _PEOPLE_KEYS = {lx.key(w) for w in lx.PEOPLE} | {lx.key("silhouette")}
 _PLACE_KEYS = {lx.key(w) for w in lx.PLACE_WORDS}
 _OBJECT_KEYS = {lx.key(w) for w in lx.OBJECT_WORDS}
+_KNOWN_KEYS = _SUBJECT_KEYS | _PLACE_KEYS | _OBJECT_KEYS
 _NOT_NOUNS = {lx.key(w) for w in lx.FILLER | lx.STYLE_WORDS | lx.COLOUR_NAMES | set(lx.MOODS) | set(lx.TIME_GROUPS)}
 _NOT_NOUNS |= {lx.key(w) for w in lx.WEATHER} | {lx.key(w) for w in lx.NEGATORS}
-_GRAMMAR = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "de",
-        "la",
-        "le",
-        "les",
-        "el",
-        "los",
-        "las",
-        "un",
-        "una",
-        "une",
-        "des",
-        "du",
-        "der",
-        "die",
-        "das",
-        "ein",
-        "eine",
-        "my",
-        "your",
-        "our",
-        "their",
-        "his",
-        "her",
-        "its",
-        "some",
-        "this",
-        "that",
-    ]
+_GRAMMAR_TEXT = (
+    "a an the of de la le les el los las un una une des du der die das ein eine my your our their his her its "
+    "some this that where while when then which who finally"
 )
+_GRAMMAR = frozenset(_GRAMMAR_TEXT.split())
 _PEOPLE_WORDS = ("people", "person", "persons", "humans", "human", "gente", "personas", "menschen", "personnes",
                  "gens", "figures", "faces", "crowd", "crowds", "one", "humanity", "characters")  # fmt: skip
 _NEG = re.compile(
@@ -194,20 +165,22 @@ def read_request(request: JobRequest) -> Reading:
                     parts[-1].append(w)
             for j, part in enumerate(parts):
                 nouns = [w for w in part if lx.key(w) not in _NOT_NOUNS and not w.isdigit()]
-                if not nouns:
-                    continue
-                head = nouns[-1]
-                if lx.key(head) in negated_keys:
-                    continue
-                phrase = " ".join(lx.canon(w) if w in lx.SYNONYMS else w for w in part[: part.index(head) + 1]
-                                  if w not in _GRAMMAR)  # fmt: skip
-                kind, known = _classify(
-                    head, prep=prep if j == 0 else "with", first=first, clause_has_place=clause_has_place
-                )
-                action = " ".join(seg[seg.index(verbs[0]) :]) if j == 0 and verbs else ""
-                if any(t.word == lx.canon(head) for t in terms):
-                    continue
-                terms.append(Term(word=lx.canon(head), phrase=phrase or head, kind=kind, action=action, known=known))
+                # every known noun is a term; of the unknown ones only the last (the phrase's head)
+                heads = [w for w in nouns[:-1] if lx.key(w) in _KNOWN_KEYS] + nouns[-1:]
+                start = 0
+                for head in heads:
+                    at = part.index(head, start)
+                    mods, start = part[start : at + 1], at + 1
+                    if lx.key(head) in negated_keys or any(t.word == lx.canon(head) for t in terms):
+                        continue
+                    phrase = " ".join(lx.canon(w) if w in lx.SYNONYMS else w for w in mods if w not in _GRAMMAR)
+                    kind, known = _classify(
+                        head, prep=prep if j == 0 else "with", first=first, clause_has_place=clause_has_place
+                    )
+                    action = " ".join(seg[seg.index(verbs[0]) :]) if j == 0 and verbs and head == heads[-1] else ""
+                    terms.append(
+                        Term(word=lx.canon(head), phrase=phrase or head, kind=kind, action=action, known=known)
+                    )
             actions += verbs
             if seg:
                 first = False
@@ -329,14 +302,14 @@ def check_faithful(request: JobRequest, plan: VideoPlan, reading: Reading | None
                 out.append(f"clip {i} moves to {foreign[0]!r}, which the prompt does not name")
     # 6. mood
     for mood in r.moods:
-        for i, (c, m) in enumerate(zip(plan.clips, motions, strict=True)):
+        for i, (script, m) in enumerate(zip(plan.clips, motions, strict=True)):
             bad = [w for w in lx.MOOD_CONFLICTS[mood] if re.search(rf"\b{re.escape(w)}", m.lower())]
             if bad:
                 out.append(f"clip {i} motion {m!r} is {bad[0]!r}, the mood is {mood}")
-            if mood == "energetic" and c.motion_intensity < 0.5:
-                out.append(f"clip {i} motion_intensity {c.motion_intensity} is too low for an energetic mood")
-            if mood == "calm" and c.motion_intensity > 0.6:
-                out.append(f"clip {i} motion_intensity {c.motion_intensity} is too high for a calm mood")
+            if mood == "energetic" and script.motion_intensity < 0.5:
+                out.append(f"clip {i} motion_intensity {script.motion_intensity} is too low for an energetic mood")
+            if mood == "calm" and script.motion_intensity > 0.6:
+                out.append(f"clip {i} motion_intensity {script.motion_intensity} is too high for a calm mood")
         light = plan.style.lighting.lower()
         bad = [w for w in lx.MOOD_CONFLICTS[mood] if w in light]
         if bad:

@@ -351,7 +351,8 @@ FILLER = _words(
     "der die das ein eine und im am mit von zu del al con por para sur avec dans sous ist sind style art painting "
     "aesthetic render film look vibe vibes mood feel feeling shot scene scenes drum-and-bass dnb techno house "
     "jazz hip-hop rock pop edm trap beat beats bpm track big small giant huge tiny old young little beautiful "
-    "lonely lone dark bright empty new glowing rival two three many lots lot few every all any something someone "
+    "lonely lone dark bright empty new glowing finally suddenly rival two three many lots lot few every all any "
+    "something someone "
     "somewhere there here just only really so too also then while when where who what how like more most much "
     "please make create want i me we you they he she them us"
 )
@@ -366,11 +367,12 @@ VERBS = _words(
     "dance dances run runs race races fly flies walk walks jump jumps swim swims sing sings play plays ride rides "
     "drive drives float floats sail sails chase chases fight fights duel duels kiss kisses hold holds wander "
     "wanders spin spins glide glides fall falls climb climbs skate skates surf surfs sleep sleeps cry cries rise "
-    "rises burn burns drift drifts"
+    "rises burn burns drift drifts leaves crosses reaches waits bursts eats bakes follows climbs burst"
 )
 NOT_VERBS = _words(
     "morning evening ring king string building painting ceiling wing thing something nothing spring swing "
-    "lightning clothing ping sing anything everything during ceiling sibling viking pudding wedding"
+    "lightning clothing ping sing anything everything during ceiling sibling viking pudding wedding glowing "
+    "sleeping shining sparkling blazing"
 )
 
 

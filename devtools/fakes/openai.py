@@ -98,7 +98,7 @@ def example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
 def contradict(draft: dict[str, Any]) -> dict[str, Any]:
     """The issue-12 failures in one plan: night becomes dawn (and any other time night), every scene moves to open
     sky among clouds, every motion turns slow and flowing, the lighting turns high-contrast stage lighting."""
-    out = json.loads(json.dumps(draft))
+    out: dict[str, Any] = json.loads(json.dumps(draft))
     for scene in out["scenes"]:
         scene["time_of_day"] = "dawn" if scene["time_of_day"] == "night" else "night"
         scene["environment"] = "open sky among clouds"
@@ -168,7 +168,9 @@ class FakeOpenAI:
             self.faults.maybe_slow()
             time.sleep(self.faults.runtime())
             fate = self.faults.draw(("malformed", "truncated"))
-            last_user = next((m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {})
+            last_user: dict[str, Any] = next(
+                (m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {}
+            )
             model = str(body.get("model", ""))
             prompt_tokens = tokens(json.dumps(body.get("messages", [])))
             schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")

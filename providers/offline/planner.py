@@ -195,7 +195,7 @@ _WEATHER_PHRASES = {
 def _scenes(reading: Reading, audio: AudioAnalysis, seed: int) -> list[Scene]:
     """One scene per place the prompt names (else one implied by its subjects, else a neutral set); the music's
     sections add scenes only as other moments of the same places."""
-    places = [_described(t, PLACES) for t in reading.of("place")][:6]
+    places = [_described(t, PLACES) for t in reading.of("place")][:8]
     if not places:
         implied = [IMPLIED_PLACES[t.word] for t in reading.of("subject") if t.word in IMPLIED_PLACES]
         if implied:
@@ -349,7 +349,8 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
     )
     characters = _characters(reading, palette, style.visual_style)
     objects = _objects(reading, palette)
-    loose_actions = [a for a in reading.actions if not any(a in t.action for t in reading.terms)]
+    carried = " ".join(c.attributes.get("action", "") for c in characters).split()
+    loose_actions = [a for a in reading.actions if a not in carried]
 
     clips: list[ClipScript] = []
     n = len(audio.boundaries)
@@ -397,6 +398,10 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
             )
         )
     clips = _coverage(clips, reading)
+    for k, a in enumerate(loose_actions):  # every action the prompt names moves some clip
+        script = clips[k % len(clips)]
+        if lx.key(a) not in lx.keys(f"{script.visual_description} {script.motion}"):
+            clips[k % len(clips)] = script.model_copy(update={"motion": f"{a}, {script.motion}"})
 
     transitions = []
     for i, (prev, nxt) in enumerate(zip(clips, clips[1:], strict=False)):
