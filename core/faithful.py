@@ -229,6 +229,7 @@ def check_faithful(request: JobRequest, plan: VideoPlan, reading: Reading | None
     k_chars, k_objects = lx.keys(_strip_negations(chars)), lx.keys(objects)
     k_scenes = {i: lx.keys(_strip_negations(t)) for i, t in scenes.items()}
     k_all_scenes = set().union(*k_scenes.values())
+    k_env = {s.id: lx.keys(_strip_negations(s.environment)) for s in plan.scenes}
     k_clips = [lx.keys(c) for c in clips]
     k_all_clips = set().union(*k_clips)
     k_actions = k_all_clips | lx.keys(" ".join(motions))
@@ -291,9 +292,9 @@ def check_faithful(request: JobRequest, plan: VideoPlan, reading: Reading | None
             ok |= {lx.key(p) for p in lx.PLACE_PARTS.get(t.word, frozenset())}
         ok |= {lx.key(t.word) for t in r.terms}
         for s in plan.scenes:
-            if not any(_has(k_scenes[s.id], t.word) for t in places):
+            if not any(_has(k_env[s.id], t.word) for t in places):
                 out.append(f"scene {s.id} ({s.environment!r}) is not set in {' / '.join(t.phrase for t in places)}")
-            foreign = sorted((k_scenes[s.id] & _PLACE_KEYS) - ok)
+            foreign = sorted((k_env[s.id] & _PLACE_KEYS) - ok)
             if foreign:
                 out.append(f"scene {s.id} moves to {foreign[0]!r}, which the prompt does not name")
         for i, kc in enumerate(k_clips):

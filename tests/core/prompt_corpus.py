@@ -25,7 +25,7 @@ CORPUS: tuple[Case, ...] = (
     # the five renders
     Case("a neon city at night, a dancer in the rain", ("city", "dancer", "rain"), style="synthwave",
          times=("night",), forbid=("dawn", "clouds")),
-    Case("paper boat on a river under willows, an old woman on a bridge", 
+    Case("paper boat on a river under willows, an old woman on a bridge",
          ("boat", "river", "willow", "woman", "bridge"),
          style="watercolor", mood="calm", forbid=("stage lighting", "fast"), motion="calm"),
     Case("a motorbike racing toward a giant sun", ("motorbike", "racing", "sun"), style="synthwave",
