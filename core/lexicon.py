@@ -267,7 +267,7 @@ OBJECT_WORDS = _words(
     "train moon stars butterflies sun cart motorbike violin saxophone drum drums sword book letter rose ship bus "
     "truck skateboard surfboard rocket fire firework fireworks lamp streetlight window door chair table tree "
     "trees willow leaf leaves petals blossom blossoms crown mask hat coat dress camera radio record vinyl jukebox "
-    "neon ice-cream wave waves"
+    "neon wave waves"
 )
 # Things a rooftop or a city may show without the prompt naming them: no contradiction.
 PLACE_PARTS: dict[str, frozenset[str]] = {
