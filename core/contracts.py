@@ -139,6 +139,9 @@ class StyleInfo(Contract):
     mood: str
     lighting: str
     keywords: list[str] = Field(default_factory=list)
+    avoid: list[str] = Field(
+        default_factory=list, description="what the request rules out ('no people'); goes into negative prompts"
+    )
 
 
 class Camera(Contract):

@@ -8,13 +8,18 @@ from core.hashing import seed_of
 NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
 _CAMERA_WORDS = {
     "static": "locked-off camera",
-    "zoom_in": "slow push-in",
-    "zoom_out": "slow pull-back",
+    "zoom_in": "push-in",
+    "zoom_out": "pull-back",
     "pan_left": "camera pans left",
     "pan_right": "camera pans right",
     "tilt_up": "camera tilts up",
     "tilt_down": "camera tilts down",
 }
+
+
+def _pace(intensity: float) -> str:
+    """The camera's pace follows the script's motion intensity (which the plan's mood bounds)."""
+    return "fast " if intensity >= 0.7 else "slow " if intensity <= 0.35 else ""
 
 
 def _hint(kind: str, side: str) -> str:
@@ -38,7 +43,7 @@ def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage
         f"{clip.visual_description}.",
         f"{plan.style.visual_style}, {plan.style.mood}, {plan.style.lighting}.",
         f"Colour palette {', '.join(palette)}.",
-        f"{cam.shot}, {cam.angle}, {_CAMERA_WORDS[cam.movement]}; {clip.motion}.",
+        f"{cam.shot}, {cam.angle}, {_pace(clip.motion_intensity)}{_CAMERA_WORDS[cam.movement]}; {clip.motion}.",
     ]
     if clip.lyrics_context:
         parts.append(f'Evoking the lyric "{clip.lyrics_context}".')
@@ -50,7 +55,7 @@ def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage
     return ClipPrompt(
         index=clip.index,
         prompt=" ".join(parts),
-        negative_prompt=NEGATIVE,
+        negative_prompt=", ".join([NEGATIVE, *plan.style.avoid]),
         palette=palette,
         visual_style=plan.style.visual_style,
         mood=plan.style.mood,

@@ -3,8 +3,9 @@
 The model answers in a *draft* schema that is strict-structured-output compatible (every field required, no
 free-form dicts); code then turns the draft into the pipeline's contract, filling what the model must not invent
 (exact boundary times, song energy, transition timing) and validating the rest (``VideoPlan`` validators,
-``check_against``). An invalid or truncated reply gets exactly one repair turn (the error is sent back), then
-PlanningError.
+``check_against``) and, for plans, against the request (``core.faithful.check_faithful``). An invalid, truncated
+or unfaithful reply gets exactly one repair turn (the errors or rule violations are sent back); a second bad reply
+is a PlanningError: a plan that contradicts the request is not sent on to paid video generation.
 
 Retries: one layer only. The SDK's own retries are off (``max_retries=0``); rate limits, timeouts, connection
 errors and 5xx become TransientProviderError, which the Prefect task retries with backoff.
@@ -37,6 +38,7 @@ from core.contracts import (
     VideoPlan,
 )
 from core.errors import PlanningError, ProviderError, TransientProviderError
+from core.faithful import RULES, Reading, check_faithful, read_request
 from core.hashing import seed_of
 from core.prompts import build_prompt
 from core.settings import OpenAISettings, get_settings, require_key
@@ -83,6 +85,7 @@ class StyleDraft(Draft):
     mood: str
     lighting: str
     keywords: list[str]
+    avoid: list[str]
 
 
 class CameraDraft(Draft):
@@ -135,12 +138,28 @@ def response_format(model: type[BaseModel]) -> ResponseFormatJSONSchema:
 # --------------------------------------------------------------------------- draft <-> contract
 
 
+def must_keep(reading: Reading) -> dict[str, Any]:
+    """The request's reading, as the model is told it (``core.faithful``)."""
+    return {
+        "subjects": [t.phrase for t in reading.of("subject")],
+        "places": [t.phrase for t in reading.of("place")],
+        "things": [t.phrase for t in reading.of("object")],
+        "actions": list(reading.actions),
+        "time_of_day": list(reading.times),
+        "weather": list(reading.weather),
+        "mood": list(reading.moods),
+        "style_words": list(reading.style_words),
+        "ruled_out": (["people"] if reading.no_people else []) + [w for w in reading.negated if w != "person"],
+    }
+
+
 def plan_payload(request: JobRequest, audio: AudioAnalysis) -> dict[str, Any]:
-    """What the planner sends: the request and the song facts, including the exact clip boundaries."""
+    """What the planner sends: the request, what it must keep, and the song facts (exact clip boundaries)."""
     lyrics = audio.lyrics
     return {
         "task": "plan",
         "request": request.model_dump(mode="json", include={"prompt", "style", "mood"}),
+        "must_keep": must_keep(read_request(request)),
         "song": {
             "duration": audio.duration,
             "tempo": audio.tempo,
@@ -238,12 +257,19 @@ def prompt_payload(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceIma
     }
 
 
-PLAN_SYSTEM = """You are the director of a music video. From the request and the song facts (JSON), write the video \
-plan as JSON matching the schema. Rules: exactly one clip per entry of song.boundaries, in order, with the same \
+PLAN_SYSTEM = (
+    """You are the director of a music video. From the request and the song facts (JSON), write the video \
+plan as JSON matching the schema. The plan must be faithful to the request: "must_keep" lists what the request \
+names and rules out. Structure rules: exactly one clip per entry of song.boundaries, in order, with the same \
 index; one transition between consecutive clips (from_index 0..n-2): "cut" on \
 strong beats and high energy, "crossfade" in calm passages, "fade" at section changes; 3-8 palette colours as \
 #rrggbb; scene ids and character names used by clips must be defined; motion_intensity 0..1 follows the clip's \
-energy; use the lyrics (when not instrumental) for lyrics_context and imagery; keep characters consistent."""
+energy within the range the mood allows; use the lyrics (when not instrumental) for lyrics_context and imagery; \
+keep characters consistent. Write concrete, plain words: name the subjects, the place, the time of day, the \
+weather and the action in every visual_description.
+"""
+    + RULES
+)
 
 PROMPT_SYSTEM = """You write the text prompt for one clip of a music video, for an image-to-video model. Use the \
 plan (JSON) and the clip index: subject and action from the clip script, the scene, the style (visual style, mood, \
@@ -337,6 +363,17 @@ class _Chat:
         raise PlanningError(f"{self.model} gave an invalid reply twice: {error}", stage=self.stage)
 
 
+class UnfaithfulPlan(ValueError):
+    """A schema-valid plan that breaks the faithfulness rules; its message lists the violations."""
+
+
+def faithful_plan(request: JobRequest, plan: VideoPlan) -> VideoPlan:
+    """The plan, or UnfaithfulPlan naming what it breaks (sent back to the model in the repair turn)."""
+    if violations := check_faithful(request, plan):
+        raise UnfaithfulPlan("the plan breaks the faithfulness rules: " + "; ".join(violations[:20]))
+    return plan
+
+
 class OpenAIPlanner(ScenePlanner):
     provider_id = "openai"
 
@@ -355,7 +392,7 @@ class OpenAIPlanner(ScenePlanner):
             PLAN_SYSTEM,
             plan_payload(request, audio),
             PlanDraft,
-            lambda d: plan_from_draft(d, audio, crossfade=render.crossfade, fade=render.fade),
+            lambda d: faithful_plan(request, plan_from_draft(d, audio, crossfade=render.crossfade, fade=render.fade)),
             max_tokens=max_tokens,
         )
         return plan.model_copy(update={"cost": round(chat.cost, 6)})

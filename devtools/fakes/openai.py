@@ -4,7 +4,8 @@ For the planner's and prompt writer's schemas it reads the JSON the provider sen
 logic (``providers.offline.planner.plan_video``, ``core.prompts.build_prompt``) in the draft schema; any other
 json_schema gets a
 minimal instance generated from the schema. Faults: HTTP 429/5xx, malformed (schema-invalid) or truncated
-replies, slow replies. Every call is recorded with its token usage so tests can price it.
+replies, "contradicts" (a schema-valid plan that contradicts the prompt: ``contradict``), slow replies.
+Every call is recorded with its token usage so tests can price it.
 """
 
 from __future__ import annotations
@@ -94,6 +95,20 @@ def example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return "text"
 
 
+def contradict(draft: dict[str, Any]) -> dict[str, Any]:
+    """The issue-12 failures in one plan: night becomes dawn (and any other time night), every scene moves to open
+    sky among clouds, every motion turns slow and flowing, the lighting turns high-contrast stage lighting."""
+    out: dict[str, Any] = json.loads(json.dumps(draft))
+    for scene in out["scenes"]:
+        scene["time_of_day"] = "dawn" if scene["time_of_day"] == "night" else "night"
+        scene["environment"] = "open sky among clouds"
+    for clip in out["clips"]:
+        clip["visual_description"] = "a lone figure in open sky among clouds at dawn"
+        clip["motion"], clip["motion_intensity"] = "slow, flowing movement", 0.3
+    out["style"]["lighting"] = "high-contrast stage lighting"
+    return out
+
+
 class FakeOpenAI:
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
@@ -153,11 +168,15 @@ class FakeOpenAI:
             self.faults.maybe_slow()
             time.sleep(self.faults.runtime())
             fate = self.faults.draw(("malformed", "truncated"))
+            last_user: dict[str, Any] = next(
+                (m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {}
+            )
             model = str(body.get("model", ""))
             prompt_tokens = tokens(json.dumps(body.get("messages", [])))
             schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
             record: dict[str, Any] = {"model": model, "fate": fate, "schema": schema,
-                                      "prompt_tokens": 0, "completion_tokens": 0}  # fmt: skip
+                                      "prompt_tokens": 0, "completion_tokens": 0,
+                                      "last_message": str(last_user.get("content", ""))[:4000]}  # fmt: skip
             if fate in ("429", "500", "503"):
                 with self._lock:
                     self.records.append({**record, "status": int(fate)})
@@ -170,6 +189,8 @@ class FakeOpenAI:
                 data = json.loads(content)
                 data.pop(next(iter(data)))  # drop a required field: parses as JSON, fails the schema
                 content = json.dumps(data)
+            elif fate == "contradicts" and schema == "PlanDraft":
+                content = json.dumps(contradict(json.loads(content)))
             elif fate == "truncated":
                 content, finish = content[: len(content) // 2], "length"
             usage = {"prompt_tokens": prompt_tokens, "completion_tokens": tokens(content)}

@@ -3,8 +3,6 @@ shots it draws from. Plain data, read by ``providers.offline.planner``."""
 
 from __future__ import annotations
 
-import re
-
 from core.contracts import CameraMovement
 
 COLOUR_WORDS: dict[str, tuple[float, float, float]] = {
@@ -54,32 +52,52 @@ COLOUR_WORDS: dict[str, tuple[float, float, float]] = {
     "storm": (0.63, 0.4, 0.45),
     "dream": (0.75, 0.35, 0.95),
 }
+# Descriptive phrases keyed by the canonical words of ``core.lexicon``. A place phrase names only its own place:
+# no other place, no weather and no time of day (those come from the prompt), so it never contradicts it.
 PLACES: dict[str, str] = {
-    "city": "a rain-slick city street with glowing signs",
+    "city": "a city street lined with glowing signs",
     "street": "a narrow street lined with shop windows",
     "beach": "a wide beach with rolling surf",
-    "ocean": "open ocean under a vast sky",
+    "ocean": "the open ocean, waves to the horizon",
     "forest": "a dense forest with shafts of light",
     "jungle": "a humid jungle canopy",
-    "desert": "endless dunes under a hard sky",
+    "desert": "endless desert dunes",
     "space": "deep space among drifting nebulae",
-    "club": "a crowded club with a mirrored dance floor",
+    "club": "a club with a mirrored dance floor",
     "rooftop": "a rooftop above the skyline",
-    "mountain": "a high mountain ridge above the clouds",
-    "road": "an empty highway stretching to the horizon",
-    "car": "the inside of a moving car at night",
+    "mountain": "a high mountain ridge",
+    "road": "an empty road stretching to the horizon",
     "garden": "an overgrown garden in bloom",
     "underwater": "an underwater reef with drifting particles",
-    "snow": "a silent snowfield",
+    "snowfield": "a silent snowfield",
     "studio": "a minimal studio with coloured backdrops",
     "stage": "a concert stage with moving lights",
     "room": "a small lived-in bedroom",
-    "train": "a night train carriage",
     "sky": "open sky among clouds",
-    "river": "a river winding through a valley",
+    "river": "a river winding between its banks",
     "castle": "the halls of an old castle",
-    "moon": "the lunar surface",
+    "bridge": "an old stone bridge",
+    "boardwalk": "a wooden boardwalk by the sea",
+    "lake": "a still lake",
+    "park": "a park with tall trees",
+    "alley": "a narrow back alley",
+    "station": "a train station platform",
 }
+# Where a subject that names no place naturally is (a motorbike races on a road, not among clouds).
+IMPLIED_PLACES: dict[str, str] = {
+    "motorbike": "road", "car": "road", "racer": "road", "biker": "road", "driver": "road", "truck": "road",
+    "bus": "street", "skater": "street", "bicycle": "street", "surfer": "beach", "whale": "ocean",
+    "fish": "underwater", "shark": "underwater", "dolphin": "ocean", "jellyfish": "underwater",
+    "octopus": "underwater", "astronaut": "space", "rocket": "space", "spaceship": "space", "boat": "river",
+    "ship": "ocean", "sailor": "ocean", "band": "stage", "singer": "stage", "drummer": "stage",
+    "guitarist": "stage", "dj": "club", "train": "station", "penguin": "snowfield", "camel": "desert",
+}  # fmt: skip
+# When nothing in the prompt says where: neutral sets that name no landscape.
+NEUTRAL_PLACES: tuple[str, ...] = (
+    "a minimal studio with coloured backdrops",
+    "an empty stage with a painted backdrop",
+    "a bare white room",
+)
 SUBJECTS: dict[str, str] = {
     "dancer": "a dancer in flowing clothes",
     "robot": "a chrome robot with glowing eyes",
@@ -90,7 +108,7 @@ SUBJECTS: dict[str, str] = {
     "man": "a man in a worn jacket",
     "singer": "a singer holding a vintage microphone",
     "band": "a four-piece band",
-    "cat": "a sleek black cat",
+    "cat": "a sleek cat",
     "dog": "a scruffy dog",
     "fox": "a red fox",
     "wolf": "a grey wolf",
@@ -106,6 +124,10 @@ SUBJECTS: dict[str, str] = {
     "runner": "a runner",
     "surfer": "a surfer",
     "dragon": "a coiling dragon",
+    "detective": "a detective in a trench coat and fedora",
+    "violinist": "a violinist in a dark suit",
+    "motorbike": "a motorbike with a rider in a visor helmet",
+    "samurai": "a samurai in lacquered armour",
 }
 OBJECTS: tuple[str, ...] = (
     "car",
@@ -150,47 +172,6 @@ STYLES: dict[str, str] = {
     "comic": "bold comic-book ink",
     "vaporwave": "vaporwave collage",
 }
-STOPWORDS = {
-    "a",
-    "an",
-    "the",
-    "and",
-    "or",
-    "of",
-    "in",
-    "on",
-    "at",
-    "to",
-    "with",
-    "for",
-    "from",
-    "by",
-    "into",
-    "over",
-    "under",
-    "through",
-    "about",
-    "as",
-    "is",
-    "are",
-    "be",
-    "it",
-    "its",
-    "this",
-    "that",
-    "my",
-    "your",
-    "our",
-    "their",
-    "his",
-    "her",
-    "music",
-    "video",
-    "song",
-    "clip",
-    "some",
-    "very",
-}
 CAMERA_MOVES_CALM: tuple[CameraMovement, ...] = ("zoom_in", "pan_right", "tilt_up", "zoom_out", "pan_left")
 CAMERA_MOVES_ENERGETIC: tuple[CameraMovement, ...] = (
     "pan_left",
@@ -208,7 +189,3 @@ SHOTS = (
     "low-angle shot",
 )
 ANGLES = ("eye level", "low angle", "high angle", "dutch angle", "bird's-eye view")
-
-
-def words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in STOPWORDS]

@@ -6,6 +6,7 @@ import pytest
 
 from core.contracts import VideoPlan
 from core.errors import PlanningError
+from core.faithful import check_faithful, read_request
 from providers.offline.planner import plan_video
 from tests.factories import make_analysis, make_request
 
@@ -94,3 +95,55 @@ def test_loud_mastered_song_still_gets_calm_and_busy_transitions() -> None:
     plan = plan_video(make_request(), make_analysis(duration=40.0, energy=energy))
     kinds = {t.kind for t in plan.transitions}
     assert {"cut", "crossfade"} <= kinds, [t.kind for t in plan.transitions]
+
+
+# --------------------------------------------------------------------------- faithful to the request (issue 12)
+
+
+def test_checker_catches_the_issue_contradictions() -> None:
+    """The offline plan for each request is faithful; edited the way the issue saw it go wrong, it is not."""
+    audio = make_analysis(duration=30.0)
+    night = make_request("a neon city at night, a dancer in the rain", style="synthwave")
+    plan = plan_video(night, audio)
+    assert check_faithful(night, plan) == []
+    dawn = plan.model_copy(update={"scenes": [s.model_copy(update={"time_of_day": "dawn"}) for s in plan.scenes]})
+    assert any("'dawn'" in v for v in check_faithful(night, dawn))
+
+    roof = make_request("rival violinists on a rooftop, a detective", style="film noir", mood="tense")
+    plan = plan_video(roof, audio)
+    assert check_faithful(roof, plan) == []
+    sky = [s.model_copy(update={"environment": "deep space among drifting nebulae"}) for s in plan.scenes]
+    assert any("rooftop" in v for v in check_faithful(roof, plan.model_copy(update={"scenes": sky})))
+
+    calm = make_request("paper boat on a river", mood="calm")
+    plan = plan_video(calm, make_analysis(energy=[0.9] * 60))  # loud song, calm request
+    assert check_faithful(calm, plan) == [] and "stage" not in plan.style.lighting
+    assert max(c.motion_intensity for c in plan.clips) <= 0.6
+    loud = plan.model_copy(update={"style": plan.style.model_copy(update={"lighting": "high-contrast stage lighting"})})
+    assert any("lighting" in v for v in check_faithful(calm, loud))
+
+    fast = make_request("a motorbike racing toward a giant sun", mood="energetic")
+    plan = plan_video(fast, make_analysis(energy=[0.1] * 60))  # quiet song, energetic request
+    assert check_faithful(fast, plan) == [] and min(c.motion_intensity for c in plan.clips) >= 0.5
+    assert all("slow" not in c.motion for c in plan.clips) and "road" in plan.scenes[0].environment
+    slow = [c.model_copy(update={"motion": "slow, flowing movement"}) for c in plan.clips]
+    assert any("slow" in v for v in check_faithful(fast, plan.model_copy(update={"clips": slow})))
+
+
+def test_reading_keeps_unknown_nouns_synonyms_and_negations() -> None:
+    r = read_request(make_request("a kitty and a zorblax on a moto, no people, de noche"))
+    assert [t.word for t in r.terms] == ["cat", "zorblax", "motorbike"]
+    assert r.no_people and r.times == ("night",)
+    plan = plan_video(make_request("an empty city at night, no people"), make_analysis())
+    assert plan.characters == [] and "people" in plan.style.avoid
+    assert check_faithful(make_request("an empty city at night, no people"), plan) == []
+
+
+def test_music_shapes_pacing_not_the_subject() -> None:
+    """Same request on a quiet and on a loud song: same subjects, places and times; different motion and cuts."""
+    request = make_request("a fox in a forest at dusk")
+    quiet = plan_video(request, make_analysis(energy=[0.1] * 60))
+    loud = plan_video(request, make_analysis(energy=[0.9] * 30 + [0.2] * 30))
+    assert [c.name for c in quiet.characters] == [c.name for c in loud.characters] == ["fox"]
+    assert {s.time_of_day for s in quiet.scenes} == {s.time_of_day for s in loud.scenes} == {"dusk"}
+    assert [c.motion_intensity for c in quiet.clips] != [c.motion_intensity for c in loud.clips]

@@ -8,12 +8,21 @@ import pytest
 
 from core.contracts import ReferenceImage, VideoPlan
 from core.errors import ConfigError, PlanningError, ProviderError, TransientProviderError
+from core.faithful import RULES, check_faithful
 from core.pricing import token_cost
 from core.settings import get_settings
 from devtools.fakes import FakeOpenAI
 from devtools.fakes.openai import example
 from devtools.fakes.pricing import openai_cost
-from providers.openai_llm import OpenAIPlanner, OpenAIPromptWriter, PlanDraft, PromptDraft, response_format
+from providers.openai_llm import (
+    PLAN_SYSTEM,
+    OpenAIPlanner,
+    OpenAIPromptWriter,
+    PlanDraft,
+    PromptDraft,
+    plan_payload,
+    response_format,
+)
 from tests.factories import make_analysis, make_request
 
 
@@ -100,3 +109,28 @@ def test_draft_schemas_are_strict_compatible() -> None:
 def test_token_prices() -> None:
     assert token_cost("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
     assert token_cost("llama3.1:8b", 10_000, 10_000) == 0.0  # self-hosted: free
+
+
+def test_unfaithful_plan_is_repaired_with_the_violations(fake_openai: FakeOpenAI) -> None:
+    """A schema-valid reply that turns 'night' into 'dawn' and the city into clouds gets one repair turn that
+    names the violations; the second reply is faithful."""
+    fake_openai.faults.script = deque(["contradicts"])
+    request = make_request("a neon city at night, a dancer in the rain", style="synthwave")
+    plan = OpenAIPlanner().plan(request, make_analysis(duration=20))
+    assert [c["fate"] for c in fake_openai.calls] == ["contradicts", "ok"]
+    repair = fake_openai.calls[1]["last_message"]
+    assert "faithfulness rules" in repair and "'dawn'" in repair and "clouds" not in plan.model_dump_json()
+    assert check_faithful(request, plan) == [] and {s.time_of_day for s in plan.scenes} == {"night"}
+
+
+def test_twice_unfaithful_plan_is_a_planning_error(fake_openai: FakeOpenAI) -> None:
+    fake_openai.faults.script = deque(["contradicts", "contradicts"])
+    with pytest.raises(PlanningError, match="faithfulness rules"):
+        OpenAIPlanner().plan(make_request(mood="energetic"), make_analysis(duration=20))
+    assert len(fake_openai.calls) == 2
+
+
+def test_system_prompt_states_the_rules_and_the_payload_what_to_keep() -> None:
+    assert RULES in PLAN_SYSTEM
+    payload = plan_payload(make_request("rival violinists on a rooftop, no people"), make_analysis(duration=20))
+    assert payload["must_keep"]["places"] == ["rooftop"] and payload["must_keep"]["ruled_out"] == ["people"]

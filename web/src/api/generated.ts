@@ -1108,6 +1108,11 @@ export interface components {
             lighting: string;
             /** Keywords */
             keywords: string[];
+            /**
+             * Avoid
+             * @description what the request rules out ('no people'); goes into negative prompts
+             */
+            avoid: string[];
         };
         /** Timeline */
         Timeline: {

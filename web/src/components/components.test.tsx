@@ -152,7 +152,7 @@ describe("job view components", () => {
     const script = (index: number) => ({ index, scene_id: "s1", characters: [], visual_description: `shot ${index}`, motion: "drifts", motion_intensity: 0.5, camera, lyrics_context: "", energy: 0.5 });
     const plan: VideoPlan = {
       summary: "a fox", characters: [], scenes: [{ id: "s1", name: "forest", environment: "neon", time_of_day: "night", palette_shift: 0 }],
-      objects: [], style: { palette: ["#ff00aa"], visual_style: "watercolor", mood: "dreamy", lighting: "neon", keywords: [] },
+      objects: [], style: { palette: ["#ff00aa"], visual_style: "watercolor", mood: "dreamy", lighting: "neon", keywords: [], avoid: [] },
       clips: [script(0), script(1)], transitions: [], fade_in: 0, fade_out: 0, planner: "offline", cost: 0,
     };
     const slot = (index: number, start: number, end: number) => ({ index, start_frame: start * 30, end_frame: end * 30, start, end, duration: end - start, beats: [] });
