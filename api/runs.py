@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from prefect.deployments import arun_deployment
 from prefect.exceptions import ObjectNotFound
 
 from api.errors import Problem
+
+log = logging.getLogger("videogen.api")
 
 
 def job_tag(job_id: str) -> str:
@@ -33,8 +36,9 @@ async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any
         raise Problem(
             503, f"the Prefect deployment {deployment!r} is not registered (is the worker running?)"
         ) from None
-    except Exception as exc:  # httpx errors, Prefect server down
-        raise Problem(503, f"cannot reach Prefect to start the job: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # httpx errors, Prefect server down, Prefect refusing the run
+        log.warning("job %s: cannot create the flow run: %s: %s", job_id, type(exc).__name__, exc)
+        raise Problem(503, "the orchestrator could not start the job; nothing was started: try again later") from None
     return str(run.id)
 
 
@@ -51,10 +55,30 @@ async def flow_run_state(flow_run_id: str) -> tuple[str, str, str] | None:
 
 
 async def prefect_healthy() -> str | None:
-    """None when healthy, else the reason."""
+    """None when healthy, else the reason (plain words: the exception goes to the log)."""
     try:
         async with get_client() as client:
             exc = await client.api_healthcheck()
     except Exception as err:
-        return f"{type(err).__name__}: {err}"
-    return None if exc is None else f"{type(exc).__name__}: {exc}"
+        exc = err
+    if exc is None:
+        return None
+    log.warning("healthz: Prefect: %s: %s", type(exc).__name__, exc)
+    return "cannot reach the Prefect server"
+
+
+async def deployment_served(deployment: str) -> str | None:
+    """None when ``deployment`` exists and a served process or worker polls it (Prefect's READY), else why not."""
+    try:
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name(deployment)
+    except ObjectNotFound:
+        return f"the deployment {deployment} is not registered"
+    except Exception as exc:
+        log.warning("healthz: deployment: %s: %s", type(exc).__name__, exc)
+        return "cannot read the deployment from Prefect"
+    status = getattr(dep, "status", None)
+    value = getattr(status, "value", status)
+    if value is not None and str(value).upper() != "READY":
+        return f"nothing polls the deployment {deployment} (no served process or worker)"
+    return None
