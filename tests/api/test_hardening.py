@@ -319,7 +319,7 @@ def test_non_ascii_bearer_token_is_401(tmp_path: Path) -> None:
 
     with TestClient(create_app(_settings(tmp_path))) as client:
         for value in ("Bearer ñ".encode(), "Bearer 令牌".encode(), b"Bearer \xff\xfe"):
-            r = client.get("/api/jobs", headers={"Authorization": value})  # type: ignore[dict-item]
+            r = client.get("/api/jobs", headers={b"Authorization": value})
             assert r.status_code == 401, (value, r.text)
         with pytest.raises(WebSocketDisconnect) as err, client.websocket_connect(f"/ws/jobs/{uuid4()}?token=ñ"):
             pass
