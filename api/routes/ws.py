@@ -3,17 +3,19 @@ the job's status after it (``{"event": ProgressEvent, "status": JobStatus}``): c
 
 Live events come from the process's one reader (``api/hub.py``), never from a Redis connection per socket. Close
 codes: 1000 after the terminal event, 1008 (before accept: HTTP 403) for a wrong token or a foreign Origin, 4400 for
-a bad job id or ``last_event_id``, 4404 for an unknown job, 4429 over a socket cap. Messages from the client are
-ignored, text or binary.
+a bad job id or ``last_event_id``, 4404 for an unknown job, 4429 over a socket cap, 1011 when Redis is down.
+Messages from the client are ignored, text or binary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from redis.exceptions import RedisError
 
 from api.deps import origin_ok, ws_token_ok
 from api.hub import TOO_MANY, Hub
@@ -51,16 +53,20 @@ async def job_events(websocket: WebSocket, job_id: str, last_event_id: str = "0"
     if refusal := hub.refusal(jid, client):
         await websocket.close(code=TOO_MANY, reason=refusal)
         return
-    meta = await store.meta(jid)
-    if meta is None:
-        await websocket.close(code=4404, reason=f"no job {jid}")
-        return
-    disconnected = asyncio.ensure_future(_until_disconnect(websocket))
     try:
-        async with hub.subscribe(jid, client) as sub:
-            await _pump(websocket, store, jid, meta, last_event_id, sub.queue, disconnected)
-    finally:
-        disconnected.cancel()
+        meta = await store.meta(jid)
+        if meta is None:
+            await websocket.close(code=4404, reason=f"no job {jid}")
+            return
+        disconnected = asyncio.ensure_future(_until_disconnect(websocket))
+        try:
+            async with hub.subscribe(jid, client) as sub:
+                await _pump(websocket, store, jid, meta, last_event_id, sub.queue, disconnected)
+        finally:
+            disconnected.cancel()
+    except RedisError:  # the job store went away: a clear close the client may retry, not 1006 and a traceback
+        with contextlib.suppress(RuntimeError):
+            await websocket.close(code=1011, reason="the job store is unavailable: reconnect shortly")
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

@@ -356,3 +356,34 @@ def test_leak_patterns_catch_what_was_leaking() -> None:
     assert leaks_in("cannot read /srv/data/jobs/1/input/upload.part")
     assert leaks_in("cannot reach Prefect to start the job: ConnectError: http://127.0.0.1:4200/api")
     assert not leaks_in("the song is too short (2.0 s; the minimum is 5 s)")
+
+
+def test_status_follows_the_flow_run_when_the_stream_is_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tried: the bridge down while the flow run completed (before: GET said queued 0 % beside flow_run_state
+    Completed). Now the run's state decides: complete; and a crashed run reads as a sentence, not an exit code."""
+    from api.routes import jobs
+    from api.store import StoredEvent
+    from core.contracts import ProgressEvent
+
+    job_id = str(uuid4())
+    queued = ProgressEvent(job_id=job_id, stage="job", status="queued", progress=0, message="Job queued")
+
+    class Store:
+        async def meta(self, _: str) -> dict[str, str]:
+            return {"job_id": job_id, "flow_run_id": str(uuid4())}
+
+        async def history(self, _: str) -> list[StoredEvent]:
+            return [StoredEvent("1-0", queued)]
+
+    async def state(kind: str, message: str) -> jobs.JobStatus:
+        async def fake(_: str) -> tuple[str, str, str]:
+            return kind, kind.title(), message
+
+        monkeypatch.setattr(jobs, "flow_run_state", fake)
+        return await jobs.job_status(Store(), job_id)  # type: ignore[arg-type]
+
+    done = asyncio.run(state("COMPLETED", ""))
+    assert (done.status, done.progress, done.video_url) == ("complete", 100.0, f"/api/jobs/{job_id}/video")
+    crashed = asyncio.run(state("CRASHED", "Process exited with status code: -11"))
+    assert crashed.status == "error" and crashed.error is not None
+    assert "-11" not in crashed.error.message and "submit the job again" in crashed.error.message
