@@ -32,6 +32,8 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_A
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from api.errors import public
+from api.jobstate import crash_message
 from api.store import JobStore
 from core.contracts import ProgressEvent
 from core.progress import EVENT_PREFIX, JOB_RESOURCE_PREFIX, JOB_TAG_PREFIX
@@ -43,6 +45,7 @@ log = logging.getLogger("videogen.bridge")
 JOB_RESOURCE = JOB_RESOURCE_PREFIX
 JOB_TAG = f"prefect.tag.{JOB_TAG_PREFIX}"  # how Prefect names a flow run's tag among an event's related resources
 CHECKPOINT = "bridge:checkpoint"
+_EXIT_STATUS = "exited with status code"  # Prefect's words for a flow-run process that died
 CATCH_UP_PAGE = 50  # the server refuses (422) pages larger than its INTERACTIVE_PAGE_SIZE
 FLOW_TERMINAL = {
     "Completed": "complete",
@@ -100,6 +103,9 @@ def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
         if state in FLOW_TERMINAL:
             status = FLOW_TERMINAL[state]
             message = _state_message(event) or f"Flow run {state.lower()}"
+            if state in ("Crashed", "Cancelled") or _EXIT_STATUS in message:
+                message = crash_message(state, message)
+            message = public(message)
             return ProgressEvent(job_id=job_id, stage="job", status=status, progress=100 if status == "complete" else 0,
                                  message=message, timestamp=at), True  # fmt: skip
         return None
@@ -114,7 +120,7 @@ def translate(event: Event) -> tuple[ProgressEvent, bool] | None:
             return ProgressEvent(job_id=job_id, stage=stage, status="running", progress=0, message=message,
                                  timestamp=at), False  # fmt: skip
         if state == "Crashed":
-            message = f"{task_name} crashed: {_state_message(event)}"
+            message = f"{task_name} crashed: {crash_message(state, _state_message(event))}"
             return ProgressEvent(job_id=job_id, stage=stage, status="failed", progress=100, message=message,
                                  timestamp=at), False  # fmt: skip
     return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import Depends, Path, Request, WebSocket
+from starlette.requests import HTTPConnection
 
 from api.errors import Problem, Unauthorized
 from api.store import JobStore
@@ -24,10 +26,13 @@ def get_store(request: Request) -> JobStore:
 
 
 def token_ok(settings: Settings, presented: str | None) -> bool:
+    """Constant-time comparison of bytes: ``compare_digest`` on str refuses non-ASCII text (a 500, not a 401)."""
     expected = settings.api.token
     if expected is None:
         return True
-    return presented is not None and secrets.compare_digest(presented, expected.get_secret_value())
+    if presented is None:
+        return False
+    return secrets.compare_digest(presented.encode("utf-8", "surrogateescape"), expected.get_secret_value().encode())
 
 
 def bearer(header: str | None) -> str | None:
@@ -42,9 +47,29 @@ def require_token(request: Request) -> None:
 
 
 def ws_token_ok(websocket: WebSocket) -> bool:
-    """Browsers cannot set headers on a WebSocket: accept ``?token=`` as well as the Authorization header."""
-    presented = bearer(websocket.headers.get("authorization")) or websocket.query_params.get("token")
+    """Browsers cannot set headers on a WebSocket: besides the Authorization header, accept the token as the
+    subprotocol pair ``bearer, <token>`` (kept out of URLs and logs) or as ``?token=`` (redacted in the access log)."""
+    protocols: list[str] = websocket.scope.get("subprotocols", [])
+    from_protocol = protocols[protocols.index("bearer") + 1] if "bearer" in protocols[:-1] else None
+    presented = bearer(websocket.headers.get("authorization")) or from_protocol or websocket.query_params.get("token")
     return token_ok(websocket.app.state.settings, presented)
+
+
+def origin_ok(conn: HTTPConnection) -> bool:
+    """A browser's cross-site request may create jobs or open sockets only from an allowed origin
+    (``VIDEOGEN_API__CORS_ORIGINS``) or the API's own (the web UI it serves). No Origin header: not a browser."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    allowed: list[str] = conn.app.state.settings.api.cors_origins
+    if origin in allowed or "*" in allowed:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == conn.headers.get("host", "")
+
+
+def require_origin(request: Request) -> None:
+    if not origin_ok(request):
+        raise Problem(403, "this origin may not create jobs (see VIDEOGEN_API__CORS_ORIGINS)", title="Forbidden")
 
 
 async def existing_job(request: Request, job_id: Annotated[UUID, Path()]) -> str:
@@ -58,3 +83,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 JobId = Annotated[str, Depends(existing_job)]
 Auth = Depends(require_token)
+SameSite = Depends(require_origin)

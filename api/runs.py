@@ -3,6 +3,7 @@ whether the deployment is served)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from core.progress import job_tag
 # Prefect's own default for marking a deployment NOT_READY (foreman: deployment_last_polled_timeout_seconds). A
 # runner or worker polls every 10-15 s; a server restarted after the worker stopped still says READY until then.
 POLL_STALE_AFTER = timedelta(seconds=60)
+log = logging.getLogger("videogen.api")
 
 
 def _not_registered(deployment: str) -> str:
@@ -38,8 +40,9 @@ async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any
         )
     except ObjectNotFound:
         raise Problem(503, _not_registered(deployment)) from None
-    except Exception as exc:  # httpx errors, Prefect server down
-        raise Problem(503, f"cannot reach Prefect to start the job: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # httpx errors, Prefect server down, Prefect refusing the run
+        log.warning("job %s: cannot create the flow run: %s: %s", job_id, type(exc).__name__, exc)
+        raise Problem(503, "the orchestrator could not start the job; nothing was started: try again later") from None
     return str(run.id)
 
 
@@ -61,8 +64,11 @@ async def prefect_healthy() -> str | None:
         async with get_client() as client:
             exc = await client.api_healthcheck()
     except Exception as err:
-        return f"{type(err).__name__}: {err}"
-    return None if exc is None else f"{type(exc).__name__}: {exc}"
+        exc = err
+    if exc is None:
+        return None
+    log.warning("healthz: Prefect: %s: %s", type(exc).__name__, exc)
+    return "cannot reach the Prefect server"
 
 
 async def deployment_unserved(deployment: str) -> str | None:
@@ -78,7 +84,8 @@ async def deployment_unserved(deployment: str) -> str | None:
                 return _not_registered(deployment)
             pool = await client.read_work_pool(found.work_pool_name) if found.work_pool_name else None
     except Exception as err:
-        return f"{type(err).__name__}: {err}"
+        log.warning("healthz: deployment: %s: %s", type(err).__name__, err)
+        return "cannot read the deployment from Prefect"
     polled = found.last_polled
     if found.status != DeploymentStatus.READY or polled is None or polled < datetime.now(UTC) - POLL_STALE_AFTER:
         return (

@@ -25,6 +25,16 @@ from core.contracts import ProgressEvent
 from core.progress import TERMINAL_EVENTS
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_U64 = 2**64 - 1
+
+
+def valid_stream_id(text: str) -> bool:
+    """A Redis stream id Redis itself accepts: two unsigned 64-bit integers (``99999999999999999999-0`` is not)."""
+    if not STREAM_ID.match(text):
+        return False
+    ms, _, seq = text.partition("-")
+    return int(ms) <= _U64 and int(seq) <= _U64
+
 
 _APPEND = """
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return false end

@@ -2,7 +2,12 @@
 
 Starlette's ``request.form()`` spools the whole body before a route runs, so a 2 GB upload would be read in full
 before we could refuse it. Here the body is parsed chunk by chunk (python-multipart's push parser): the audio part
-goes straight to its file, and the first byte past ``max_bytes`` ends the request with 413.
+goes straight to its file, and the first byte past a limit ends the request with 413:
+
+    the audio part           ``max_bytes`` (VIDEOGEN_API__MAX_UPLOAD_MB)
+    the whole body           ``max_bytes + FORM_OVERHEAD``, counted as it arrives (chunked bodies have no length)
+    the text parts           at most ``MAX_FIELDS`` of them, each at most ``MAX_FIELD_BYTES``, together at most
+                             ``FORM_OVERHEAD``: only these are held in memory
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from starlette.requests import ClientDisconnect, Request
 from api.errors import Problem
 from core.audio_input import AudioFacts, inspect_audio, sniff_file
 from core.errors import AudioError
+from core.media import probe
 from core.settings import AudioSettings
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 8  # prompt, style, mood, duration_hint and some slack
 FORM_OVERHEAD = 256 * 1024  # headers and text fields allowed on top of the audio bytes
 
 
@@ -45,6 +52,8 @@ class _Collector:
         self._name: str | None = None
         self._value = bytearray()
         self._audio = False
+        self._text_bytes = 0
+        self._text_parts = 0
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -72,6 +81,8 @@ class _Collector:
                 raise Problem(422, "send exactly one 'audio' file")
             self._audio = True
             self.form.filename = params.get(b"filename", b"upload").decode("utf-8", "replace")
+        elif self._text_parts >= MAX_FIELDS:  # every text part counts, named or not, repeated or not
+            raise Problem(413, f"the form has more than {MAX_FIELDS} text fields")
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
@@ -82,12 +93,17 @@ class _Collector:
             self.pending.append(chunk)
         else:
             self._value += chunk
+            self._text_bytes += len(chunk)
             if len(self._value) > MAX_FIELD_BYTES:
-                raise Problem(413, f"form field {self._name!r} is too large")
+                raise Problem(413, f"the form field {self._name!r} is larger than {MAX_FIELD_BYTES // 1024} KB")
+            if self._text_bytes > FORM_OVERHEAD:
+                raise Problem(413, f"the form's text fields are larger than {FORM_OVERHEAD // 1024} KB together")
 
     def _part_end(self) -> None:
-        if not self._audio and self._name:
-            self.form.fields[self._name] = self._value.decode("utf-8", "replace")
+        if not self._audio:
+            self._text_parts += 1
+            if self._name:
+                self.form.fields[self._name] = self._value.decode("utf-8", "replace")
 
 
 async def read_job_form(request: Request, dest: Path, *, max_bytes: int) -> JobForm:
@@ -102,8 +118,12 @@ async def read_job_form(request: Request, dest: Path, *, max_bytes: int) -> JobF
     parser = MultipartParser(params[b"boundary"], callbacks=collector.callbacks())  # type: ignore[arg-type]
     dest.parent.mkdir(parents=True, exist_ok=True)
     fh: IO[bytes] = await anyio.to_thread.run_sync(lambda: open(dest, "wb"))  # noqa: SIM115 - closed below
+    limit, received = max_bytes + FORM_OVERHEAD, 0
     try:
         async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise Problem(413, f"the request exceeds the {max_bytes / 1e6:g} MB limit")
             parser.write(chunk)
             if collector.pending:
                 data, collector.pending = b"".join(collector.pending), []
@@ -111,20 +131,37 @@ async def read_job_form(request: Request, dest: Path, *, max_bytes: int) -> JobF
         parser.finalize()
     except ClientDisconnect:
         raise Problem(400, "the client disconnected during the upload") from None
-    except ValueError as exc:  # python-multipart's FormParserError / MultipartParseError
-        raise Problem(400, f"malformed multipart body: {exc}") from None
+    except ValueError:  # python-multipart's FormParserError / MultipartParseError
+        raise Problem(400, "malformed multipart body") from None
     finally:
         await anyio.to_thread.run_sync(fh.close)
     return collector.form
 
 
+#: a header may announce this much more than decodes (encoder padding, a damaged last frame) before we refuse
+TRUNCATION_SLACK = 1.0  # seconds, or 5 % of the announced length when that is more
+
+
 def check_upload(path: Path, settings: AudioSettings) -> AudioFacts:
     """The input check every entry point makes (:func:`core.audio_input.inspect_audio`; its AudioError is a 422),
-    with one HTTP nuance: bytes that are not audio at all are an unsupported media type, 415."""
+    with two HTTP nuances: bytes that are not audio at all are an unsupported media type, 415; and a file whose
+    header announces much more than decodes (a cut-off download) is refused, since the video would outlast its
+    sound. The song's duration is always the decoded one."""
     try:
         sniff_file(path)
     except AudioError as exc:
         if path.stat().st_size:
             raise Problem(415, str(exc)) from None
         raise
-    return inspect_audio(path, settings=settings)
+    facts = inspect_audio(path, settings=settings)
+    try:
+        info = probe(path, error=AudioError)
+    except AudioError:  # it decoded; a header we cannot read announces nothing
+        return facts
+    announced = info.audio_duration or info.duration
+    if announced - facts.duration > max(TRUNCATION_SLACK, 0.05 * announced):
+        raise AudioError(
+            f"the file is truncated: its header announces {announced:.1f} s but only {facts.duration:.1f} s of audio "
+            "decode; upload the complete file, or re-export the part you want"
+        )
+    return facts

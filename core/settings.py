@@ -101,6 +101,10 @@ class APISettings(BaseModel):
     terminal_grace: float = Field(
         3.0, ge=0, description="seconds the bridge waits for the flow's own final event before synthesising one"
     )
+    redis_max_connections: int = Field(50, ge=2, description="the API's Redis pool; requests wait for a connection")
+    ws_max_per_job: int = Field(100, ge=1, description="WebSockets on one job (more are closed with 4429)")
+    ws_max_per_client: int = Field(100, ge=1, description="WebSockets from one client address (4429 beyond)")
+    docs: bool = Field(True, description="serve /docs, /redoc and /openapi.json")
 
 
 class StorageSettings(BaseModel):

@@ -22,7 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from core.budget import close_job
 from core.clips import check_clips
 from core.contracts import CostReport, JobRequest, JobResult
-from core.errors import AudioError, PipelineError, StorageError
+from core.errors import AudioError, CompositionError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
 from core.timeline import TIMELINE_RECORD, build_timeline
@@ -148,6 +148,8 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(job_id, audio_uri, analysis, timeline, clips),
         files=Files(lambda i: keys.final("final.mp4"), "final"),
     )
+    if not all(((v := composition.validation).duration_ok, v.sync_ok, v.resolution_ok, v.fps_ok)):  # not complete
+        raise job.fail("compose", CompositionError("the video failed validation: " + "; ".join(v.messages)))
 
     result = JobResult(job_id=job_id, request=request, audio=analysis, plan=plan, timeline=timeline,
                        reference=reference, prompts=prompts, clips=clips, composition=composition,

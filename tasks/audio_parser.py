@@ -8,6 +8,7 @@ from typing import Any
 from prefect.context import TaskRunContext
 
 from core import audio as audio_core
+from core import numba_cache
 from core.contracts import AudioAnalysis, Lyrics
 from core.errors import ProviderError, TransientProviderError
 from core.hashing import code_fingerprint, sha256_file
@@ -59,7 +60,8 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
     settings = get_settings()
     path = local_file(audio_uri)
     report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
-    analysis = audio_core.analyze(path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri)
+    with numba_cache.warm():  # librosa's kernels: compiled once, never by two flow runs at once
+        analysis = audio_core.analyze(path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri)
     report(job_id, "audio", "running", 70, "Transcribing lyrics")
     transcriber = _transcriber()
     lyrics = _transcribe(job_id, transcriber, path, analysis.duration)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from api.runs import deployment_unserved, prefect_healthy
 from api.schemas import Health
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("videogen.api")
 
 
 async def _within(check: Awaitable[str | None], seconds: float) -> str | None:
@@ -27,7 +29,8 @@ async def _redis(store: StoreDep) -> str | None:
     try:
         await store.redis.ping()
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        log.warning("healthz: Redis: %s: %s", type(exc).__name__, exc)
+        return "cannot reach Redis"
     return None
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import anyio
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
-from api.deps import Auth, JobId, SettingsDep, StoreDep
-from api.errors import Problem
-from api.jobstate import FAILED_FLOW_STATES, fold
+from api.deps import Auth, JobId, SameSite, SettingsDep, StoreDep
+from api.errors import Problem, public
+from api.jobstate import FAILED_FLOW_STATES, crash_message, fold
 from api.runs import flow_run_state, start_flow_run
 from api.schemas import JobCreated, JobList, JobStatus
 from api.store import JobStore
@@ -25,10 +29,20 @@ from core.settings import Settings
 from core.storage import JobKeys
 from providers.storage import get_storage
 
+START_TIMEOUT = 30.0  # seconds for Prefect to accept a flow run
+
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 
+#: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint")
+
+
 def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
+    if bad := [name for name in TEXT_FIELDS if _CONTROL.search(fields.get(name, ""))]:
+        raise Problem(422, f"the {', '.join(bad)} field contains control characters (such as NUL): remove them",
+                      errors=[{"loc": [name], "msg": "contains control characters"} for name in bad])  # fmt: skip
     prompt = fields.get("prompt", "").strip()
     if not prompt:
         raise Problem(422, "the 'prompt' field is required", errors=[{"loc": ["prompt"], "msg": "required"}])
@@ -49,7 +63,7 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
     return job
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[SameSite])
 async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -> JobCreated:
     """Validate everything (fields, size while streaming, type from bytes, duration), store, start the flow run."""
     job_id = str(uuid4())
@@ -80,18 +94,22 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -
         "format": facts.format,
         "audio_duration": str(facts.duration),
     }
-    await store.create(job_id, meta)
     queued = ProgressEvent(job_id=job_id, stage="job", status="queued", progress=0, message="Job queued")
-    await store.append(queued, source_id="api:queued")
-    try:
-        flow_run_id = await start_flow_run(
-            settings.api.deployment, job_id, {**job.model_dump(mode="json"), "job_id": job_id}
+    try:  # stored, then started; a failure at any step leaves no queued ghost and no files
+        await store.create(job_id, meta)
+        await store.append(queued, source_id="api:queued")
+        flow_run_id = await asyncio.wait_for(
+            start_flow_run(settings.api.deployment, job_id, {**job.model_dump(mode="json"), "job_id": job_id}),
+            timeout=START_TIMEOUT,
         )
-    except BaseException:
-        await store.delete(job_id)
-        await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+        await store.update_meta(job_id, flow_run_id=flow_run_id)
+    except BaseException as exc:
+        await asyncio.shield(_forget(store, job_id, job_dir))
+        if isinstance(exc, TimeoutError):
+            raise Problem(503, "Prefect did not accept the job in time; nothing was started: try again") from None
+        if isinstance(exc, RedisError):
+            raise Problem(503, "the job store is unavailable; nothing was stored or started: try again") from None
         raise
-    await store.update_meta(job_id, flow_run_id=flow_run_id)
     return JobCreated(
         job_id=job_id,
         status="queued",
@@ -99,6 +117,12 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -
         events_url=f"/ws/jobs/{job_id}",
         status_url=f"/api/jobs/{job_id}",
     )
+
+
+async def _forget(store: JobStore, job_id: str, job_dir: Path) -> None:
+    await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+    with contextlib.suppress(RedisError):  # Redis down: nothing was written there either
+        await store.delete(job_id)
 
 
 async def job_status(store: JobStore, job_id: str, *, ask_prefect: bool = True) -> JobStatus:
@@ -113,7 +137,13 @@ async def job_status(store: JobStore, job_id: str, *, ask_prefect: bool = True) 
     status.flow_run_state = name
     if kind in FAILED_FLOW_STATES:  # the flow died without reporting (e.g. worker killed) and the bridge lags
         status.status = "error"
-        status.error = JobError(stage=status.stage, message=message or f"flow run {name}")
+        status.error = JobError(stage=status.stage, message=public(crash_message(kind, message)))
+        status.message = status.error.message
+    elif kind == "COMPLETED":  # the events are behind (bridge down): the run itself says the job is done
+        status.status, status.progress, status.message = "complete", 100.0, "Video ready"
+        status.video_url = f"/api/jobs/{job_id}/video"
+    elif kind == "RUNNING" and status.status == "queued":
+        status.status = "processing"
     return status
 
 

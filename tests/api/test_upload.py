@@ -44,7 +44,7 @@ def test_refused_uploads_are_problems_without_server_paths(tmp_path: Path, song:
             body = r.json()
             assert words in body["detail"] and str(data_dir) not in body["detail"], body
             if status == 422:
-                assert (body["error"], body["stage"]) == ("AudioError", "audio"), body
+                assert (body["error"], body["stage"]) == ("invalid_audio", "audio"), body
     assert not any((data_dir / "jobs").glob("*"))
 
 
