@@ -88,6 +88,12 @@ class AudioAnalysis(Contract):
     tempo: float = Field(gt=0, description="BPM (median local tempo)")
     beats: list[float] = Field(description="detected beat times (or the tempo grid when fallback_used)")
     downbeats: list[float] = Field(default_factory=list, description="estimated bar starts (subset of beats)")
+    meter: str = Field("4/4", description="detected time signature: 4/4, 3/4, 2/4 or 6/8")
+    beats_per_bar: int = Field(4, ge=1, description="beats between downbeats (6/8: 2 dotted-quarter beats)")
+    meter_confidence: Unit = Field(0.0, description="0 = a guess (results cached before meters were detected)")
+    onsets: list[float] = Field(
+        default_factory=list, description="attack times from a level-rise detector independent of the beat tracker"
+    )
     beat_strength: list[float] = Field(default_factory=list, description="onset strength 0-1 per beat")
     beat_confidence: Unit
     energy: Unit = Field(description="overall loudness, 0-1")
