@@ -625,7 +625,8 @@ def plan_boundaries(
 
 
 def _regular_beats(beats: FloatArray, tolerance: float, *, radius: int = 4) -> npt.NDArray[np.bool_]:
-    """Beats whose intervals before and after are within ``tolerance`` of the median interval around them."""
+    """Beats whose intervals before and after are within ``tolerance`` of the median interval around them and
+    of each other (3:2 gaps around a slipped beat are only 20 % off their median but 50 % off each other)."""
     if beats.size < 3:
         return np.ones(beats.size, dtype=bool)
     ibi = np.diff(beats)
@@ -633,7 +634,7 @@ def _regular_beats(beats: FloatArray, tolerance: float, *, radius: int = 4) -> n
     for k in range(beats.size):
         med = float(np.median(ibi[max(0, k - radius) : k + radius]))
         around = ibi[max(0, k - 1) : k + 1]
-        ok[k] = bool(np.all(np.abs(around / med - 1.0) <= tolerance))
+        ok[k] = bool(np.all(np.abs(around / med - 1.0) <= tolerance)) and around.max() <= (1 + tolerance) * around.min()
     return ok
 
 

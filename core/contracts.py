@@ -295,8 +295,26 @@ class CompositionValidation(Contract):
     sync_ok: bool
     resolution_ok: bool
     fps_ok: bool
-    cuts_on_beats: bool
+    cuts_on_beats: bool = Field(description="every cut within 50 ms of a beat of the analysis (its own beats)")
+    cuts_on_onsets: bool | None = Field(
+        None, description="every cut within 50 ms of an independent onset peak; None when none were measured"
+    )
     messages: list[str] = Field(default_factory=list)
+
+
+class CutSync(Contract):
+    """Where one cut of the output lands, measured against the beats and against onsets that the beat tracker
+    did not produce (``AudioAnalysis.onsets``). Offsets are signed: cut minus the nearest event."""
+
+    index: int = Field(ge=0, description="the cut into slot index + 1")
+    time: float = Field(ge=0, description="seconds, on the frame grid")
+    frame: int = Field(ge=0)
+    beat_offset_ms: float | None = Field(None, description="to the nearest beat; None without beats")
+    beat_offset_frames: float | None = None
+    onset_offset_ms: float | None = Field(None, description="to the nearest onset peak; None without onsets")
+    onset_offset_frames: float | None = None
+    on_downbeat: bool = False
+    transition: TransitionKind = "cut"
 
 
 class CompositionResult(Contract):
@@ -316,6 +334,7 @@ class CompositionResult(Contract):
     speed_factor: float = 1.0
     transitions: list[TransitionKind] = Field(default_factory=list, description="as applied (after fallbacks)")
     cuts: list[float] = Field(description="times of the cuts in the output")
+    sync: list[CutSync] = Field(default_factory=list, description="per cut: offsets from beats and onsets")
     wall_time: float = 0.0
     validation: CompositionValidation
 
