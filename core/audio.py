@@ -222,7 +222,9 @@ def track_beats(
     * regularity - 1 minus the mean relative change between consecutive inter-beat intervals, scaled so
       25 % average jitter gives 0 (+-1 frame quantisation alone costs ~0.1-0.2);
     * salience - how much stronger the onset envelope is on the beats than half-way between them,
-      ``(on - off) / on``, both taken as the local maximum within +-1 frame. A DP tracker locks onto noise
+      ``(on - off) / on``, both taken as the local maximum within +-1 frame; the larger of the broadband and
+      the low-band value rescaled for its larger bias (an 84 BPM song with loud eighth hats scored 0.19
+      broadband and fell back to a grid; low band 0.97). A DP tracker locks onto noise
       peaks too, so regularity alone says little (0.8 on pink noise); but there salience stays ~0.1 (the
       peak-picking bias, subtracted) while real songs score 0.3-0.8 and drum tracks saturate at 0.6.
     Measured: sustained chord / pink noise 0.02-0.07, synthetic drums ~0.6, real songs 0.35-0.9.
@@ -307,6 +309,9 @@ def _median_tempo(times: FloatArray) -> float:
     return float(60.0 / np.median(np.diff(times)))
 
 
+_LOW_SALIENCE_BIAS = 0.35
+
+
 def _beat_quality(features: Features, times: FloatArray) -> tuple[float, float]:
     """(regularity, salience), both 0..1; see :func:`track_beats`."""
     if times.size < 4:
@@ -314,11 +319,16 @@ def _beat_quality(features: Features, times: FloatArray) -> tuple[float, float]:
     ibi = np.diff(times)
     rel = np.abs(np.diff(ibi)) / (0.5 * (ibi[1:] + ibi[:-1]))
     regularity = float(np.clip(1.0 - np.mean(rel) / 0.25, 0.0, 1.0))
-    on = _local_max(features.onset, features.frames(times))
-    off = _local_max(features.onset, features.frames(times[:-1] + ibi / 2))
-    on_mean, off_mean = float(on.mean()), float(off.mean())
-    salience = float(np.clip((on_mean - off_mean) / on_mean, 0.0, 1.0)) if on_mean > 0 else 0.0
-    return regularity, salience
+    saliences = []
+    for env in (features.onset, features.onset_low):  # loud eighth hats hide the beat in the broadband flux only
+        on = _local_max(env, features.frames(times))
+        off = _local_max(env, features.frames(times[:-1] + ibi / 2))
+        on_mean, off_mean = float(on.mean()), float(off.mean())
+        saliences.append(float(np.clip((on_mean - off_mean) / on_mean, 0.0, 1.0)) if on_mean > 0 else 0.0)
+    # the sparse low band has a larger peak-picking bias (0.45 on the beatless drone vs 0.1 broadband):
+    # rescale so that bias maps to the broadband one before taking the larger
+    low = float(np.clip((saliences[1] - _LOW_SALIENCE_BIAS) / (1.0 - _LOW_SALIENCE_BIAS), 0.0, 1.0))
+    return regularity, max(saliences[0], low)
 
 
 def tempo_grid(features: Features, *, default_bpm: float = 120.0) -> tuple[FloatArray, float]:
