@@ -447,13 +447,14 @@ def onset_peaks(
     x = np.diff(y.astype(np.float64), prepend=0.0)
     if x.size < n:
         return np.zeros(0)
-    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::h]
-    level = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    csum = np.r_[0.0, np.cumsum(x * x)]
+    starts = np.arange(0, x.size - n + 1, h)
+    level = 10.0 * np.log10((csum[starts + n] - csum[starts]) / n + 1e-10)
     rise = np.maximum(0.0, np.diff(level, prepend=level[0]))
     rise = np.convolve(rise, np.ones(3) / 3, mode="same")
     thresh = float(rise.mean() + rise.std())
     peaks, _ = scipy.signal.find_peaks(rise, height=thresh, distance=max(1, int(min_gap / hop)))
-    return np.asarray((peaks * h + n / 2) / sr, dtype=np.float64)
+    return np.asarray((starts[peaks] + n / 2) / sr, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- energy & sections

@@ -472,7 +472,6 @@ def _result(
         resolution_ok=(info.width, info.height) == (render.width, render.height),
         fps_ok=abs(info.fps - fps) < 0.01,
         cuts_on_beats=not off_beat,
-        cuts_on_onsets=not far if any(c.onset_offset_ms is not None for c in sync) else None,
         messages=messages,
     )
     return CompositionResult(

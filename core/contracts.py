@@ -296,9 +296,6 @@ class CompositionValidation(Contract):
     resolution_ok: bool
     fps_ok: bool
     cuts_on_beats: bool = Field(description="every cut within 50 ms of a beat of the analysis (its own beats)")
-    cuts_on_onsets: bool | None = Field(
-        None, description="every cut within 50 ms of an independent onset peak; None when none were measured"
-    )
     messages: list[str] = Field(default_factory=list)
 
 

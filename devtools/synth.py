@@ -210,7 +210,9 @@ def corpus(duration: float = 30.0) -> list[SynthSong]:
     before the first downbeat.
     """
     d = duration
-    steady = lambda bpm: lambda _t: bpm  # noqa: E731
+
+    def steady(bpm: float) -> Callable[[float], float]:
+        return lambda _t: bpm
 
     def step(a: float, b: float, at: float, ramp: float = 0.0) -> Callable[[float], float]:
         return lambda t: a if t < at else b if ramp <= 0 else a + min(1.0, (t - at) / ramp) * (b - a)
