@@ -14,6 +14,7 @@ under two seconds once librosa/numba are warm.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,11 @@ def compute_features(y: np.ndarray, sr: int, *, hop_length: int = 512, n_fft: in
     onset_low = librosa.onset.onset_strength(S=mel_db[:n_low], sr=sr, hop_length=hop_length, center=False)
     chroma = librosa.feature.chroma_stft(S=spec, sr=sr, n_fft=n_fft, tuning=0.0)  # tuning estimation: 0.4 s
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=13)
+    # the STFT's end padding makes a spurious onset in the last frames when a song stops abruptly; it pulled the
+    # tracker's last beats off the grid (the DP ends on the strongest late peak)
+    edge = max(1, n_fft // (2 * hop_length))
+    onset[-edge:] = 0.0
+    onset_low[-edge:] = 0.0
     return Features(
         sr=sr,
         hop=hop_length,
@@ -108,23 +114,89 @@ class Beats:
     salience: float
 
 
-def local_tempo(features: Features, *, window: float = 8.0, smoothing: float = 8.0) -> FloatArray:
-    """Per-frame tempo (BPM): autocorrelation tempo over a sliding ``window`` (s), median-smoothed in log-BPM
-    over ``smoothing`` seconds so octave slips do not survive but a genuine tempo jump stays sharp."""
-    import librosa
-    import scipy.ndimage
+def _unit_median(env: FloatArray) -> FloatArray:
+    pos = env[env > 0]
+    return env / float(np.median(pos)) if pos.size else env
 
-    ac_size = min(window, max(2.0, features.duration / 2))
-    tempo = librosa.feature.tempo(
-        onset_envelope=features.onset,
-        sr=features.sr,
-        hop_length=features.hop,
-        aggregate=None,
-        ac_size=ac_size,
-    )
-    size = int(smoothing * features.frame_rate) | 1
-    smoothed = scipy.ndimage.median_filter(np.log(np.maximum(tempo, 1.0)), size=size, mode="nearest")
-    return np.asarray(np.exp(smoothed), dtype=np.float64)
+
+def pulse_envelope(features: Features, *, broadband_weight: float = 0.3) -> FloatArray:
+    """The envelope tempo is read from: the low-band flux (kick, bass) plus a little of the broadband flux.
+
+    Hats and strummed eighths live in the broadband flux and pull its autocorrelation to the double tempo
+    (a 168 BPM waltz reads as 84, an 80 BPM 6/8 as 120); the low band carries the pulse the bass and kick
+    play. Measured on the synthetic corpus: librosa's tempo on the broadband flux was off the beat level on
+    5 of 14 songs, on the low band on 0 (the weight keeps bass-less music, e.g. strings, readable).
+    """
+    return _unit_median(features.onset_low) + broadband_weight * _unit_median(features.onset)
+
+
+def tempo_curve(
+    features: Features,
+    *,
+    window: float = 8.0,
+    step: float = 0.25,
+    bpm_range: tuple[float, float] = (40.0, 240.0),
+    bins_per_octave: int = 36,
+    prior_bpm: float = 120.0,
+    prior_octaves: float = 1.0,
+    local_octaves: float = 1.0,
+    jump_cost: float = 6.0,
+    octave_jump_cost: float = 12.0,
+) -> tuple[FloatArray, float]:
+    """Per-frame tempo (BPM) that keeps one metrical level, and the global tempo it is anchored to.
+
+    1. Global tempo: the mean autocorrelation tempogram of :func:`pulse_envelope` times a log-normal prior
+       (``prior_bpm``, ``prior_octaves`` std) - librosa's estimator on a better envelope.
+    2. Local tempo: a Viterbi path over log-spaced tempo bins (``bins_per_octave``), one step every ``step``
+       seconds, through the local (``window`` s) tempogram. Emission: log tempogram strength plus a
+       log-normal prior around the global tempo (``local_octaves`` std). Transition: free within one bin
+       (ramps), ``jump_cost`` nats for a larger jump (a real tempo step, paid once, taken when the new tempo's
+       evidence lasts), plus ``octave_jump_cost`` when the jump is ~x2, x1.5, x2/3 or x0.5 - the level
+       changes that a per-window argmax makes whenever 84 and 168 BPM are about equally likely.
+    """
+    import librosa
+
+    env = pulse_envelope(features)
+    fr = features.frame_rate
+    n = env.size
+    win = int(min(round(window * fr), max(16, n // 2)))
+    tg = librosa.feature.tempogram(onset_envelope=env, sr=features.sr, hop_length=features.hop, win_length=win)
+    lo, hi = bpm_range
+    n_bins = int(round(math.log2(hi / lo) * bins_per_octave)) + 1
+    bpms = lo * 2.0 ** (np.arange(n_bins) / bins_per_octave)
+    lags = 60.0 * fr / bpms
+    valid = lags < win - 1
+    lag_idx = np.clip(lags, 1.0, win - 1.001)
+    l0 = np.floor(lag_idx).astype(np.int64)
+    frac = (lag_idx - l0)[:, None]
+    cols = np.arange(0, n, max(1, int(round(step * fr))))
+    sub = tg[:, cols]
+    strength = (1 - frac) * sub[l0] + frac * sub[l0 + 1]  # (bins, steps)
+    strength = np.where(valid[:, None], np.maximum(strength, 0.0), 0.0)
+    octaves = np.log2(bpms / prior_bpm)
+    glob = strength.mean(axis=1) * np.exp(-0.5 * (octaves / prior_octaves) ** 2)
+    if not np.any(glob > 0):
+        return np.full(n, prior_bpm), prior_bpm
+    g = int(np.argmax(glob))
+    rel = np.log2(bpms / bpms[g])
+    norm = strength / (strength.max(axis=0, keepdims=True) + 1e-9)
+    emit = np.log(norm + 0.05) - 0.5 * (rel / local_octaves)[:, None] ** 2
+    d = np.abs(np.log2(bpms[:, None] / bpms[None, :]))
+    trans = np.where(d <= 1.0 / bins_per_octave + 1e-9, 0.0, jump_cost)
+    for ratio in (2.0, 1.5):
+        trans = trans + octave_jump_cost * (np.abs(d - math.log2(ratio)) < 0.05)
+    score = emit[:, 0].copy()
+    back = np.zeros((n_bins, cols.size), dtype=np.int64)
+    for t in range(1, cols.size):
+        cand = score[:, None] - trans  # (from, to)
+        back[:, t] = np.argmax(cand, axis=0)
+        score = cand[back[:, t], np.arange(n_bins)] + emit[:, t]
+    path = np.zeros(cols.size, dtype=np.int64)
+    path[-1] = int(np.argmax(score))
+    for t in range(cols.size - 1, 0, -1):
+        path[t - 1] = back[path[t], t]
+    step_of_frame = np.minimum(np.arange(n) // max(1, int(round(step * fr))), cols.size - 1)
+    return np.asarray(bpms[path][step_of_frame], dtype=np.float64), float(bpms[g])
 
 
 def track_beats(
@@ -132,15 +204,16 @@ def track_beats(
     *,
     latency: float = 0.020,
     tempo_window: float = 8.0,
-    tempo_smoothing: float = 8.0,
     tightness: float = 100.0,
     trim_ratio: float = 0.25,
 ) -> Beats:
     """Beat times from a dynamic-programming tracker driven by a *time-varying* tempo curve.
 
     ``librosa.beat.beat_track`` with one global tempo loses the beat after a tempo change; fed the local tempo
-    (``bpm=`` array) it follows ramps and jumps. Beat frames are refined to sub-frame precision by a parabola
-    through the onset peak, then shifted by ``latency`` seconds: with ``center=False`` flux the envelope peaks
+    of :func:`tempo_curve` (``bpm=`` array, one metrical level) it follows ramps and steps without octave
+    flips. It runs on broadband + low-band flux (each scaled to its median) so the kick outweighs the hats.
+    Beat frames are refined to sub-frame precision by a parabola through the onset peak, then shifted by
+    ``latency`` seconds: with ``center=False`` flux the envelope peaks
     ~20 ms *before* an attack (the log-power jump is largest when the attack enters the window), measured on
     synthetic drums (-19 ms at 97-150 BPM) and the madmom annotations (-11 ms).
 
@@ -149,17 +222,19 @@ def track_beats(
     * regularity - 1 minus the mean relative change between consecutive inter-beat intervals, scaled so
       25 % average jitter gives 0 (+-1 frame quantisation alone costs ~0.1-0.2);
     * salience - how much stronger the onset envelope is on the beats than half-way between them,
-      ``(on - off) / on``, both taken as the local maximum within +-1 frame. A DP tracker locks onto noise
+      ``(on - off) / on``, both taken as the local maximum within +-1 frame; the larger of the broadband and
+      the low-band value rescaled for its larger bias (an 84 BPM song with loud eighth hats scored 0.19
+      broadband and fell back to a grid; low band 0.97). A DP tracker locks onto noise
       peaks too, so regularity alone says little (0.8 on pink noise); but there salience stays ~0.1 (the
       peak-picking bias, subtracted) while real songs score 0.3-0.8 and drum tracks saturate at 0.6.
     Measured: sustained chord / pink noise 0.02-0.07, synthetic drums ~0.6, real songs 0.35-0.9.
     """
     import librosa
 
-    env = features.onset
-    if env.size < 8 or float(env.max()) <= 1e-9:
+    if features.onset.size < 8 or float(features.onset.max()) <= 1e-9:
         return Beats(np.zeros(0), 0.0, 0.0, 0.0, 0.0)
-    bpm = local_tempo(features, window=tempo_window, smoothing=tempo_smoothing)
+    env = _unit_median(features.onset) + _unit_median(features.onset_low)  # kicks stand out from the hats
+    bpm, _ = tempo_curve(features, window=tempo_window)
     _, frames = librosa.beat.beat_track(
         onset_envelope=env,
         sr=features.sr,
@@ -234,6 +309,9 @@ def _median_tempo(times: FloatArray) -> float:
     return float(60.0 / np.median(np.diff(times)))
 
 
+_LOW_SALIENCE_BIAS = 0.35
+
+
 def _beat_quality(features: Features, times: FloatArray) -> tuple[float, float]:
     """(regularity, salience), both 0..1; see :func:`track_beats`."""
     if times.size < 4:
@@ -241,11 +319,16 @@ def _beat_quality(features: Features, times: FloatArray) -> tuple[float, float]:
     ibi = np.diff(times)
     rel = np.abs(np.diff(ibi)) / (0.5 * (ibi[1:] + ibi[:-1]))
     regularity = float(np.clip(1.0 - np.mean(rel) / 0.25, 0.0, 1.0))
-    on = _local_max(features.onset, features.frames(times))
-    off = _local_max(features.onset, features.frames(times[:-1] + ibi / 2))
-    on_mean, off_mean = float(on.mean()), float(off.mean())
-    salience = float(np.clip((on_mean - off_mean) / on_mean, 0.0, 1.0)) if on_mean > 0 else 0.0
-    return regularity, salience
+    saliences = []
+    for env in (features.onset, features.onset_low):  # loud eighth hats hide the beat in the broadband flux only
+        on = _local_max(env, features.frames(times))
+        off = _local_max(env, features.frames(times[:-1] + ibi / 2))
+        on_mean, off_mean = float(on.mean()), float(off.mean())
+        saliences.append(float(np.clip((on_mean - off_mean) / on_mean, 0.0, 1.0)) if on_mean > 0 else 0.0)
+    # the sparse low band has a larger peak-picking bias (0.45 on the beatless drone vs 0.1 broadband):
+    # rescale so that bias maps to the broadband one before taking the larger
+    low = float(np.clip((saliences[1] - _LOW_SALIENCE_BIAS) / (1.0 - _LOW_SALIENCE_BIAS), 0.0, 1.0))
+    return regularity, max(saliences[0], low)
 
 
 def tempo_grid(features: Features, *, default_bpm: float = 120.0) -> tuple[FloatArray, float]:
@@ -269,20 +352,109 @@ def tempo_grid(features: Features, *, default_bpm: float = 120.0) -> tuple[Float
     return np.asarray(beats, dtype=np.float64), bpm
 
 
-def estimate_downbeats(features: Features, beats: FloatArray, *, beats_per_bar: int = 4) -> FloatArray:
-    """Bar starts: the beat phase (mod ``beats_per_bar``) with the strongest low-frequency onsets plus chord
-    changes (kick drums and harmony changes both favour the "one")."""
-    if beats.size == 0:
-        return beats
-    if beats.size < 2 * beats_per_bar:
-        return beats[::beats_per_bar]
+@dataclass(frozen=True)
+class Meter:
+    """The bar: ``beats_per_bar`` beats, the first downbeat at beat index ``phase``, named ``label``."""
+
+    label: str  # "4/4", "3/4", "2/4", "6/8"
+    beats_per_bar: int
+    phase: int
+    confidence: float  # 0..1: how much better the winner explains the accents than the runner-up
+
+
+_METER_PRIOR = {4: 1.0, 3: 0.95, 2: 0.85}  # ties go to the commoner bar
+
+
+def beat_accents(features: Features, beats: FloatArray) -> FloatArray:
+    """Per-beat evidence for a bar start: low-band onset (kick, bass) plus harmonic change, each z-scored.
+
+    Harmonic change at beat k is the cosine distance between the mean chroma of the beat before and of the
+    beat after it (beat-synchronous, so one stray frame does not count).
+    """
     frames = features.frames(beats)
     low = _local_max(features.onset_low, frames)
-    chroma = features.chroma[:, frames]
-    change = np.r_[0.0, np.linalg.norm(np.diff(chroma, axis=1), axis=0)]
-    score = low / (low.mean() + 1e-9) + 0.5 * change / (change.mean() + 1e-9)
-    means = [score[p::beats_per_bar].mean() for p in range(beats_per_bar)]
-    return beats[int(np.argmax(means)) :: beats_per_bar]
+    bounds = np.r_[frames, min(features.chroma.shape[1], int(frames[-1]) + int(np.median(np.diff(frames))))]
+    seg = np.stack(
+        [features.chroma[:, a : max(b, a + 1)].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+        axis=1,
+    )
+    seg = seg / (np.linalg.norm(seg, axis=0, keepdims=True) + 1e-9)
+    change = np.r_[0.0, 1.0 - np.sum(seg[:, 1:] * seg[:, :-1], axis=0)]
+
+    def z(v: FloatArray) -> FloatArray:
+        return np.asarray((v - v.mean()) / (v.std() + 1e-9), dtype=np.float64)
+
+    out: FloatArray = np.asarray(z(low) + z(change), dtype=np.float64)
+    return out
+
+
+def estimate_meter(features: Features, beats: FloatArray) -> Meter:
+    """Bar length and phase from the beats' accents (:func:`beat_accents`).
+
+    Each candidate bar of ``m`` beats (2, 3, 4) and phase ``p`` scores the mean accent on beats ``p, p+m,
+    ...`` minus the mean on the others (x a small prior favouring 4, then 3). The true bar wins over its
+    divisors and multiples: in 4/4 the 2-beat bar averages the "one" with the weaker "three", in 3/4 the
+    4-beat bar smears the accent over all phases. A 2-beat bar whose beats divide in three (onsets at 1/3 and
+    2/3 of the beat, not 1/2) is reported as 6/8, else as 2/4. Confidence = (best - runner-up) / best over
+    the bar lengths (in 4/4 the runner-up is usually the 2-beat bar at about half the score: ~0.5).
+    """
+    if beats.size < 8:
+        return Meter("4/4", 4, 0, 0.0)
+    acc = beat_accents(features, beats)
+    scores: dict[int, tuple[float, int]] = {}
+    for m in _METER_PRIOR:
+        best = (-math.inf, 0)
+        for p in range(m):
+            on = acc[p::m]
+            off = np.delete(acc, np.arange(p, acc.size, m))
+            best = max(best, (float(on.mean() - off.mean()) * _METER_PRIOR[m], p))
+        scores[m] = best
+    m = max(scores, key=lambda k: scores[k][0])
+    top = scores[m][0]
+    rival = max(v[0] for k, v in scores.items() if k != m)
+    confidence = float(np.clip((top - max(rival, 0.0)) / top, 0.0, 1.0)) if top > 0 else 0.0
+    label = {4: "4/4", 3: "3/4"}.get(m, "6/8" if _ternary(features, beats) else "2/4")
+    return Meter(label, m, scores[m][1], confidence)
+
+
+def _ternary(features: Features, beats: FloatArray) -> bool:
+    """Whether the beats divide in three: more onset at 1/3 and 2/3 of each beat than at 1/2."""
+    ibi = np.diff(beats)
+
+    def at(frac: float) -> float:
+        return float(_local_max(features.onset, features.frames(beats[:-1] + frac * ibi)).mean())
+
+    return 0.5 * (at(1 / 3) + at(2 / 3)) > at(0.5)
+
+
+def estimate_downbeats(features: Features, beats: FloatArray, *, meter: Meter | None = None) -> FloatArray:
+    """Bar starts for the (detected) meter: every ``beats_per_bar``-th beat from the best-scoring phase."""
+    if beats.size == 0:
+        return beats
+    meter = meter or estimate_meter(features, beats)
+    return beats[meter.phase :: meter.beats_per_bar]
+
+
+def onset_peaks(
+    y: np.ndarray, sr: int, *, win: float = 0.010, hop: float = 0.0025, min_gap: float = 0.05
+) -> FloatArray:
+    """Attack times from a time-domain measure independent of the tracker: the rise of the short-time level
+    (dB, ``win`` s windows every ``hop`` s) of the first-differenced signal (a gentle high-pass), peak-picked
+    above mean + 1 std and ``min_gap`` s apart. Used to check where cuts land (the sync report)."""
+    import scipy.signal
+
+    n, h = max(8, int(win * sr)), max(1, int(hop * sr))
+    x = np.diff(y.astype(np.float64), prepend=0.0)
+    if x.size < n:
+        return np.zeros(0)
+    csum = np.r_[0.0, np.cumsum(x * x)]
+    starts = np.arange(0, x.size - n + 1, h)
+    level = 10.0 * np.log10((csum[starts + n] - csum[starts]) / n + 1e-10)
+    rise = np.maximum(0.0, np.diff(level, prepend=level[0]))
+    rise = np.convolve(rise, np.ones(3) / 3, mode="same")
+    thresh = float(rise.mean() + rise.std())
+    peaks, _ = scipy.signal.find_peaks(rise, height=thresh, distance=max(1, int(min_gap / hop)))
+    return np.asarray((starts[peaks] + n / 2) / sr, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- energy & sections
@@ -312,11 +484,16 @@ def segment_sections(
     *,
     seconds_per_section: float = 20.0,
     label_threshold: float = 1.0,
+    beats_per_bar: int = 4,
+    min_bars: int = 4,
 ) -> list[Section]:
     """Contiguous sections from agglomerative clustering of beat-synchronous chroma + MFCC.
 
     The number of sections is ``duration / seconds_per_section`` (at least 1); labels come from a second,
-    average-linkage clustering of the sections' mean features, so repeated choruses share an id.
+    average-linkage clustering of the sections' mean features, so repeated choruses share an id. Only the
+    stretch from the first to the last beat is clustered (an intro before the first beat is no section of its
+    own: it once won the only split of a 40 s song as a 0.23 s sliver); changes fall on beats, and every
+    section spans at least ``min_bars`` bars of ``beats_per_bar`` beats.
     """
     import librosa
     import scipy.cluster.hierarchy as hier
@@ -324,14 +501,23 @@ def segment_sections(
     duration = features.duration
     k = max(1, int(round(duration / seconds_per_section)))
     starts = [0.0]
-    frames = features.frames(beats[(beats > 0.0) & (beats < duration)])
-    if k > 1 and frames.size >= 2 * k:
+    span = np.unique(beats[(beats > 0.0) & (beats < duration)])
+    frames = features.frames(span)
+    min_len = min_bars * beats_per_bar  # beats
+    n_seg = frames.size - 1  # beat-to-beat segments; the stretches before the first / after the last beat are out
+    k = min(k, n_seg // min_len) if n_seg > 0 else 1
+    if k > 1:
         feat = np.vstack([features.chroma, features.mfcc[1:] / 20.0])  # MFCC ~ +-20 -> same scale as chroma
-        sync = librosa.util.sync(feat, [int(f) for f in frames], aggregate=np.median)
+        f0 = int(frames[0])
+        sync = librosa.util.sync(
+            feat[:, f0 : int(frames[-1])], [int(f) - f0 for f in frames], aggregate=np.median, pad=False
+        )
         sync = (sync - sync.mean(axis=1, keepdims=True)) / (sync.std(axis=1, keepdims=True) + 1e-9)
-        bounds = librosa.segment.agglomerative(sync, k)
-        sync_times = np.r_[0.0, frames / features.frame_rate]  # sync column i starts at this time
-        starts = sorted({0.0, *(float(sync_times[i]) for i in bounds if 0 < i < sync_times.size)})
+        kept: list[int] = []
+        for i in sorted(int(b) for b in librosa.segment.agglomerative(sync, k)):
+            if i >= min_len + (kept[-1] if kept else 0) and n_seg - i >= min_len:
+                kept.append(i)  # column i starts at beat i: sections of at least min_bars bars
+        starts = [0.0, *(float(span[i]) for i in kept)]
     ends = [*starts[1:], duration]
     # labels
     f_all = np.vstack([features.chroma, features.mfcc[1:] / 20.0])
@@ -370,10 +556,13 @@ def plan_boundaries(
     min_clip: float = 3.0,
     max_clip: float = 7.0,
     min_clips: int = 3,
+    preferred_max: float | None = None,
     length_weight: float = 0.25,
-    offbeat_penalty: float = 0.5,
-    section_bonus: float = 0.6,
+    offbeat_penalty: float = 1.5,
+    section_bonus: float = 2.0,
+    over_preferred_penalty: float = 1.0,
     limit_penalty: float = 50.0,
+    irregular: float = 0.25,
 ) -> list[Boundary]:
     """Clip slots by dynamic programming over candidate cut beats.
 
@@ -382,11 +571,20 @@ def plan_boundaries(
     its end is not a downbeat - ``section_bonus`` if it ends on the beat nearest a section change. The path
     must contain at least ``min_clips`` clips; for songs shorter than ``min_clips * min_clip`` the limits
     shrink to fit. Cuts are beat times verbatim (no rounding), the last clip ends at ``duration`` exactly.
+
+    A clip longer than ``preferred_max`` (the longest clip the video model makes, see
+    :func:`preferred_max_clip`) costs ``over_preferred_penalty`` per second over, so clips rarely need
+    looping. A beat whose interval before or after differs more than ``irregular`` (25 %) from the median of
+    its neighbours' intervals is no candidate: there the tracker is unsure (3:2 gaps put the worst cut
+    243 ms from a true beat).
     """
     if duration < min_clips * min_clip:
         target = duration / min_clips
         min_clip = min(min_clip, 0.6 * target)
     cand = np.unique(beats[(beats > 1e-3) & (beats < duration - 1e-3)])
+    regular = _regular_beats(cand, irregular)
+    if regular.sum() >= min_clips:
+        cand = cand[regular]
     nodes = np.r_[0.0, cand, duration]
     n = nodes.size
     cut_cost = np.full(n, offbeat_penalty)
@@ -411,6 +609,8 @@ def plan_boundaries(
         for i in range(lo_i, j):
             d = nodes[j] - nodes[i]
             c = length_weight * (d - target) ** 2 + cut_cost[j]
+            if preferred_max is not None and d > preferred_max:
+                c += over_preferred_penalty * (d - preferred_max)
             if d > max_clip:
                 c += limit_penalty * (d - max_clip)
             elif d < min_clip:
@@ -433,6 +633,27 @@ def plan_boundaries(
     cuts[0], cuts[-1] = 0.0, float(duration)
     pairs = zip(cuts[:-1], cuts[1:], strict=True)
     return [Boundary(index=k, start=a, end=b, duration=b - a) for k, (a, b) in enumerate(pairs)]
+
+
+def _regular_beats(beats: FloatArray, tolerance: float, *, radius: int = 4) -> npt.NDArray[np.bool_]:
+    """Beats whose intervals before and after are within ``tolerance`` of the median interval around them and
+    of each other (3:2 gaps around a slipped beat are only 20 % off their median but 50 % off each other)."""
+    if beats.size < 3:
+        return np.ones(beats.size, dtype=bool)
+    ibi = np.diff(beats)
+    ok = np.ones(beats.size, dtype=bool)
+    for k in range(beats.size):
+        med = float(np.median(ibi[max(0, k - radius) : k + radius]))
+        around = ibi[max(0, k - 1) : k + 1]
+        ok[k] = bool(np.all(np.abs(around / med - 1.0) <= tolerance)) and around.max() <= (1 + tolerance) * around.min()
+    return ok
+
+
+def preferred_max_clip(durations: Sequence[float] | None, min_clip: float, max_clip: float) -> float | None:
+    """The longest clip the video model offers within ``[min_clip, max_clip]`` (4/5/10 s, 3-7 s -> 5 s), or
+    None (no preference) when it offers none there or nothing is known."""
+    fits = [float(d) for d in durations or () if min_clip - 1e-9 <= d <= max_clip + 1e-9]
+    return max(fits) if fits else None
 
 
 def _validate(
@@ -483,6 +704,7 @@ def analyze(
     source_uri: str | None = None,
     energy_hop: float = 0.5,
     min_beats: int = 4,
+    clip_durations: Sequence[float] | None = None,
 ) -> AudioAnalysis:
     """Analyse one song: validated input, beats, downbeats, tempo, energy, sections and clip boundaries.
 
@@ -494,6 +716,8 @@ def analyze(
     source_uri : recorded as ``source`` (defaults to the file's ``file://`` URI)
     energy_hop : spacing of ``energy_curve`` in seconds
     min_beats : fewer detected beats than this triggers the tempo-grid fallback
+    clip_durations : the clip lengths the video model offers; slots longer than the longest one that fits
+        ``min_clip..max_clip`` are discouraged (:func:`preferred_max_clip`)
 
     Raises
     ------
@@ -522,10 +746,11 @@ def analyze(
     else:
         beats, tempo = tempo_grid(features)
         messages.append(f"fallback to a {tempo:.1f} BPM grid: {fallback_reason}")
-    downbeats = estimate_downbeats(features, beats)
+    meter = estimate_meter(features, beats)
+    downbeats = estimate_downbeats(features, beats, meter=meter)
     strength = _local_max(features.onset, features.frames(beats))
     strength = strength / strength.max() if strength.size and strength.max() > 0 else strength
-    sections = segment_sections(features, beats, energy_curve, energy_hop)
+    sections = segment_sections(features, beats, energy_curve, energy_hop, beats_per_bar=meter.beats_per_bar)
 
     target = s.target_clip if duration_hint is None else min(s.max_clip, max(s.min_clip, duration_hint))
     boundaries = plan_boundaries(
@@ -537,6 +762,7 @@ def analyze(
         min_clip=s.min_clip,
         max_clip=s.max_clip,
         min_clips=s.min_clips,
+        preferred_max=preferred_max_clip(clip_durations, s.min_clip, s.max_clip),
     )
     validation = _validate(boundaries, beats, duration, s, beats_detected=fallback_reason is None, messages=messages)
     return AudioAnalysis(
@@ -548,6 +774,10 @@ def analyze(
         tempo=tempo if tempo > 0 else 120.0,
         beats=[float(b) for b in beats],
         downbeats=[float(b) for b in downbeats],
+        meter=meter.label,
+        beats_per_bar=meter.beats_per_bar,
+        meter_confidence=meter.confidence,
+        onsets=[float(t) for t in onset_peaks(y, sr)],
         beat_strength=[float(v) for v in strength],
         beat_confidence=float(np.clip(tracked.confidence, 0.0, 1.0)),
         energy=energy,

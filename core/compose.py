@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from core.contracts import ClipResult, CompositionResult, CompositionValidation
+from core.contracts import ClipResult, CompositionResult, CompositionValidation, CutSync
 from core.errors import CompositionError
 from core.hashing import sha256_file
 from core.loop import find_loop_point
@@ -295,12 +295,17 @@ def compose(
     out: Path,
     beats: list[float],
     render: RenderSettings,
+    downbeats: list[float] | None = None,
+    onsets: list[float] | None = None,
     work_dir: Path | None = None,
     cache_dir: Path | None = None,
     workers: int = 2,
     timings: dict[str, float] | None = None,
 ) -> CompositionResult:
-    """Compose the clips onto the timeline's frames. ``timings`` (if given) receives conform/final seconds."""
+    """Compose the clips onto the timeline's frames. ``timings`` (if given) receives conform/final seconds.
+
+    ``downbeats`` and ``onsets`` (the analysis' bar starts and tracker-independent onset peaks) feed the per-cut
+    sync report; without them it says nothing about downbeats / onsets."""
     t0 = time.perf_counter()
     audio_info = probe(audio)
     audio_dur = audio_info.audio_duration or audio_info.duration
@@ -342,7 +347,8 @@ def compose(
             final=t_final,
             conform_cached=float(sum(c.cached for c in conformed)),
         )
-    return _result(plan, conformed, kinds, out, audio_dur, beats, render, time.perf_counter() - t0)
+    sync = cut_sync(plan.cuts, kinds, render.fps, beats=beats, downbeats=downbeats, onsets=onsets)
+    return _result(plan, conformed, kinds, out, audio_dur, beats, render, time.perf_counter() - t0, sync)
 
 
 def _render_pieces(
@@ -392,6 +398,41 @@ def _render_pieces(
     return [conformed[i] for i in range(len(plan.segments))], kinds, t_conform
 
 
+def cut_sync(
+    cuts: list[Cut],
+    kinds: list[TransitionKind],
+    fps: int,
+    *,
+    beats: list[float],
+    downbeats: list[float] | None = None,
+    onsets: list[float] | None = None,
+) -> list[CutSync]:
+    """Per cut (on the frame grid): signed offset from the nearest beat and from the nearest onset peak (ms and
+    frames), whether it sits on a downbeat (within ``_BEAT_TOLERANCE``), and the transition applied."""
+
+    def nearest(t: float, events: list[float] | None) -> float | None:
+        return t - min(events, key=lambda e: abs(e - t)) if events else None
+
+    out = []
+    for i, (cut, kind) in enumerate(zip(cuts, kinds, strict=True)):
+        t = cut.frame / fps
+        b, o, d = nearest(t, beats), nearest(t, onsets), nearest(t, downbeats)
+        out.append(
+            CutSync(
+                index=i,
+                time=t,
+                frame=cut.frame,
+                beat_offset_ms=None if b is None else round(b * 1000, 1),
+                beat_offset_frames=None if b is None else round(b * fps, 2),
+                onset_offset_ms=None if o is None else round(o * 1000, 1),
+                onset_offset_frames=None if o is None else round(o * fps, 2),
+                on_downbeat=d is not None and abs(d) <= _BEAT_TOLERANCE,
+                transition=kind,
+            )
+        )
+    return out
+
+
 def _result(
     plan: Layout,
     conformed: list[ConformedClip],
@@ -401,6 +442,7 @@ def _result(
     beats: list[float],
     render: RenderSettings,
     wall: float,
+    sync: list[CutSync],
 ) -> CompositionResult:
     info = probe(out)
     fps = render.fps
@@ -416,6 +458,9 @@ def _result(
         messages.append(f"video {vdur:.3f}s vs audio {audio_dur:.3f}s")
     if off_beat:
         messages.append(f"cuts off the beat: {[round(t, 3) for t in off_beat]}")
+    far = [c.time for c in sync if c.onset_offset_ms is not None and abs(c.onset_offset_ms) > _BEAT_TOLERANCE * 1000]
+    if far:
+        messages.append(f"cuts more than {_BEAT_TOLERANCE * 1000:.0f} ms from any onset: {[round(t, 3) for t in far]}")
     if plan.failed:
         messages.append(f"failed clips replaced by neighbours: {plan.failed}")
     fallbacks = [c.frame for c, k in zip(plan.cuts, kinds, strict=True) if k != c.kind]
@@ -447,6 +492,7 @@ def _result(
         speed_factor=1.0,
         transitions=kinds,
         cuts=cuts,
+        sync=sync,
         wall_time=wall,
         validation=validation,
     )

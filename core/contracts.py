@@ -88,6 +88,12 @@ class AudioAnalysis(Contract):
     tempo: float = Field(gt=0, description="BPM (median local tempo)")
     beats: list[float] = Field(description="detected beat times (or the tempo grid when fallback_used)")
     downbeats: list[float] = Field(default_factory=list, description="estimated bar starts (subset of beats)")
+    meter: str = Field("4/4", description="detected time signature: 4/4, 3/4, 2/4 or 6/8")
+    beats_per_bar: int = Field(4, ge=1, description="beats between downbeats (6/8: 2 dotted-quarter beats)")
+    meter_confidence: Unit = Field(0.0, description="0 = a guess (results cached before meters were detected)")
+    onsets: list[float] = Field(
+        default_factory=list, description="attack times from a level-rise detector independent of the beat tracker"
+    )
     beat_strength: list[float] = Field(default_factory=list, description="onset strength 0-1 per beat")
     beat_confidence: Unit
     energy: Unit = Field(description="overall loudness, 0-1")
@@ -292,8 +298,23 @@ class CompositionValidation(Contract):
     sync_ok: bool
     resolution_ok: bool
     fps_ok: bool
-    cuts_on_beats: bool
+    cuts_on_beats: bool = Field(description="every cut within 50 ms of a beat of the analysis (its own beats)")
     messages: list[str] = Field(default_factory=list)
+
+
+class CutSync(Contract):
+    """Where one cut of the output lands, measured against the beats and against onsets that the beat tracker
+    did not produce (``AudioAnalysis.onsets``). Offsets are signed: cut minus the nearest event."""
+
+    index: int = Field(ge=0, description="the cut into slot index + 1")
+    time: float = Field(ge=0, description="seconds, on the frame grid")
+    frame: int = Field(ge=0)
+    beat_offset_ms: float | None = Field(None, description="to the nearest beat; None without beats")
+    beat_offset_frames: float | None = None
+    onset_offset_ms: float | None = Field(None, description="to the nearest onset peak; None without onsets")
+    onset_offset_frames: float | None = None
+    on_downbeat: bool = False
+    transition: TransitionKind = "cut"
 
 
 class CompositionResult(Contract):
@@ -313,6 +334,7 @@ class CompositionResult(Contract):
     speed_factor: float = 1.0
     transitions: list[TransitionKind] = Field(default_factory=list, description="as applied (after fallbacks)")
     cuts: list[float] = Field(description="times of the cuts in the output")
+    sync: list[CutSync] = Field(default_factory=list, description="per cut: offsets from beats and onsets")
     wall_time: float = 0.0
     validation: CompositionValidation
 

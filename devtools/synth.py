@@ -8,7 +8,11 @@ between the hits), not a click track.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -49,8 +53,30 @@ def _add(out: np.ndarray, sound: np.ndarray, at: float, sr: int, gain: float) ->
     out[i:j] += gain * sound[: j - i]
 
 
-def render(beats: np.ndarray, duration: float, *, sr: int = SR, seed: int = 0, beats_per_bar: int = 4) -> np.ndarray:
-    """Drums + bass + pad following ``beats`` (the first beat is a downbeat)."""
+def render(
+    beats: np.ndarray,
+    duration: float,
+    *,
+    sr: int = SR,
+    seed: int = 0,
+    beats_per_bar: int = 4,
+    first_pos: int = 0,
+    subdivision: int = 2,
+    swing: float = 0.5,
+    backbeat: str = "rock",
+    sub_gain: float = 0.15,
+    intro: float = 0.0,
+) -> np.ndarray:
+    """Drums + bass + pad following ``beats``.
+
+    ``first_pos`` is the bar position of the first beat (0 = it is a downbeat; 3 in 4/4 = a one-beat pickup).
+    ``subdivision`` hats per beat (2 = eighths, 3 = triplets / 6/8 eighths); with 2, ``swing`` places the
+    off-beat hat at that fraction of the beat (0.5 straight, 2/3 swung). ``backbeat``: ``"rock"`` (kick every
+    beat, loudest on the one, snare on the even beats), ``"half"`` (kick on 1, snare on 3 only: a half-time
+    feel that invites halving the tempo), ``"waltz"`` (oom-pa-pa: kick on 1, light snare on 2 and 3),
+    ``"compound"`` (6/8 at the dotted-quarter level: kick on 1, snare on 2). ``intro`` seconds of pad alone
+    (no attacks) before the first beat. The bass root changes every bar (a harmonic change on each "one").
+    """
     rng = np.random.default_rng(seed)
     n = int(round(duration * sr))
     out = np.zeros(n, dtype=np.float32)
@@ -58,14 +84,37 @@ def render(beats: np.ndarray, duration: float, *, sr: int = SR, seed: int = 0, b
     t = np.arange(n) / sr
     bass = np.zeros(n, dtype=np.float32)
     pad = np.zeros(n, dtype=np.float32)
+    if intro > 0 and len(beats):
+        i1 = min(n, int(beats[0] * sr))
+        chord = sum(np.sin(2 * np.pi * _ROOTS[-1] * 4 * r * t[:i1]) for r in (1.0, 1.26, 1.5))
+        pad[:i1] += np.asarray(0.04 * chord * np.minimum(1.0, t[:i1] / 1.0), dtype=np.float32)
     for k, b in enumerate(beats):
         nxt = beats[k + 1] if k + 1 < len(beats) else b + (b - beats[k - 1] if k else 0.5)
-        bar, pos = divmod(k, beats_per_bar)
-        _add(out, kick, b, sr, 0.9 if pos == 0 else 0.7)
-        if pos % 2 == 1:
-            _add(out, snare, b, sr, 0.5)
+        bar, pos = divmod(k + first_pos, beats_per_bar)
+        if backbeat == "rock":
+            _add(out, kick, b, sr, 0.9 if pos == 0 else 0.7)
+            if pos % 2 == 1:
+                _add(out, snare, b, sr, 0.5)
+        elif backbeat == "half":
+            if pos == 0:
+                _add(out, kick, b, sr, 0.9)
+            if pos == 2:
+                _add(out, snare, b, sr, 0.7)
+        elif backbeat == "waltz":
+            if pos == 0:
+                _add(out, kick, b, sr, 0.9)
+            else:
+                _add(out, snare, b, sr, 0.3)
+        elif backbeat == "compound":
+            _add(out, kick if pos == 0 else snare, b, sr, 0.9 if pos == 0 else 0.5)
+        else:
+            raise ValueError(f"unknown backbeat {backbeat!r}")
         _add(out, hat, b, sr, 0.25)
-        _add(out, hat, (b + nxt) / 2, sr, 0.15)  # off-beat eighth
+        if subdivision == 2:
+            _add(out, hat, b + swing * (nxt - b), sr, sub_gain)
+        else:
+            for j in range(1, subdivision):
+                _add(out, hat, b + j * (nxt - b) / subdivision, sr, sub_gain)
         root = _ROOTS[bar % len(_ROOTS)]
         i0, i1 = int(b * sr), min(n, int(nxt * sr))
         if i1 <= i0:
@@ -112,6 +161,100 @@ def tempo_change_song(
         beats.append(nxt)
     arr = np.asarray(beats)
     return render(arr, duration, sr=sr, seed=seed), sr, arr
+
+
+@dataclass(frozen=True)
+class SynthSong:
+    """One corpus entry: samples and the truth (beats, downbeats, meter) it was rendered from."""
+
+    name: str
+    samples: np.ndarray
+    sr: int
+    beats: np.ndarray
+    downbeats: np.ndarray
+    meter: str  # "4/4", "3/4", "6/8"
+    clear_meter: bool = True
+
+
+def _grid(duration: float, start: float, bpm_at: Callable[[float], float]) -> np.ndarray:
+    beats = [start]
+    while True:
+        nxt = beats[-1] + 60.0 / bpm_at(beats[-1])
+        if nxt >= duration - 0.05:
+            return np.asarray(beats)
+        beats.append(nxt)
+
+
+def _song(
+    name: str,
+    beats: np.ndarray,
+    duration: float,
+    meter: str,
+    *,
+    beats_per_bar: int,
+    first_pos: int = 0,
+    seed: int = 0,
+    **kw: Any,
+) -> SynthSong:
+    y = render(beats, duration, seed=seed, beats_per_bar=beats_per_bar, first_pos=first_pos, **kw)
+    down = beats[[(k + first_pos) % beats_per_bar == 0 for k in range(beats.size)]]
+    return SynthSong(name, y, SR, beats, down, meter)
+
+
+def corpus(duration: float = 30.0) -> list[SynthSong]:
+    """The development corpus: known beat grids, bars and meters (each ``duration`` s, deterministic).
+
+    Steady 4/4; tempo jump, ramp and the 132 -> 98 step; 3/4 waltzes (slow, fast, with a pickup); 6/8 at the
+    dotted quarter; swung eighths; an 84 BPM song with loud eighth hats (84 and 168 equally plausible); a
+    150 BPM half-time backbeat; rubato (+-6 % tempo wander); a 6 s quiet pad intro; a song starting one beat
+    before the first downbeat.
+    """
+    d = duration
+
+    def steady(bpm: float) -> Callable[[float], float]:
+        return lambda _t: bpm
+
+    def step(a: float, b: float, at: float, ramp: float = 0.0) -> Callable[[float], float]:
+        return lambda t: a if t < at else b if ramp <= 0 else a + min(1.0, (t - at) / ramp) * (b - a)
+
+    def wander(t: float) -> float:
+        return 100.0 * (1.0 + 0.06 * math.sin(2 * math.pi * t / 11.0))
+
+    return [
+        _song("4/4 120 steady", _grid(d, 0.35, steady(120.0)), d, "4/4", beats_per_bar=4),
+        _song("4/4 100->130 jump", _grid(d, 0.35, step(100.0, 130.0, d / 2)), d, "4/4", beats_per_bar=4, seed=1),
+        _song("4/4 90->140 ramp", _grid(d, 0.35, step(90.0, 140.0, 8.0, 15.0)), d, "4/4", beats_per_bar=4, seed=5),
+        _song("4/4 132->98 step", _grid(d, 0.30, step(132.0, 98.0, d / 2)), d, "4/4", beats_per_bar=4, seed=6),
+        _song("3/4 96 waltz", _grid(d, 0.40, steady(96.0)), d, "3/4", beats_per_bar=3, backbeat="waltz", seed=7),
+        _song("3/4 168 fast waltz", _grid(d, 0.30, steady(168.0)), d, "3/4", beats_per_bar=3, backbeat="waltz", seed=8),
+        _song(
+            "3/4 120 pickup",
+            _grid(d, 0.25, steady(120.0)),
+            d,
+            "3/4",
+            beats_per_bar=3,
+            first_pos=2,
+            backbeat="waltz",
+            seed=9,
+        ),
+        _song(
+            "6/8 80 compound",
+            _grid(d, 0.30, steady(80.0)),
+            d,
+            "6/8",
+            beats_per_bar=2,
+            backbeat="compound",
+            subdivision=3,
+            sub_gain=0.2,
+            seed=10,
+        ),
+        _song("4/4 110 swing", _grid(d, 0.30, steady(110.0)), d, "4/4", beats_per_bar=4, swing=2 / 3, seed=11),
+        _song("4/4 84 loud eighths", _grid(d, 0.30, steady(84.0)), d, "4/4", beats_per_bar=4, sub_gain=0.3, seed=12),
+        _song("4/4 150 half-time", _grid(d, 0.30, steady(150.0)), d, "4/4", beats_per_bar=4, backbeat="half", seed=13),
+        _song("4/4 100 rubato", _grid(d, 0.30, wander), d, "4/4", beats_per_bar=4, seed=14),
+        _song("4/4 115 quiet intro", _grid(d, 6.0, steady(115.0)), d, "4/4", beats_per_bar=4, intro=6.0, seed=15),
+        _song("4/4 125 pickup", _grid(d, 0.20, steady(125.0)), d, "4/4", beats_per_bar=4, first_pos=3, seed=16),
+    ]
 
 
 def drone(duration: float = 20.0, *, sr: int = SR, seed: int = 2) -> np.ndarray:

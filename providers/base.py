@@ -88,6 +88,10 @@ class VideoGenerator(Provider):
     #: the clip lengths the model can produce, seconds
     durations: ClassVar[tuple[float, ...]]
 
+    def offered_durations(self) -> tuple[float, ...]:
+        """The clip lengths this instance (its model) makes; the audio stage fits its slots to them."""
+        return tuple(self.durations)
+
     def closest_duration(self, target: float) -> float:
         """The supported duration nearest to ``target``; ties go to the longer (trimming beats looping)."""
         return min(self.durations, key=lambda d: (abs(d - target), -d))

@@ -97,6 +97,9 @@ class ReplicateVideo(VideoGenerator):
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "resolution": self.resolution}
 
+    def offered_durations(self) -> tuple[float, ...]:
+        return tuple(self.spec.durations)
+
     def closest_duration(self, target: float) -> float:
         return self.spec.closest_duration(target)
 

@@ -13,13 +13,18 @@ from core.contracts import AudioAnalysis, Lyrics
 from core.errors import ProviderError, TransientProviderError
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
-from providers.base import Transcriber
+from providers.base import Transcriber, VideoGenerator
 from providers.registry import provider_of
 from tasks.common import content_key, local_file, provider_call, report, stage_task
 
 
 def _transcriber() -> Transcriber:
     return provider_of(Transcriber)
+
+
+def _clip_durations() -> tuple[float, ...]:
+    """The clip lengths the selected video model makes: slots are planned to fit them (less looping)."""
+    return provider_of(VideoGenerator).offered_durations()
 
 
 def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
@@ -31,6 +36,7 @@ def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         code_fingerprint("core.audio", "core.audio_input"),
         _transcriber().cache_identity(),
         params.get("duration_hint"),
+        _clip_durations(),
     )
 
 
@@ -61,7 +67,13 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
     path = local_file(audio_uri)
     report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
     with numba_cache.warm():  # librosa's kernels: compiled once, never by two flow runs at once
-        analysis = audio_core.analyze(path, settings=settings.audio, duration_hint=duration_hint, source_uri=audio_uri)
+        analysis = audio_core.analyze(
+            path,
+            settings=settings.audio,
+            duration_hint=duration_hint,
+            source_uri=audio_uri,
+            clip_durations=_clip_durations(),
+        )
     report(job_id, "audio", "running", 70, "Transcribing lyrics")
     transcriber = _transcriber()
     lyrics = _transcribe(job_id, transcriber, path, analysis.duration)
@@ -72,7 +84,8 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
         "audio",
         "completed",
         100,
-        f"{analysis.tempo:.0f} BPM, {len(analysis.beats)} beats{grid}, {len(analysis.boundaries)} clips",
+        f"{analysis.tempo:.0f} BPM {analysis.meter}, {len(analysis.beats)} beats{grid}, "
+        f"{len(analysis.boundaries)} clips",
         cost=lyrics.cost,
     )
     return analysis

@@ -57,6 +57,8 @@ def compose_video(
         audio=local_file(audio_uri),
         out=out,
         beats=analysis.beats,
+        downbeats=analysis.downbeats,
+        onsets=analysis.onsets,
         render=settings.render,
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
