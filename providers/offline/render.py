@@ -76,7 +76,7 @@ _CALM = (
 # How the look's own field lies over the scene: (mode, weight).
 _FIELD_BLEND = {
     "waves": ("mix", 0.12),
-    "grid": ("screen", 0.45),
+    "grid": ("screen", 0.6),
     "wash": ("multiply", 0.8),
     "bands": ("mix", 0.2),
     "kaleido": ("mix", 0.3),
@@ -141,9 +141,9 @@ def render_clip(
     height: int = 720,
     fps: int = 24,
     preset: str = "ultrafast",
-) -> None:
+) -> list[str]:
     """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``, pulsing on
-    ``beats`` (seconds from the clip's start)."""
+    ``beats`` (seconds from the clip's start). Returns the ids of the assets drawn (``providers.offline.assets``)."""
     frames = max(1, round(duration * fps))
     setup = prepare(prompt, beats=beats, reference=reference, frames=frames, fps=fps)
     w, h = setup.size
@@ -169,6 +169,7 @@ def render_clip(
     err = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
         raise CompositionError(f"render of clip {prompt.index} failed: {err.decode(errors='replace')[-300:]}")
+    return list(setup.scene.scene.assets)
 
 
 def prepare(
@@ -232,14 +233,16 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
     hop = float(s.hop[min(n, len(s.hop) - 1)])
     scale, dx, dy = _camera(s.prompt.camera.movement, t, s.speed)
     scale *= 1.0 - 0.03 * hop * s.prompt.energy  # a zoom punch on the beat, as strong as the music
+    # The scene is drawn to fill the frame: a pan's fixed 0.9 framing (margin for the field) is not a zoom for it.
+    scene_scale = scale / 0.9 if s.prompt.camera.movement.startswith(("pan", "tilt")) else scale
     st = s.speed * t
     xs = s.xs * np.float32(scale) + np.float32(dx)
     ys = s.ys * np.float32(scale) + np.float32(dy)
     w, h = s.size
     img = compose(s.scene, t, pan=dx * h / 2, hop=hop, energy=s.prompt.energy)
-    if scale != 1.0 or dy:  # the camera's zoom and tilt: resample the scene around the centre
-        ix = np.clip(((np.arange(w) - w / 2) * scale + w / 2), 0, w - 1).astype(np.int32)
-        iy = np.clip(((np.arange(h) - h / 2) * scale + h / 2 + dy * h / 2), 0, h - 1).astype(np.int32)
+    if abs(scene_scale - 1.0) > 0.004 or dy:  # the camera's zoom and tilt: resample the scene around the centre
+        ix = np.clip(((np.arange(w) - w / 2) * scene_scale + w / 2), 0, w - 1).astype(np.int32)
+        iy = np.clip(((np.arange(h) - h / 2) * scene_scale + h / 2 + dy * h / 2), 0, h - 1).astype(np.int32)
         img = img.take(iy, axis=1).take(ix, axis=2)
     if s.look.grey:
         img = np.tensordot(_LUMA, img, axes=1)[None]
@@ -259,7 +262,7 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
         iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
         img = img * 0.7 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.3
     if s.look.motifs and s.look.field != "wash":
-        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35)
+        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=5)
     img *= s.gain[min(n, len(s.gain) - 1)]
     img = _post(s, img, n)
     out: U8 = (img * 255.0).clip(0, 255).astype(np.uint8)
@@ -581,7 +584,16 @@ def _grid(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
 
 
 def _draw_shapes(
-    img: F32, look: Look, sh: _Shapes, xs: F32, ys: F32, st: float, scale: float, pulse: float, alpha: float = 1.0
+    img: F32,
+    look: Look,
+    sh: _Shapes,
+    xs: F32,
+    ys: F32,
+    st: float,
+    scale: float,
+    pulse: float,
+    alpha: float = 1.0,
+    limit: int = 99,
 ) -> None:
     """Draw the look's motifs (cycled over the shapes) in place, each only inside its bounding box, at ``alpha``
     (motifs are the look's accents over the scene, not its content)."""
@@ -590,7 +602,7 @@ def _draw_shapes(
     cy = sh.centre[:, 1] + sh.orbit[:, 1] * np.sin(ang * 1.3)
     radius = sh.radius * np.float32(1.0 + 0.25 * pulse)
     edge = (0.02 * scale + 1e-3) * look.soft_edges
-    for i in range(len(radius)):
+    for i in range(min(len(radius), limit)):
         kind = look.motifs[i % len(look.motifs)]
         r = float(radius[i])
         if kind == "sparkle":

@@ -318,10 +318,10 @@ class Built:
     h: int
     horizon: int
     sky: F32  # (3, h, w)
-    far: F32  # (4, h, 2w)
-    near: F32  # (4, h, 2w)
+    far: F32  # (4, h, 3w): 2w of world, then its first w again
+    near: F32  # (4, h, 3w)
     sprites: list[_Sprite] = field(default_factory=list)
-    weather: F32 | None = None  # (1, 2h, w) streak or flake alpha, scrolled
+    weather: F32 | None = None  # (1, 2h, w) streak or flake alpha, two equal halves, scrolled down
     weather_colour: F32 | None = None  # (3,)
     fog: F32 | None = None  # (1, h, 1) veil alpha per row
     scroll: float = 0.0  # pixels per second of the near layer (the camera follows a travelling subject)
@@ -366,6 +366,7 @@ def build(scene: Scene, prompt: ClipPrompt, tones: F32, w: int, h: int, rng: np.
     sky = _sky(scene, tones, w, h, horizon, rng)
     far = _far(scene, tones, sky, w, h, horizon, rng)
     near, water = _near(scene, tones, w, h, horizon, light, rng)
+    far, near = (np.concatenate([lay, lay[:, :, :w]], axis=2) for lay in (far, near))
     built = Built(scene=scene, w=w, h=h, horizon=horizon, sky=sky, far=far, near=near, water=water)
     _weather(built, rng)
     _place_sprites(built, prompt, tones, light, rng)
@@ -448,19 +449,24 @@ def _far(scene: Scene, tones: F32, sky: F32, w: int, h: int, horizon: int, rng: 
         return layer
     if scene.place in ("city", "road") or (scene.place == "river" and scene.time == "night"):
         heights = np.full(ww, float(horizon), dtype=np.float32)
-        windows = np.zeros((h, ww), dtype=np.float32)
+        starts = np.zeros(ww, dtype=bool)
         x = 0
         while x < ww:
             bw = int(rng.integers(w // 20, w // 8))
-            roof = horizon - rng.uniform(0.15, 0.5) * horizon
-            heights[x : x + bw] = roof
-            # lit windows: a grid in the building, each lit at random (more at night)
-            lit_p = 0.45 if scene.time == "night" else 0.08
-            for wy in range(int(roof) + 3, horizon - 2, 4):
-                for wx in range(x + 2, min(x + bw - 2, ww), 3):
-                    if rng.random() < lit_p:
-                        windows[wy : wy + 2, wx] = 1.0
+            heights[x : x + bw] = horizon - rng.uniform(0.15, 0.5) * horizon
+            starts[x] = True
             x += bw + int(rng.integers(0, 3))
+        # lit windows: a grid of two-pixel panes inside each building, each lit at random (more at night)
+        rows = np.arange(h)[:, None]
+        col_in = np.arange(ww) - np.maximum.accumulate(np.where(starts, np.arange(ww), 0))
+        lit = rng.random((h // 4 + 1, ww)) < (0.45 if scene.time == "night" else 0.08)
+        windows = (
+            (rows % 4 < 2)
+            & (col_in % 3 == 2)[None, :]
+            & (rows > heights[None, :] + 3)
+            & (rows < horizon - 2)
+            & lit[rows // 4, np.arange(ww)[None, :]]
+        ).astype(np.float32)
         layer = _silhouette(heights, h, dark)
         glow = _mix(_hex("#ffd27a"), tones[-1], 0.5)
         layer[:3] += windows[None] * glow[:, None, None] * layer[3:4] * (0.9 if scene.time == "night" else 0.35)
@@ -555,16 +561,16 @@ def _near(
 def _weather(b: Built, rng: np.random.Generator) -> None:
     w, h = b.w, b.h
     if b.scene.weather in ("rain", "snow"):
-        tex = np.zeros((1, 2 * h, w), dtype=np.float32)
-        n = w * h // (25 if b.scene.weather == "rain" else 60)
-        xs, ys = rng.integers(0, w, n), rng.integers(0, 2 * h, n)
+        tex = np.zeros((1, h, w), dtype=np.float32)
+        n = w * h // (60 if b.scene.weather == "rain" else 90)
+        xs, ys = rng.integers(0, w, n), rng.integers(0, h, n)
         if b.scene.weather == "rain":
             for k in range(4):  # streaks four pixels long, slanting
-                tex[0, (ys + k) % (2 * h), (xs + k // 2) % w] = 0.45
+                tex[0, (ys + k) % h, (xs + k // 2) % w] = 0.4
         else:
             tex[0, ys, xs] = 0.9
-            tex[0, (ys + 1) % (2 * h), xs] = 0.5
-        b.weather = tex
+            tex[0, (ys + 1) % h, xs] = 0.5
+        b.weather = np.concatenate([tex, tex], axis=1)
         b.weather_colour = np.array([0.75, 0.8, 0.9] if b.scene.weather == "rain" else [1, 1, 1], dtype=np.float32)
     elif b.scene.weather == "fog":
         rows = np.arange(h, dtype=np.float32)
@@ -635,8 +641,8 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> F32:
     img = b.sky.copy()
     shift = b.scroll * t + pan
     for layer, par in ((b.far, 0.3), (b.near, 1.0)):
-        cols = (np.arange(w) + int(round(shift * par))) % layer.shape[2]
-        lay = layer.take(cols, axis=2)
+        o = int(round(shift * par)) % (2 * w)  # layers are 3w wide, the last w a copy of the first: a view
+        lay = layer[:, :, o : o + w]
         img *= 1.0 - lay[3:4]
         img += lay[:3]
     if b.water is not None:  # shimmer: bright ripples sliding along the water
@@ -669,9 +675,8 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> F32:
         _paste(img, sp.rgba, left, top)
     if b.weather is not None and b.weather_colour is not None:
         speed = 90.0 if b.scene.weather == "rain" else 14.0
-        off = int(t * speed) % b.weather.shape[1]
-        drift = int(t * 6.0) if b.scene.weather == "snow" else 0
-        tex = np.roll(b.weather, (off, drift), axis=(1, 2))[:, :h]
+        off = h - int(t * speed) % h  # the texture is 2h tall, its halves equal: a view that falls
+        tex = b.weather[:, off : off + h]
         img *= 1.0 - tex
         img += tex * b.weather_colour[:, None, None]
         if b.scene.weather == "rain":
