@@ -239,30 +239,33 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
     xs = s.xs * np.float32(scale) + np.float32(dx)
     ys = s.ys * np.float32(scale) + np.float32(dy)
     w, h = s.size
-    img = compose(s.scene, t, pan=dx * h / 2, hop=hop, energy=s.prompt.energy)
+    img, cover = compose(s.scene, t, pan=dx * h / 2, hop=hop, energy=s.prompt.energy)
     if abs(scene_scale - 1.0) > 0.004 or dy:  # the camera's zoom and tilt: resample the scene around the centre
         ix = np.clip(((np.arange(w) - w / 2) * scene_scale + w / 2), 0, w - 1).astype(np.int32)
         iy = np.clip(((np.arange(h) - h / 2) * scene_scale + h / 2 + dy * h / 2), 0, h - 1).astype(np.int32)
         img = img.take(iy, axis=1).take(ix, axis=2)
+        cover = cover.take(iy, axis=1).take(ix, axis=2)
     if s.look.grey:
         img = np.tensordot(_LUMA, img, axes=1)[None]
     if s.look.blinds:
         img *= _blinds(xs, ys)
     mode, weight = _FIELD_BLEND[s.look.field]
     field = _field(s, xs, ys, scale, dx - dy, st)
+    # The look's field lies on the backdrop; the subjects stay in front of it (half as much over them).
+    k = np.float32(weight) * (1.0 - 0.5 * np.minimum(cover, 1.0))
     if mode == "mix":
-        img += (field - img) * np.float32(weight)
+        img += (field - img) * k
     elif mode == "screen":
-        img = np.float32(1.0) - (np.float32(1.0) - img) * (np.float32(1.0) - field * np.float32(weight))
+        img = np.float32(1.0) - (np.float32(1.0) - img) * (np.float32(1.0) - field * k).astype(np.float32)
     else:  # multiply: pigment glazed over the scene
-        img *= 1.0 - np.float32(weight) * (1.0 - field)
+        img *= 1.0 - k * (1.0 - field)
     if s.texture is not None:
         th, tw = s.texture.shape[1:]
         ix = ((xs / (2 * _ASPECT) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
         iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
         img = img * 0.7 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.3
     if s.look.motifs and s.look.field != "wash":
-        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=5)
+        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=3)
     img *= s.gain[min(n, len(s.gain) - 1)]
     img = _post(s, img, n)
     out: U8 = (img * 255.0).clip(0, 255).astype(np.uint8)

@@ -634,11 +634,12 @@ def _sprite(
 # --------------------------------------------------------------------------- per frame
 
 
-def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> F32:
-    """The scene at ``t`` seconds as (3, H, W): ``pan`` the camera's horizontal offset in pixels, ``hop`` the beat
-    envelope (0-1) that lifts and squashes the subjects."""
+def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> tuple[F32, F32]:
+    """The scene at ``t`` seconds as (3, H, W) and the subjects' coverage (1, H, W): ``pan`` the camera's
+    horizontal offset in pixels, ``hop`` the beat envelope (0-1) that lifts the subjects."""
     w, h = b.w, b.h
     img = b.sky.copy()
+    cover = np.zeros((1, h, w), dtype=np.float32)
     shift = b.scroll * t + pan
     for layer, par in ((b.far, 0.3), (b.near, 1.0)):
         o = int(round(shift * par)) % (2 * w)  # layers are 3w wide, the last w a copy of the first: a view
@@ -672,7 +673,7 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> F32:
             x -= 2 * w
         top = int(round(y - sh / 2)) if sp.asset.place == "sky" else int(round(y - sh))
         left = int(round(x - sw / 2))
-        _paste(img, sp.rgba, left, top)
+        _paste(img, sp.rgba, left, top, cover if sp.lead else None)
     if b.weather is not None and b.weather_colour is not None:
         speed = 90.0 if b.scene.weather == "rain" else 14.0
         off = h - int(t * speed) % h  # the texture is 2h tall, its halves equal: a view that falls
@@ -684,11 +685,12 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> F32:
     if b.fog is not None:
         fogc = b.sky[:, b.horizon - 1, :1][:, :, None]
         img = img * (1 - b.fog) + fogc * b.fog + b.fog * 0.15
-    return img
+    return img, cover
 
 
-def _paste(img: F32, rgba: F32, left: int, top: int) -> None:
-    """Premultiplied ``rgba`` over ``img`` with its top-left corner at (left, top), clipped to the canvas."""
+def _paste(img: F32, rgba: F32, left: int, top: int, cover: F32 | None = None) -> None:
+    """Premultiplied ``rgba`` over ``img`` with its top-left corner at (left, top), clipped to the canvas; its alpha
+    is added to ``cover``."""
     h, w = img.shape[1:]
     sh, sw = rgba.shape[1:]
     x0, y0 = max(left, 0), max(top, 0)
@@ -699,3 +701,5 @@ def _paste(img: F32, rgba: F32, left: int, top: int) -> None:
     box = img[:, y0:y1, x0:x1]
     box *= 1.0 - src[3:4]
     box += src[:3]
+    if cover is not None:
+        cover[:, y0:y1, x0:x1] += src[3:4]
