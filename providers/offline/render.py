@@ -26,7 +26,7 @@ from __future__ import annotations
 import subprocess
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +124,7 @@ class _Setup:
     dither: NDArray[np.int32] | None  # (H, W) ordered-dither offsets of the LUT index
     halftone: F32 | None  # (H, W) dot screen, in luminance units
     polar: tuple[F32, F32, F32] | None  # (H, W) radius, cos and sin of 8 x the angle of each pixel (kaleidoscope)
+    field_cache: dict[str, F32] = field(default_factory=dict)  # the last field drawn (see frame_planes)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -250,15 +251,19 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
     if s.look.blinds:
         img *= _blinds(xs, ys)
     mode, weight = _FIELD_BLEND[s.look.field]
-    field = _field(s, xs, ys, scale, dx - dy, st)
+    # A faint field (mixed or glazed in) is drawn every other frame: at 12 fps under the scene nobody sees the
+    # difference, and it is the costliest layer. The synthwave grid is bright and sharp: every frame.
+    if mode == "screen" or n % 2 == 0 or s.field_cache.get("field") is None:
+        s.field_cache["field"] = _field(s, xs, ys, scale, dx - dy, st)
+    fld = s.field_cache["field"]
     # The look's field lies on the backdrop; the subjects stay in front of it (half as much over them).
     k = np.float32(weight) * (1.0 - 0.5 * np.minimum(cover, 1.0))
     if mode == "mix":
-        img += (field - img) * k
+        img += (fld - img) * k
     elif mode == "screen":
-        img = np.float32(1.0) - (np.float32(1.0) - img) * (np.float32(1.0) - field * k).astype(np.float32)
+        img = np.float32(1.0) - (np.float32(1.0) - img) * (np.float32(1.0) - fld * k).astype(np.float32)
     else:  # multiply: pigment glazed over the scene
-        img *= 1.0 - k * (1.0 - field)
+        img *= 1.0 - k * (1.0 - fld)
     if s.texture is not None:
         th, tw = s.texture.shape[1:]
         ix = ((xs / (2 * _ASPECT) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw

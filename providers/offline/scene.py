@@ -562,7 +562,7 @@ def _weather(b: Built, rng: np.random.Generator) -> None:
     w, h = b.w, b.h
     if b.scene.weather in ("rain", "snow"):
         tex = np.zeros((1, h, w), dtype=np.float32)
-        n = w * h // (60 if b.scene.weather == "rain" else 90)
+        n = w * h // (110 if b.scene.weather == "rain" else 90)
         xs, ys = rng.integers(0, w, n), rng.integers(0, h, n)
         if b.scene.weather == "rain":
             for k in range(4):  # streaks four pixels long, slanting
