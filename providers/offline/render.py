@@ -3,17 +3,19 @@
 A clip is drawn with numpy at a low internal resolution (cheap: a few ms a frame) and piped to ffmpeg, which
 upscales it and encodes H.264. Everything visible comes from the prompt:
 
-* visual style -> a ``Look`` (``providers.offline.looks``): which background field, which shapes, which grade and
-  post effects,
-* palette      -> a colour look-up table for the field and the shapes' colours,
-* camera       -> a time-dependent transform of the world coordinates (zoom/pan/tilt without losing detail),
-* motion/energy-> speed of the field and of the shapes, number and size of the shapes,
-* beats        -> a brightness + zoom punch that decays over ~150 ms,
-* reference    -> the style image sampled through the same camera, blended in as a texture layer,
+* prompt text  -> a scene (``providers.offline.scene``): the place and time of day as a backdrop in parallax layers,
+  the weather, and the subjects and objects it names as drawable assets (``providers.offline.assets``), moving
+  along its action,
+* visual style -> a ``Look`` (``providers.offline.looks``) applied to the scene: its field laid over the backdrop
+  (the synthwave grid, the watercolour wash, ...), a few of its motifs, its grade and post effects,
+* palette      -> the scene's colours, a colour look-up table for the field and the motifs' colours,
+* camera       -> a pan of the layers (with parallax) or a zoom/tilt of the frame, and the field's transform,
+* motion/energy-> speed of the field, the subjects' travel, bob and hop,
+* beats        -> accents that follow the music without strobing: a smooth envelope (full on downbeats, half on other
+  beats) drives a zoom punch and the subjects' hop, and a brightness gain whose strength follows energy and mood
+  (none when calm) and whose frame-to-frame change is capped at ``MAX_PULSE_STEP``,
+* reference    -> the style image sampled through the camera, blended in as a texture layer,
 * seed/scene   -> every random choice, so the same prompt renders the same pixels.
-
-A frame is three layers: the look's field (``_waves``, ``_grid``, ``_wash``, ``_bands``, ``_kaleido``), the
-reference texture and the shapes (``_draw_shapes``), then the grade and post effects (``_post``).
 
 Images are planar, (channels, height, width) float32: per-pixel weights then broadcast along whole rows, which numpy
 does several times faster than along a trailing axis of 3, and ffmpeg takes the planes as they are (``gbrp``).
@@ -270,7 +272,7 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
         iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
         img = img * 0.7 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.3
     if s.look.motifs and s.look.field != "wash":
-        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=3)
+        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=2)
     img *= s.gain[min(n, len(s.gain) - 1)]
     img = _post(s, img, n)
     out: U8 = (img * 255.0).clip(0, 255).astype(np.uint8)
