@@ -288,6 +288,7 @@ class ClipResult(Contract):
     attempts: int = 1
     error: str | None = None
     validation: ClipValidation | None = None
+    assets: list[str] = Field(default_factory=list, description="drawable assets the clip shows (offline model)")
 
 
 # --------------------------------------------------------------------------- module 8: composer

@@ -8,6 +8,7 @@ switching provider or model never reuses another's output. Offline implementatio
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -77,10 +78,11 @@ class PromptWriter(Provider):
 class GeneratedClip:
     """What a video model hands back: a local file and what the call cost."""
 
-    def __init__(self, path: Path, *, requested_duration: float, cost: float = 0.0) -> None:
+    def __init__(self, path: Path, *, requested_duration: float, cost: float = 0.0, assets: Sequence[str] = ()) -> None:
         self.path = path
         self.requested_duration = requested_duration
         self.cost = cost
+        self.assets = list(assets)  # what the clip shows, where the model says (the offline renderer's asset ids)
 
 
 class VideoGenerator(Provider):

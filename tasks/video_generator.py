@@ -118,6 +118,7 @@ def generate_clip(
         height=info.height,
         fps=round(info.fps, 3),
         cost=clip.cost,
+        assets=clip.assets,
         generation_time=round(time.perf_counter() - started, 3),
         attempts=_attempt(),
     )

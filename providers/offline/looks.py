@@ -69,7 +69,7 @@ FAMILIES: tuple[tuple[Look, tuple[str, ...]], ...] = (
         ("noir", "black and white", "black & white", "b&w", "monochrom", "grayscale", "greyscale"),
     ),
     (
-        Look("pixel", stepped=True, motifs=("square",), soft_edges=0.05, spin=0.0, canvas=4, nearest=True, vignette=0),
+        Look("pixel", stepped=True, motifs=("square",), soft_edges=0.05, spin=0.0, canvas=2, nearest=True, vignette=0),
         ("pixel", "8 bit", "16 bit", "8bit", "16bit", "retro game", "arcade", "chiptune", "voxel", "sprite"),
     ),
     (

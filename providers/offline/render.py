@@ -3,17 +3,19 @@
 A clip is drawn with numpy at a low internal resolution (cheap: a few ms a frame) and piped to ffmpeg, which
 upscales it and encodes H.264. Everything visible comes from the prompt:
 
-* visual style -> a ``Look`` (``providers.offline.looks``): which background field, which shapes, which grade and
-  post effects,
-* palette      -> a colour look-up table for the field and the shapes' colours,
-* camera       -> a time-dependent transform of the world coordinates (zoom/pan/tilt without losing detail),
-* motion/energy-> speed of the field and of the shapes, number and size of the shapes,
-* beats        -> a brightness + zoom punch that decays over ~150 ms,
-* reference    -> the style image sampled through the same camera, blended in as a texture layer,
+* prompt text  -> a scene (``providers.offline.scene``): the place and time of day as a backdrop in parallax layers,
+  the weather, and the subjects and objects it names as drawable assets (``providers.offline.assets``), moving
+  along its action,
+* visual style -> a ``Look`` (``providers.offline.looks``) applied to the scene: its field laid over the backdrop
+  (the synthwave grid, the watercolour wash, ...), a few of its motifs, its grade and post effects,
+* palette      -> the scene's colours, a colour look-up table for the field and the motifs' colours,
+* camera       -> a pan of the layers (with parallax) or a zoom/tilt of the frame, and the field's transform,
+* motion/energy-> speed of the field, the subjects' travel, bob and hop,
+* beats        -> accents that follow the music without strobing: a smooth envelope (full on downbeats, half on other
+  beats) drives a zoom punch and the subjects' hop, and a brightness gain whose strength follows energy and mood
+  (none when calm) and whose frame-to-frame change is capped at ``MAX_PULSE_STEP``,
+* reference    -> the style image sampled through the camera, blended in as a texture layer,
 * seed/scene   -> every random choice, so the same prompt renders the same pixels.
-
-A frame is three layers: the look's field (``_waves``, ``_grid``, ``_wash``, ``_bands``, ``_kaleido``), the
-reference texture and the shapes (``_draw_shapes``), then the grade and post effects (``_post``).
 
 Images are planar, (channels, height, width) float32: per-pixel weights then broadcast along whole rows, which numpy
 does several times faster than along a trailing axis of 3, and ffmpeg takes the planes as they are (``gbrp``).
@@ -26,7 +28,7 @@ from __future__ import annotations
 import subprocess
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,7 @@ from core.contracts import ClipPrompt
 from core.errors import CompositionError
 from core.media import ffmpeg_exe
 from providers.offline.looks import Look, look_of
+from providers.offline.scene import Built, build, compose, read_scene
 
 F32 = NDArray[np.float32]
 U8 = NDArray[np.uint8]
@@ -44,8 +47,42 @@ U8 = NDArray[np.uint8]
 # Internal canvas: 16:9 and small enough that numpy stays well below the encoder's cost.
 _CANVAS_W, _CANVAS_H = 320, 180
 _ASPECT = _CANVAS_W / _CANVAS_H
-_PULSE_DECAY = 0.05  # seconds; exp(-0.15 / 0.05) ≈ 5 %: the punch is gone after ~150 ms
-_PULSE_WINDOW = 0.15
+_PULSE_ATTACK = 0.06  # seconds: an accent rises over ~2 frames instead of jumping
+_PULSE_DECAY = 0.18  # seconds: and fades over ~half a second
+# Largest frame-to-frame change of the beat's brightness gain. A gain step g changes the mean luminance by at most
+# g x the mean (<= g of full scale): 0.02 keeps beat accents at a fifth of WCAG 2.3.1's 10 % flash.
+MAX_PULSE_STEP = 0.02
+_CALM = (
+    "calm",
+    "gentle",
+    "serene",
+    "peace",
+    "tender",
+    "soft",
+    "quiet",
+    "melanchol",
+    "sad",
+    "wistful",
+    "dream",
+    "nostalg",
+    "lullaby",
+    "waltz",
+    "romantic",
+    "mellow",
+    "slow",
+    "reflect",
+    "lonely",
+    "somber",
+    "sombre",
+)
+# How the look's own field lies over the scene: (mode, weight).
+_FIELD_BLEND = {
+    "waves": ("mix", 0.12),
+    "grid": ("screen", 0.6),
+    "wash": ("multiply", 0.8),
+    "bands": ("mix", 0.2),
+    "kaleido": ("mix", 0.3),
+}
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _LETTERBOX = 2.39  # width / height of the picture between the bars
 _GRAIN_FRAMES = 8  # grain cycles through this many precomputed noise frames
@@ -79,6 +116,9 @@ class _Setup:
     shapes: _Shapes
     texture: F32 | None  # (C, 2H, 2W)
     beats: F32
+    gain: F32  # (frames,) the beat accent's brightness gain, rate-limited by MAX_PULSE_STEP
+    hop: F32  # (frames,) the beat envelope 0-1, for motion accents (zoom punch, subjects' hop)
+    scene: Built
     grade: tuple[F32, F32] | None  # colour matrix (C, C) and offset (C,): saturation, balance, contrast, lift
     mask: F32  # (H, W) static multiplier: vignette, letterbox, scanlines, paper
     grain: F32 | None  # (_GRAIN_FRAMES, H, W)
@@ -86,6 +126,7 @@ class _Setup:
     dither: NDArray[np.int32] | None  # (H, W) ordered-dither offsets of the LUT index
     halftone: F32 | None  # (H, W) dot screen, in luminance units
     polar: tuple[F32, F32, F32] | None  # (H, W) radius, cos and sin of 8 x the angle of each pixel (kaleidoscope)
+    field_cache: dict[str, F32] = field(default_factory=dict)  # the last field drawn (see frame_planes)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -103,11 +144,11 @@ def render_clip(
     height: int = 720,
     fps: int = 24,
     preset: str = "ultrafast",
-) -> None:
+) -> list[str]:
     """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``, pulsing on
-    ``beats`` (seconds from the clip's start)."""
+    ``beats`` (seconds from the clip's start). Returns the ids of the assets drawn (``providers.offline.assets``)."""
     frames = max(1, round(duration * fps))
-    setup = prepare(prompt, beats=beats, reference=reference, frames=frames)
+    setup = prepare(prompt, beats=beats, reference=reference, frames=frames, fps=fps)
     w, h = setup.size
     grey = setup.look.grey
     flags = "neighbor" if setup.look.nearest else "bicubic"
@@ -131,10 +172,11 @@ def render_clip(
     err = proc.stderr.read() if proc.stderr else b""
     if proc.wait() != 0:
         raise CompositionError(f"render of clip {prompt.index} failed: {err.decode(errors='replace')[-300:]}")
+    return list(setup.scene.scene.assets)
 
 
 def prepare(
-    prompt: ClipPrompt, *, beats: Sequence[float] = (), reference: Path | None = None, frames: int = 1
+    prompt: ClipPrompt, *, beats: Sequence[float] = (), reference: Path | None = None, frames: int = 1, fps: int = 24
 ) -> _Setup:
     """Draw every random choice and precompute the look's static layers for a clip of ``frames`` frames."""
     look = look_of(prompt)
@@ -154,6 +196,10 @@ def prepare(
     xs = np.linspace(-_ASPECT, _ASPECT, w, dtype=np.float32)
     ys = np.linspace(-1.0, 1.0, h, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
+    beat_times = np.asarray(sorted(b for b in beats if b >= 0), dtype=np.float32)
+    hop = _envelope(beat_times, frames, fps)
+    tones = cols[np.argsort(cols @ _LUMA)]
+    scene_rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode()), 3])
     return _Setup(
         prompt=prompt,
         look=look,
@@ -163,10 +209,13 @@ def prepare(
         params=field_params,
         lut=np.ascontiguousarray(lut.reshape(256, -1).T),
         colours=cols,
-        tones=cols[np.argsort(cols @ _LUMA)],
+        tones=tones,
         shapes=shapes,
         texture=_planes(texture) if texture is not None else None,
-        beats=np.asarray(sorted(b for b in beats if b >= 0), dtype=np.float32),
+        beats=beat_times,
+        gain=_gain(hop, accent_strength(prompt)),
+        hop=hop,
+        scene=build(read_scene(prompt), prompt, tones, w, h, scene_rng),
         grade=_grade(look),
         mask=_static_mask(look, gx, gy, look_rng),
         grain=(look_rng.standard_normal((_GRAIN_FRAMES, h, w)) * look.grain).astype(np.float32) if look.grain else None,
@@ -184,23 +233,88 @@ def prepare(
 
 def frame_planes(s: _Setup, n: int, t: float) -> U8:
     """Frame ``n`` (at ``t`` seconds) as (C, H, W) uint8 planes: C is 3 (RGB), or 1 for greyscale looks."""
-    pulse = _pulse(s.beats, t)
+    hop = float(s.hop[min(n, len(s.hop) - 1)])
     scale, dx, dy = _camera(s.prompt.camera.movement, t, s.speed)
-    scale *= 1.0 - 0.06 * pulse  # zoom punch on the beat
+    scale *= 1.0 - 0.03 * hop * s.prompt.energy  # a zoom punch on the beat, as strong as the music
+    # The scene is drawn to fill the frame: a pan's fixed 0.9 framing (margin for the field) is not a zoom for it.
+    scene_scale = scale / 0.9 if s.prompt.camera.movement.startswith(("pan", "tilt")) else scale
     st = s.speed * t
     xs = s.xs * np.float32(scale) + np.float32(dx)
     ys = s.ys * np.float32(scale) + np.float32(dy)
-    img = _field(s, xs, ys, scale, dx - dy, st)
+    w, h = s.size
+    img, cover = compose(s.scene, t, pan=dx * h / 2, hop=hop, energy=s.prompt.energy)
+    if abs(scene_scale - 1.0) > 0.004 or dy:  # the camera's zoom and tilt: resample the scene around the centre
+        ix = np.clip(((np.arange(w) - w / 2) * scene_scale + w / 2), 0, w - 1).astype(np.int32)
+        iy = np.clip(((np.arange(h) - h / 2) * scene_scale + h / 2 + dy * h / 2), 0, h - 1).astype(np.int32)
+        img = img.take(iy, axis=1).take(ix, axis=2)
+        cover = cover.take(iy, axis=1).take(ix, axis=2)
+    if s.look.grey:
+        img = np.tensordot(_LUMA, img, axes=1)[None]
+    if s.look.blinds:
+        img *= _blinds(xs, ys)
+    mode, weight = _FIELD_BLEND[s.look.field]
+    # A faint field (mixed or glazed in) is drawn every other frame: at 12 fps under the scene nobody sees the
+    # difference, and it is the costliest layer. The synthwave grid is bright and sharp: every frame.
+    if mode == "screen" or n % 2 == 0 or s.field_cache.get("field") is None:
+        s.field_cache["field"] = _field(s, xs, ys, scale, dx - dy, st)
+    fld = s.field_cache["field"]
+    # The look's field lies on the backdrop; the subjects stay in front of it (half as much over them).
+    k = np.float32(weight) * (1.0 - 0.5 * np.minimum(cover, 1.0))
+    if mode == "mix":
+        img += (fld - img) * k
+    elif mode == "screen":
+        img = np.float32(1.0) - (np.float32(1.0) - img) * (np.float32(1.0) - fld * k).astype(np.float32)
+    else:  # multiply: pigment glazed over the scene
+        img *= 1.0 - k * (1.0 - fld)
     if s.texture is not None:
         th, tw = s.texture.shape[1:]
         ix = ((xs / (2 * _ASPECT) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
         iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
-        img = img * 0.6 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.4
-    if s.look.motifs:
-        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, pulse)
-    img *= np.float32(1.0 + 0.6 * pulse)
+        img = img * 0.7 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.3
+    if s.look.motifs and s.look.field != "wash":
+        _draw_shapes(img, s.look, s.shapes, xs, ys, st, scale, 0.0, alpha=0.35, limit=2)
+    img *= s.gain[min(n, len(s.gain) - 1)]
     img = _post(s, img, n)
     out: U8 = (img * 255.0).clip(0, 255).astype(np.uint8)
+    return out
+
+
+def accent_strength(prompt: ClipPrompt) -> float:
+    """Peak brightness gain of a beat accent: none below energy 0.3 or in a calm mood, up to 0.15 at full energy."""
+    mood = f"{prompt.mood} {prompt.lighting}".lower()
+    calm = any(word in mood for word in _CALM)
+    return 0.15 * float(np.clip((prompt.energy - 0.3) / 0.6, 0.0, 1.0)) * (0.25 if calm else 1.0)
+
+
+def _envelope(beats: F32, frames: int, fps: int) -> F32:
+    """Per frame, the beat envelope: a smooth rise over ``_PULSE_ATTACK`` then an exponential fade; downbeats (every
+    fourth beat, counting from the first) are full height, the others half."""
+    t = np.arange(frames, dtype=np.float32) / fps
+    env = np.zeros(frames, dtype=np.float32)
+    for i, b in enumerate(beats):
+        dt = t - b
+        rise = np.clip(dt / _PULSE_ATTACK + 1.0, 0.0, 1.0)  # starts one attack before the beat: peak on the beat
+        shape = np.where(dt < 0, rise * rise * (3 - 2 * rise), np.exp(-np.maximum(dt, 0) / _PULSE_DECAY))
+        env = np.maximum(env, shape.astype(np.float32) * (1.0 if i % 4 == 0 else 0.5))
+    return env
+
+
+def _gain(env: F32, strength: float) -> F32:
+    """1 + strength x envelope, with each frame's change limited to ``MAX_PULSE_STEP``."""
+    target = 1.0 + strength * env
+    gain = np.empty_like(target)
+    g = 1.0
+    for i, v in enumerate(target):
+        g += float(np.clip(v - g, -MAX_PULSE_STEP, MAX_PULSE_STEP))
+        gain[i] = g
+    return gain
+
+
+def _blinds(xs: F32, ys: F32) -> F32:
+    """Low-key light: one patch of window light, barred by venetian blinds, fixed in the world."""
+    bars = np.clip(np.sin(xs[None, :] * 16.0 + (ys[:, None] * 9.6 + 1.0)) * 3.0 + 1.5, 0.0, 1.0)
+    patch = np.clip(1.3 - ((xs - 0.3) ** 2 / 1.5)[None, :] - (ys**2 / 0.5)[:, None], 0.0, 1.0)
+    out: F32 = (0.45 + 0.55 * patch * (0.35 + 0.65 * bars)).astype(np.float32)
     return out
 
 
@@ -300,12 +414,6 @@ def _static_mask(look: Look, gx: F32, gy: F32, rng: np.random.Generator) -> F32:
 # --------------------------------------------------------------------------- per frame
 
 
-def _pulse(beats: F32, t: float) -> float:
-    """1 on a beat, decaying to ~0 within 150 ms; 0 before the beat."""
-    past = beats[(beats <= t + 1e-6) & (beats > t - _PULSE_WINDOW)]
-    return float(np.exp(-(t - past.max()) / _PULSE_DECAY)) if past.size else 0.0
-
-
 def _camera(movement: str, t: float, speed: float) -> tuple[float, float, float]:
     """(scale, dx, dy) of the world window at time t; scale < 1 means zoomed in."""
     rate = 0.05 + 0.05 * speed
@@ -333,12 +441,7 @@ def _field(s: _Setup, xs: F32, ys: F32, scale: float, turn: float, st: float) ->
             return _bands(s, xs, ys, st)
         case "kaleido":
             return _kaleido(s, scale, turn, st)
-    img = _waves(s, xs, ys, st)
-    if s.look.blinds:  # low-key: one patch of window light, barred by venetian blinds, fixed in the world
-        bars = np.clip(np.sin(xs[None, :] * 16.0 + (ys[:, None] * 9.6 + 1.0)) * 3.0 + 1.5, 0.0, 1.0)
-        patch = np.clip(1.3 - ((xs - 0.3) ** 2 / 1.5)[None, :] - (ys**2 / 0.5)[:, None], 0.0, 1.0)
-        img *= 0.25 + 0.75 * patch * bars
-    return img
+    return _waves(s, xs, ys, st)
 
 
 def _waves(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
@@ -490,14 +593,26 @@ def _grid(s: _Setup, xs: F32, ys: F32, st: float) -> F32:
     return img
 
 
-def _draw_shapes(img: F32, look: Look, sh: _Shapes, xs: F32, ys: F32, st: float, scale: float, pulse: float) -> None:
-    """Draw the look's motifs (cycled over the shapes) in place, each only inside its bounding box."""
+def _draw_shapes(
+    img: F32,
+    look: Look,
+    sh: _Shapes,
+    xs: F32,
+    ys: F32,
+    st: float,
+    scale: float,
+    pulse: float,
+    alpha: float = 1.0,
+    limit: int = 99,
+) -> None:
+    """Draw the look's motifs (cycled over the shapes) in place, each only inside its bounding box, at ``alpha``
+    (motifs are the look's accents over the scene, not its content)."""
     ang = sh.phase + sh.freq * np.float32(st)
     cx = sh.centre[:, 0] + sh.orbit[:, 0] * np.cos(ang)
     cy = sh.centre[:, 1] + sh.orbit[:, 1] * np.sin(ang * 1.3)
     radius = sh.radius * np.float32(1.0 + 0.25 * pulse)
     edge = (0.02 * scale + 1e-3) * look.soft_edges
-    for i in range(len(radius)):
+    for i in range(min(len(radius), limit)):
         kind = look.motifs[i % len(look.motifs)]
         r = float(radius[i])
         if kind == "sparkle":
@@ -510,14 +625,14 @@ def _draw_shapes(img: F32, look: Look, sh: _Shapes, xs: F32, ys: F32, st: float,
         ddx = xs[None, c0:c1] - cx[i]
         ddy = ys[r0:r1, None] - cy[i]
         box = img[:, r0:r1, c0:c1]  # a view: drawing into it draws into img
-        col = sh.colour[i][:, None, None]
+        col = sh.colour[i][:, None, None] * np.float32(alpha)
         if kind in ("orb", "ring"):
             d = np.sqrt(ddx**2 + ddy**2)
             halo = np.clip(1.0 - np.abs(d - r * 1.3) / (3 * edge), 0.0, 1.0) * look.halo if look.halo else 0.0
             if kind == "orb":
-                alpha = np.clip((r - d) / edge, 0.0, 1.0)
-                box *= 1.0 - alpha
-                box += col * (alpha + halo)
+                a = np.clip((r - d) / edge, 0.0, 1.0)
+                box *= 1.0 - a * np.float32(alpha)
+                box += col * (a + halo)
             else:
                 box += col * (np.clip(1.0 - np.abs(d - r) / (0.12 * r + edge), 0.0, 1.0) + halo)
             continue
@@ -526,17 +641,17 @@ def _draw_shapes(img: F32, look: Look, sh: _Shapes, xs: F32, ys: F32, st: float,
         v = ddy * np.cos(spin) - ddx * np.sin(spin)
         if kind == "sparkle":  # four-pointed star |u|^0.5 + |v|^0.5 <= r^0.5, with a bright core
             star = np.sqrt(np.abs(u)) + np.sqrt(np.abs(v))
-            alpha = np.clip((np.sqrt(r) - star) / (0.25 * np.sqrt(edge)), 0.0, 1.0)
-            alpha += np.clip(1.0 - (u**2 + v**2) / (0.1 * r * r), 0.0, 1.0)
-            box += (0.5 + 0.5 * col) * alpha
+            a = np.clip((np.sqrt(r) - star) / (0.25 * np.sqrt(edge)), 0.0, 1.0)
+            a += np.clip(1.0 - (u**2 + v**2) / (0.1 * r * r), 0.0, 1.0)
+            box += (0.5 * np.float32(alpha) + 0.5 * col) * a
             continue
         if kind == "square":
             dist = np.maximum(np.abs(u), np.abs(v)) - 0.8 * r
         else:  # triangle, point up
             dist = np.maximum(np.abs(u) * 0.866 + v * 0.5, -v) - 0.55 * r
-        alpha = np.clip(-dist / edge, 0.0, 1.0)
-        box *= 1.0 - alpha
-        box += col * alpha
+        a = np.clip(-dist / edge, 0.0, 1.0)
+        box *= 1.0 - a * np.float32(alpha)
+        box += col * a
 
 
 def _post(s: _Setup, img: F32, n: int) -> F32:

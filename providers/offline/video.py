@@ -5,8 +5,10 @@ from typing import ClassVar
 
 from core.contracts import ClipPrompt
 from core.errors import CompositionError, ProviderError
+from core.hashing import sha256_file
 from core.timeline import Slot
 from providers.base import GeneratedClip, VideoGenerator
+from providers.offline.assets import ASSET_DIR
 from providers.offline.render import render_clip
 
 
@@ -19,17 +21,23 @@ class ProceduralVideo(VideoGenerator):
 
     provider_id = "offline"
     model = "procedural-v1"
-    code_modules = ("providers.offline.render", "providers.offline.looks")
+    code_modules = (
+        "providers.offline.render",
+        "providers.offline.looks",
+        "providers.offline.scene",
+        "providers.offline.assets",
+    )
     durations: ClassVar[tuple[float, ...]] = (4.0, 5.0, 10.0)
     width, height, fps = 1280, 720, 24
 
     def cache_identity(self) -> dict[str, object]:
-        return {**super().cache_identity(), "size": [self.width, self.height], "fps": self.fps}
+        icons = sha256_file(ASSET_DIR / "icons.json")[:16]
+        return {**super().cache_identity(), "size": [self.width, self.height], "fps": self.fps, "icons": icons}
 
     def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
         duration = self.closest_duration(slot.duration)
         try:
-            render_clip(
+            assets = render_clip(
                 prompt,
                 out,
                 duration=duration,
@@ -41,4 +49,4 @@ class ProceduralVideo(VideoGenerator):
             )
         except CompositionError as exc:
             raise ProviderError(str(exc), provider=self.provider_id, stage="video") from exc
-        return GeneratedClip(out, requested_duration=duration, cost=0.0)
+        return GeneratedClip(out, requested_duration=duration, cost=0.0, assets=assets)
