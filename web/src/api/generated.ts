@@ -312,6 +312,29 @@ export interface components {
              */
             downbeats: number[];
             /**
+             * Meter
+             * @description detected time signature: 4/4, 3/4, 2/4 or 6/8
+             * @default 4/4
+             */
+            meter: string;
+            /**
+             * Beats Per Bar
+             * @description beats between downbeats (6/8: 2 dotted-quarter beats)
+             * @default 4
+             */
+            beats_per_bar: number;
+            /**
+             * Meter Confidence
+             * @description 0 = a guess (results cached before meters were detected)
+             * @default 0
+             */
+            meter_confidence: number;
+            /**
+             * Onsets
+             * @description attack times from a level-rise detector independent of the beat tracker
+             */
+            onsets: number[];
+            /**
              * Beat Strength
              * @description onset strength 0-1 per beat
              */

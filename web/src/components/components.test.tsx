@@ -167,7 +167,8 @@ describe("job view components", () => {
   it("SongAnalysis draws beats, cuts and sections", () => {
     const analysis: AudioAnalysis = {
       source: "file:///song.mp3", sha256: "0".repeat(64), format: "mp3", duration: 10, sample_rate: 22050, tempo: 120,
-      beats: [0.5, 1, 1.5, 2], downbeats: [0.5], beat_strength: [1, 1, 1, 1], beat_confidence: 0.9, energy: 0.5,
+      beats: [0.5, 1, 1.5, 2], downbeats: [0.5], meter: "4/4", beats_per_bar: 4, meter_confidence: 0.8, onsets: [0.5, 1],
+      beat_strength: [1, 1, 1, 1], beat_confidence: 0.9, energy: 0.5,
       energy_curve: [0.1, 0.5, 0.9, 0.4], energy_hop: 2.5,
       sections: [{ start: 0, end: 5, label: 0, energy: 0.3 }, { start: 5, end: 10, label: 1, energy: 0.6 }],
       boundaries: [{ index: 0, start: 0, end: 4, duration: 4 }, { index: 1, start: 4, end: 7, duration: 3 }, { index: 2, start: 7, end: 10, duration: 3 }],
