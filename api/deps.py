@@ -1,4 +1,4 @@
-"""Dependencies as ``Annotated`` aliases: settings, the job store, auth, validated job ids."""
+"""Dependencies as ``Annotated`` aliases: settings, the job store, the job storage, auth, validated job ids."""
 
 from __future__ import annotations
 
@@ -13,11 +13,18 @@ from starlette.requests import HTTPConnection
 from api.errors import Problem, Unauthorized
 from api.store import JobStore
 from core.settings import Settings
+from core.storage import Storage
 
 
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_storage_dep(request: Request) -> Storage:
+    """The job storage of the app's own settings (not the process's global ones)."""
+    storage: Storage = request.app.state.storage
+    return storage
 
 
 def get_store(request: Request) -> JobStore:
@@ -81,6 +88,7 @@ async def existing_job(request: Request, job_id: Annotated[UUID, Path()]) -> str
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
+StorageDep = Annotated[Storage, Depends(get_storage_dep)]
 JobId = Annotated[str, Depends(existing_job)]
 Auth = Depends(require_token)
 SameSite = Depends(require_origin)

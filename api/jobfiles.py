@@ -14,7 +14,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from api.errors import Problem
 from core.contracts import ClipResult, JobResult
 from core.storage import JobKeys, Storage
-from providers.storage import get_storage
 
 
 def read_json(storage: Storage, key: str) -> bytes | None:
@@ -44,9 +43,8 @@ def clip_results(storage: Storage, job_id: str) -> tuple[list[ClipResult], bool]
     return sorted(clips, key=lambda c: c.index), False
 
 
-def media_response(uri: str, *, media_type: str, filename: str, storage: Storage | None = None) -> Response:
+def media_response(uri: str, *, media_type: str, filename: str, storage: Storage) -> Response:
     """Serve a stored file: from disk (local storage), or a 307 to a signed URL (S3)."""
-    storage = storage or get_storage()
     key = storage.key(uri)
     if key is None or not storage.exists(key):
         raise Problem(404, "file not found")

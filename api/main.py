@@ -16,6 +16,7 @@ from api.routes import artifacts, files, health, jobs, limits, site, ws
 from api.schemas import Problem as ProblemBody
 from api.store import JobStore
 from core.settings import Settings, get_settings
+from providers.storage import storage_for
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
                   openapi_url="/openapi.json" if docs else None)  # fmt: skip
     app.state.settings = settings
+    app.state.storage = storage_for(settings)  # the routes' job storage: this app's settings, not the process's
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api.cors_origins,

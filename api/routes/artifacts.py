@@ -11,16 +11,14 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, TypeAdapter
 
-from api.deps import Auth, JobId, SettingsDep, StoreDep
+from api.deps import Auth, JobId, SettingsDep, StorageDep, StoreDep
 from api.errors import Problem
 from api.jobfiles import final_result, media_response, read_json
 from core.contracts import AudioAnalysis, ClipPrompt, JobResult, ReferenceImage, VideoPlan
-from core.settings import Settings
 from core.stages import STAGES
 from core.stages import stage as stage_spec
-from core.storage import JobKeys
+from core.storage import JobKeys, Storage
 from core.timeline import TIMELINE_RECORD, Timeline
-from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["artifacts"], dependencies=[Auth])
 
@@ -43,8 +41,7 @@ class ReferenceInfo(BaseModel):
     image_url: str | None
 
 
-def _load(settings: Settings, job_id: str, stage: str) -> Any:
-    storage = get_storage()
+def _load(storage: Storage, job_id: str, stage: str) -> Any:
     partial = read_json(storage, JobKeys(job_id).stage(stage))
     if partial is not None:
         return _ADAPTERS[stage].validate_json(partial)
@@ -54,28 +51,27 @@ def _load(settings: Settings, job_id: str, stage: str) -> Any:
     raise Problem(409, f"the {stage} output of job {job_id} is not available yet")
 
 
-async def _stage(settings: Settings, job_id: str, stage: str) -> Any:
-    return await anyio.to_thread.run_sync(_load, settings, job_id, stage)
+async def _stage(storage: Storage, job_id: str, stage: str) -> Any:
+    return await anyio.to_thread.run_sync(_load, storage, job_id, stage)
 
 
 @router.get("/{job_id}/analysis")
-async def analysis(job_id: JobId, settings: SettingsDep) -> AudioAnalysis:
-    result: AudioAnalysis = await _stage(settings, job_id, "audio")
+async def analysis(job_id: JobId, storage: StorageDep) -> AudioAnalysis:
+    result: AudioAnalysis = await _stage(storage, job_id, "audio")
     return result
 
 
 @router.get("/{job_id}/plan")
-async def plan(job_id: JobId, settings: SettingsDep) -> VideoPlan:
-    result: VideoPlan = await _stage(settings, job_id, "plan")
+async def plan(job_id: JobId, storage: StorageDep) -> VideoPlan:
+    result: VideoPlan = await _stage(storage, job_id, "plan")
     return result
 
 
 @router.get("/{job_id}/timeline")
-async def timeline(job_id: JobId, settings: SettingsDep) -> Timeline:
+async def timeline(job_id: JobId, storage: StorageDep) -> Timeline:
     """The clip slots (frames and seconds), transition windows and fades, once the plan is made."""
 
     def load() -> Timeline:
-        storage = get_storage()
         partial = read_json(storage, JobKeys(job_id).intermediate(TIMELINE_RECORD))
         if partial is not None:
             return Timeline.model_validate_json(partial)
@@ -88,26 +84,26 @@ async def timeline(job_id: JobId, settings: SettingsDep) -> Timeline:
 
 
 @router.get("/{job_id}/prompts")
-async def prompts(job_id: JobId, settings: SettingsDep) -> list[ClipPrompt]:
-    result: list[ClipPrompt] = await _stage(settings, job_id, "prompts")
+async def prompts(job_id: JobId, storage: StorageDep) -> list[ClipPrompt]:
+    result: list[ClipPrompt] = await _stage(storage, job_id, "prompts")
     return result
 
 
 @router.get("/{job_id}/reference")
-async def reference(job_id: JobId, settings: SettingsDep) -> ReferenceInfo:
-    ref: ReferenceImage = await _stage(settings, job_id, "reference")
+async def reference(job_id: JobId, storage: StorageDep) -> ReferenceInfo:
+    ref: ReferenceImage = await _stage(storage, job_id, "reference")
     url = f"/api/jobs/{job_id}/reference.png" if ref.uri else None
     return ReferenceInfo(reference=ref, image_url=url)
 
 
 @router.get("/{job_id}/reference.png", response_class=FileResponse)
-async def reference_image(job_id: JobId, settings: SettingsDep) -> Response:
-    ref: ReferenceImage = await _stage(settings, job_id, "reference")
+async def reference_image(job_id: JobId, storage: StorageDep) -> Response:
+    ref: ReferenceImage = await _stage(storage, job_id, "reference")
     if ref.uri is None:
         raise Problem(404, f"job {job_id} has no style reference image")
     uri = ref.uri
     return await anyio.to_thread.run_sync(
-        lambda: media_response(uri, media_type="image/png", filename=f"{job_id}-reference.png")
+        lambda: media_response(uri, media_type="image/png", filename=f"{job_id}-reference.png", storage=storage)
     )
 
 

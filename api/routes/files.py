@@ -12,21 +12,20 @@ import anyio
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from api.deps import Auth, JobId
+from api.deps import Auth, JobId, SettingsDep, StorageDep
 from api.errors import Problem
 from api.jobfiles import clip_results, media_response
 from api.schemas import ClipInfo, ClipList
 from core.media import run_ffmpeg
-from core.settings import get_settings
+from core.settings import Settings
 from core.storage import JobKeys
-from providers.storage import get_storage
 
 router = APIRouter(prefix="/api/jobs", tags=["files"], dependencies=[Auth])
 
 
 @router.get("/{job_id}/clips")
-async def list_clips(job_id: JobId) -> ClipList:
-    clips, complete = await anyio.to_thread.run_sync(clip_results, get_storage(), job_id)
+async def list_clips(job_id: JobId, storage: StorageDep) -> ClipList:
+    clips, complete = await anyio.to_thread.run_sync(clip_results, storage, job_id)
     return ClipList(
         job_id=job_id,
         complete=complete,
@@ -45,8 +44,7 @@ async def list_clips(job_id: JobId) -> ClipList:
 
 
 @router.get("/{job_id}/clips/{index}", response_class=FileResponse)
-async def clip_file(job_id: JobId, index: int) -> Response:
-    storage = get_storage()
+async def clip_file(job_id: JobId, index: int, storage: StorageDep) -> Response:
     clips, _ = await anyio.to_thread.run_sync(clip_results, storage, job_id)
     clip = next((c for c in clips if c.index == index and c.uri), None)
     if clip is None or clip.uri is None:
@@ -71,21 +69,22 @@ def _remux_mov(mp4: Path, folder: Path) -> Path:
 
 
 @router.get("/{job_id}/video", response_class=FileResponse)
-async def video(job_id: JobId, format: Literal["mp4", "mov"] = "mp4") -> Response:
+async def video(
+    job_id: JobId, storage: StorageDep, settings: SettingsDep, format: Literal["mp4", "mov"] = "mp4"
+) -> Response:
     """The final MP4 (local: served here with Range support; S3: a redirect to a signed URL), or a MOV remux."""
-    storage = get_storage()
     key = JobKeys(job_id).final("final.mp4")
     if not await anyio.to_thread.run_sync(storage.exists, key):
         raise Problem(409, f"the video of job {job_id} is not ready")
     if format == "mov":
-        path = await anyio.to_thread.run_sync(_remux_mov, storage.local_path(key), _mov_dir(job_id))
+        path = await anyio.to_thread.run_sync(_remux_mov, storage.local_path(key), _mov_dir(settings, job_id))
         return FileResponse(path, media_type="video/quicktime", filename=f"{job_id}.mov")
     return await anyio.to_thread.run_sync(
         lambda: media_response(storage.uri(key), media_type="video/mp4", filename=f"{job_id}.mp4", storage=storage)
     )
 
 
-def _mov_dir(job_id: str) -> Path:
+def _mov_dir(settings: Settings, job_id: str) -> Path:
     """MOV remuxes are the API's own cache, not job storage (cheap to redo: a stream copy)."""
-    folder: Path = get_settings().cache_dir / "mov" / job_id
+    folder: Path = settings.cache_dir / "mov" / job_id
     return folder

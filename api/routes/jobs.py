@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from api.deps import Auth, JobId, SameSite, SettingsDep, StoreDep
+from api.deps import Auth, JobId, SameSite, SettingsDep, StorageDep, StoreDep
 from api.errors import Problem, public
 from api.jobstate import FAILED_FLOW_STATES, crash_message, fold
 from api.runs import flow_run_state, start_flow_run
@@ -27,7 +27,6 @@ from core.limits import request_problems
 from core.progress import JobError
 from core.settings import Settings
 from core.storage import JobKeys
-from providers.storage import get_storage
 
 START_TIMEOUT = 30.0  # seconds for Prefect to accept a flow run
 
@@ -64,7 +63,7 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
 
 
 @router.post("", status_code=201, dependencies=[SameSite])
-async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -> JobCreated:
+async def create_job(request: Request, settings: SettingsDep, store: StoreDep, storage: StorageDep) -> JobCreated:
     """Validate everything (fields, size while streaming, type from bytes, duration), store, start the flow run."""
     job_id = str(uuid4())
     job_dir = settings.jobs_dir / job_id
@@ -78,7 +77,6 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep) -
         audio = upload.with_name(f"audio.{facts.format}")
         await anyio.to_thread.run_sync(upload.rename, audio)
         # into the job storage (jobs/{id}/input/): a no-op for local storage, an upload to the bucket on S3
-        storage = get_storage()
         audio_uri = await anyio.to_thread.run_sync(storage.put_file, JobKeys(job_id).input(audio.name), audio, "input")
     except BaseException:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
