@@ -281,7 +281,10 @@ def read_scene(prompt: ClipPrompt) -> Scene:
     time = _first(text, _TIMES) or _first(f"{prompt.lighting} {prompt.mood}", _TIMES)
     weather = _first(text, _WEATHER) or "clear"
     action = _first(text, _ACTIONS) or _first(prompt.motion, _ACTIONS)
-    assets = tuple(match(text, verbs=_VERBS))
+    # the camera sentence ("medium shot, eye level, camera pans left") directs the shot; it names no subject
+    shot = prompt.camera.shot.lower()
+    subjects = ". ".join(part for part in text.split(". ") if not part.strip().lower().startswith(shot))
+    assets = tuple(match(subjects, verbs=_VERBS))
     if place is None:
         place = "city" if time == "night" else ("sea", "field", "mountains", "city")[int(rng.integers(0, 4))]
     if action is None:

@@ -73,6 +73,15 @@ def test_prompt_words_match_assets(text: str, expected: list[str]) -> None:
     assert match(text)[0] == expected[0]  # without the scene's verbs, "running" would also call a runner
 
 
+def test_camera_directions_call_up_no_asset() -> None:
+    """Input: a template prompt whose camera sentence says "camera pans left": the subject is drawn, not a camera;
+    a camera named in the script itself still is."""
+    text = "A cat on a boardwalk. Synthwave, playful. Medium shot, eye level, camera pans left; drift."
+    assert read_scene(make_prompt(prompt=text, camera=Camera(movement="pan_left"))).assets == ("cat",)
+    named = "A photographer with a camera on a boardwalk. Medium shot, eye level, camera pans left; drift."
+    assert "camera" in read_scene(make_prompt(prompt=named, camera=Camera(movement="pan_left"))).assets
+
+
 def test_scene_reads_place_time_weather_action() -> None:
     scene = read_scene(make_prompt(prompt="a neon city at night, a dancer in the rain"))
     assert (scene.place, scene.time, scene.weather, scene.action) == ("city", "night", "rain", "dance")
