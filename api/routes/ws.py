@@ -50,13 +50,14 @@ async def job_events(websocket: WebSocket, job_id: str, last_event_id: str = "0"
         await websocket.close(code=4400, reason="last_event_id must be a stream id like 1700000000000-0")
         return
     client = websocket.client.host if websocket.client else "?"
-    if refusal := hub.refusal(jid, client):
-        await websocket.close(code=TOO_MANY, reason=refusal)
-        return
     try:
         meta = await store.meta(jid)
         if meta is None:
             await websocket.close(code=4404, reason=f"no job {jid}")
+            return
+        # checked with no await before subscribe() takes the slot: sockets arriving together cannot all pass
+        if refusal := hub.refusal(jid, client):
+            await websocket.close(code=TOO_MANY, reason=refusal)
             return
         disconnected = asyncio.ensure_future(_until_disconnect(websocket))
         try:
