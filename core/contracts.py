@@ -113,9 +113,6 @@ class AudioAnalysis(Contract):
         window = self.energy_curve[i0:i1] or self.energy_curve[-1:] or [self.energy]
         return float(sum(window) / len(window))
 
-    def beats_between(self, start: float, end: float) -> list[float]:
-        return [b for b in self.beats if start <= b < end]
-
 
 # --------------------------------------------------------------------------- module 4: scene planner
 

@@ -12,10 +12,9 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from core.analysis_plot import analysis_markdown, analysis_png
 from core.contracts import AudioAnalysis, JobResult, VideoPlan
-from core.storage import Storage
+from core.storage import JobKeys, Storage
 from core.timeline import Timeline
 from providers.storage import get_storage
-from tasks.common import job_keys
 
 log = logging.getLogger("videogen")
 
@@ -40,7 +39,7 @@ def publish_analysis(job_id: str, analysis: AudioAnalysis) -> None:
     try:
         png = analysis_png(analysis)
         storage = get_storage()
-        uri = storage.put_bytes(job_keys(job_id).intermediate("analysis.png"), png, "intermediate")
+        uri = storage.put_bytes(JobKeys(job_id).intermediate("analysis.png"), png, "intermediate")
         picture = f"![beat grid, sections and clip boundaries](data:image/png;base64,{base64.b64encode(png).decode()})"
         link = _link(storage, uri, f"{job_id}-analysis.png")
         create_markdown_artifact(

@@ -25,7 +25,7 @@ from core.errors import is_transient
 from core.progress import event_name, job_resource
 from core.settings import get_settings
 from core.stages import BY_TASK, StageId, stage
-from core.storage import JobKeys, Kind
+from core.storage import Kind
 from providers.base import Provider
 from providers.storage import get_storage
 from tasks.results import result_storage_options
@@ -120,10 +120,6 @@ def cache_path(stage: str, key: str, suffix: str) -> Path:
 def conform_cache() -> Path:
     """Where conformed 1080p clip pieces live; shared by the video task (early) and the composer."""
     return get_settings().cache_dir / "conform"
-
-
-def job_keys(job_id: str) -> JobKeys:
-    return JobKeys(job_id)
 
 
 def put_json(key: str, value: Any, kind: Kind = "intermediate") -> str:

@@ -10,6 +10,7 @@ from core import compose as compose_core
 from core.contracts import AudioAnalysis, ClipResult, CompositionResult
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
+from core.storage import JobKeys
 from core.timeline import Timeline
 from core.uris import to_uri
 from providers.storage import get_storage
@@ -17,7 +18,6 @@ from tasks.common import (
     cache_path,
     conform_cache,
     content_key,
-    job_keys,
     local_file,
     report,
     run_cache_key,
@@ -62,7 +62,7 @@ def compose_video(
         render=settings.render,
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
-    final = get_storage().put_file(job_keys(job_id).final("final.mp4"), out, "final")
+    final = get_storage().put_file(JobKeys(job_id).final("final.mp4"), out, "final")
     result = result.model_copy(update={"uri": final})
     report(
         job_id,

@@ -9,13 +9,13 @@ from prefect.context import TaskRunContext
 from core.contracts import ReferenceImage, VideoPlan
 from core.reference import describe
 from core.settings import get_settings
+from core.storage import JobKeys
 from providers.base import ReferenceGenerator
 from providers.registry import provider_of
 from providers.storage import get_storage
 from tasks.common import (
     cache_path,
     content_key,
-    job_keys,
     local_file,
     provider_call,
     report,
@@ -41,7 +41,7 @@ def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
     with provider_call(job_id, generator):
         image = generator.generate(plan, description=describe(plan.style), out=cache_path("reference", key, ".png"))
     if image.uri:  # the local painting -> the job's storage, where every worker can read it
-        uri = get_storage().put_file(job_keys(job_id).intermediate("reference.png"), local_file(image.uri),
+        uri = get_storage().put_file(JobKeys(job_id).intermediate("reference.png"), local_file(image.uri),
                                      "intermediate")  # fmt: skip
         image = image.model_copy(update={"uri": uri})
     report(job_id, "reference", "completed", 100, f"Style reference ready ({image.provider})", cost=image.cost)

@@ -15,6 +15,7 @@ from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
+from core.storage import JobKeys
 from core.timeline import ConformSpec, Slot
 from core.uris import to_uri
 from providers.base import VideoGenerator
@@ -24,7 +25,6 @@ from tasks.common import (
     cache_path,
     conform_cache,
     content_key,
-    job_keys,
     local_file,
     log,
     provider_call,
@@ -130,7 +130,7 @@ def generate_clip(
             stage="video",
         )
     # validated: into the job's storage, where the composer (on any worker) and the API find it
-    uri = get_storage().put_file(job_keys(job_id).clip(prompt.index, ".mp4"), clip.path, "intermediate")
+    uri = get_storage().put_file(JobKeys(job_id).clip(prompt.index, ".mp4"), clip.path, "intermediate")
     result = result.model_copy(update={"validation": validation, "uri": uri})
     _record_clip(job_id, result)
     if conform is not None:
@@ -160,7 +160,7 @@ def _conform_now(path: Path, spec: ConformSpec) -> None:
 
 def _record_clip(job_id: str, result: ClipResult) -> None:
     """Per-job clip manifest, so the API lists each clip as soon as it is ready (the flow adds cached ones)."""
-    put_json(job_keys(job_id).clip(result.index, ".json"), result)
+    put_json(JobKeys(job_id).clip(result.index, ".json"), result)
 
 
 def failed_clip(slot: Slot, error: BaseException, *, attempts: int) -> ClipResult:
