@@ -1,6 +1,6 @@
 """Drawable assets for the offline renderer: a curated catalogue of open icons, matched to a prompt's words.
 
-``assets/icons.json`` holds 168 icons as SVG path data (built by ``assets/curate.py``): colour emoji from Noto Emoji
+``assets/icons.json`` holds 171 icons as SVG path data (built by ``assets/curate.py``): colour emoji from Noto Emoji
 (Apache-2.0) and silhouettes from game-icons.net (CC BY 3.0); see ``assets/ATTRIBUTION.md``. Each entry carries the
 words that call it up (its id, its source name's words and curated aliases), where a scene stands it (``ground``,
 ``water``, ``sky``) and its height as a fraction of the frame.
@@ -102,22 +102,36 @@ def words_of(text: str) -> list[str]:
 
 
 def match(text: str, *, limit: int = 4, verbs: frozenset[str] = frozenset()) -> list[str]:
-    """Asset ids named by ``text``, in the order they appear, without repeats, at most ``limit``.
+    """Asset ids named by ``text``, in the order they appear, at most ``limit``.
 
     ``verbs``: words that name a subject only when nothing has been named yet ("dancing in the rain" calls a
-    dancer; "a cat running" is a cat that runs, not a cat and a runner)."""
+    dancer; "a cat running" is a cat that runs, not a cat and a runner). A plural that is not a tag of its own
+    ("violinists", "cats") calls its asset twice, so a crowd is not drawn as one; a repeat of what is already
+    named, of a named compound's last word ("the boat" after "a paper boat"), or of the instrument a named
+    player holds (``icon`` "man-standing+violin"), calls nothing new."""
     index = _index()
     words = words_of(text)
     found: list[str] = []
+    heads: set[str] = set()  # last words of the compounds already named
     i = 0
     while i < len(words) and len(found) < limit:
         pair = f"{words[i]} {words[i + 1]}" if i + 1 < len(words) else ""
         hit = index.get(pair) or index.get(pair.replace(" ", "")) if pair else None
-        step = 2 if hit else 1
-        if hit is None and words[i] not in _STOP and not (found and words[i] in verbs):
-            hit = next((index[s] for s in _stems(words[i]) if s in index), None)
-        if hit is not None and hit not in found:
-            found.append(hit)
+        step, plural = (2, False) if hit else (1, False)
+        if hit is None and words[i] not in _STOP and words[i] not in heads and not (found and words[i] in verbs):
+            stems = _stems(words[i])
+            hit = next((index[s] for s in stems if s in index), None)
+            plural = (
+                hit is not None
+                and words[i].endswith("s")
+                and not words[i].endswith("ss")
+                and any(index.get(s) == hit for s in stems[1:])
+            )
+        held = {catalogue()[f].icon.partition("+")[2] for f in found}  # a player's instrument is drawn already
+        if hit is not None and hit not in found and catalogue()[hit].icon not in held:
+            found.extend([hit, hit] if plural and len(found) + 2 <= limit else [hit])
+            if step == 2:
+                heads.add(words[i + 1])
         i += step
     return found
 

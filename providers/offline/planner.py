@@ -9,6 +9,7 @@ audio features (energy per clip, tempo, sections, beat strength at each cut), an
 from __future__ import annotations
 
 import colorsys
+import re
 from dataclasses import dataclass
 
 from core import lexicon as lx
@@ -266,6 +267,19 @@ def _motion(mood: str | None, level: float, tempo: float) -> tuple[str, float]:
     return text, 0.1 + level * 0.9
 
 
+# Places one stands on rather than in ("on a rooftop", "on an old stone bridge").
+_SURFACES = frozenset(
+    ["rooftop", "roof", "bridge", "boardwalk", "pier", "stage", "deck", "road", "highway", "beach", "shore", "ice"]
+)
+
+
+def _preposition(environment: str) -> str:
+    words = re.findall(r"[a-z]+", environment.lower())
+    head = next((w for w in words if w in _SURFACES), None)
+    # the first noun decides: "a rooftop above the skyline" is on; "a city with a bridge" is in
+    return "on" if head is not None and words.index(head) <= 3 else "in"
+
+
 def _at(time: str) -> str:
     return {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}.get(
         time, f"at {time}"
@@ -376,7 +390,11 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
             act = c.attributes.get("action") or (loose_actions[0] if loose_actions else "")
             doing.append(f"{c.description} {act}".strip())
         prop = f", with {objects[b.index % len(objects)].name} in frame" if objects else ""
-        place = f"{' and '.join(doing)} in {scene.environment}" if doing else scene.environment
+        place = (
+            f"{' and '.join(doing)} {_preposition(scene.environment)} {scene.environment}"
+            if doing
+            else scene.environment
+        )
         text, intensity = _motion(mood, level, music.tempo)
         own = [next(c for c in characters if c.name == w).attributes.get("action", "") for w in who]
         acts = list(dict.fromkeys(a.split()[0] for a in own if a))

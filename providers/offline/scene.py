@@ -16,6 +16,7 @@ Everything is (C, H, W) float32 planes, sprites and layers premultiplied RGBA.
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -58,7 +59,8 @@ _PLACES: tuple[tuple[Place, tuple[str, ...]], ...] = (
         ),
     ),
     ("beach", ("beach", "boardwalk", "shore", "seaside", "coast", "pier", "sand", "surf", "bay", "promenade")),
-    ("river", ("river", "stream", "canal", "creek", "lake", "pond", "brook", "riverbank")),
+    # a bridge spans water: a river scene, with the bridge drawn across it
+    ("river", ("river", "stream", "canal", "creek", "lake", "pond", "brook", "riverbank", "bridge", "bridges")),
     ("sea", ("sea", "ocean", "harbour", "harbor", "waves", "island", "sailing", "port", "underwater")),
     (
         "road",
@@ -222,7 +224,8 @@ _ACTIONS: tuple[tuple[Action, tuple[str, ...]], ...] = (
     ),
     ("walk", ("walk", "walks", "walking", "stroll", "strolling", "wander", "wandering", "cross", "crossing")),
 )
-_VERBS = frozenset(w for _, words in _ACTIONS for w in words)
+# nouns in the action table ("violinists" play, so they dance) still name their subject
+_VERBS = frozenset(w for _, words in _ACTIONS for w in words) - {"dancer", "dancers", "violinists"}
 _SCENERY = frozenset(
     [
         "willow",
@@ -260,6 +263,8 @@ class Scene:
     action: Action
     assets: tuple[str, ...]  # asset ids, as the prompt names them
     big_sun: bool = False
+    rooftop: bool = False  # a city seen from a roof: a roof deck and parapet in front, no street
+    on_bridge: bool = False  # the subjects stand on the bridge's deck, not on the bank beside it
 
 
 def _first(text: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
@@ -283,8 +288,10 @@ def read_scene(prompt: ClipPrompt) -> Scene:
     action = _first(text, _ACTIONS) or _first(prompt.motion, _ACTIONS)
     # the camera sentence ("medium shot, eye level, camera pans left") directs the shot; it names no subject
     shot = prompt.camera.shot.lower()
-    subjects = ". ".join(part for part in text.split(". ") if not part.strip().lower().startswith(shot))
-    assets = tuple(match(subjects, verbs=_VERBS))
+    parts = [part for part in text.split(". ") if not part.strip().lower().startswith(shot)]
+    # the clip's own sentences name its subjects; the keyword line (the whole request) only when they name none
+    own = [part for part in parts if not part.strip().lower().startswith("keywords:")]
+    assets = tuple(match(". ".join(own), verbs=_VERBS)) or tuple(match(". ".join(parts), verbs=_VERBS))
     if place is None:
         place = "city" if time == "night" else ("sea", "field", "mountains", "city")[int(rng.integers(0, 4))]
     if action is None:
@@ -297,6 +304,8 @@ def read_scene(prompt: ClipPrompt) -> Scene:
         action=action,  # type: ignore[arg-type]
         assets=assets,
         big_sun=any(f" {k} " in low for k in _SUN_GIANT[:4]),
+        rooftop=place == "city" and any(f" {k} " in low for k in ("rooftop", "rooftops", "roof", "roofs")),
+        on_bridge=re.search(r" (?:on|onto|across|over) (?:an? |the )?(?:[a-z]+ ){0,2}bridge", low) is not None,
     )
 
 
@@ -312,6 +321,7 @@ class _Sprite:
     lead: bool  # a subject, not scenery
     phase: float
     travel: float  # pixels per second along x (subjects that move along the screen)
+    rides: bool = False  # scenery that moves with the subjects (the bridge they stand on)
 
 
 @dataclass
@@ -535,6 +545,16 @@ def _near(
             plank = 0.85 + 0.15 * ((xs // 9) % 2)
             layer[:3, b0:] = wood[:, None, None] * plank[None]
             layer[:3, b0::4] *= 0.7
+    elif scene.rooftop:
+        # a flat roof in front (gravel, a lit parapet along its edge, a vent box), the skyline beyond and below it
+        edge = horizon + max(2, (h - horizon) // 10)
+        roof = _mix(np.array([0.32, 0.31, 0.33], dtype=np.float32), tones[0], 0.3) * (0.35 + 0.65 * light)
+        grit = rng.uniform(0.88, 1.08, (1, h - edge, ww)).astype(np.float32)
+        layer[:3, edge:] = roof[:, None, None] * grit * (0.8 + 0.2 * depth[edge:])[None]
+        ledge = _mix(roof * 1.6, tones[-1], 0.3)
+        layer[:3, horizon:edge] = ledge[:, None, None]
+        x0, bw, bh = int(ww * 0.7), max(4, w // 9), max(4, (h - horizon) // 3)
+        layer[:3, edge - bh // 2 : edge + bh // 2, x0 : x0 + bw] = (roof * 0.7)[:, None, None]
     elif scene.place in ("road", "city"):
         # a road in perspective: edges converge on a vanishing point; centre dashes (scrolled with the layer)
         vp = w / 2
@@ -594,12 +614,23 @@ def _place_sprites(b: Built, prompt: ClipPrompt, tones: F32, light: float, rng: 
         ground = h * 0.94
     water_line = float(sum(b.water) / 2) if b.water else ground
     slots = {1: [0.5], 2: [0.36, 0.64], 3: [0.28, 0.52, 0.74], 4: [0.2, 0.4, 0.6, 0.8]}
+    deck: float | None = None  # the row the subjects stand on when they are on a bridge
     for i, a in enumerate(scenery):
+        if b.scene.on_bridge and deck is None and a.id in ("bridge", "stone_bridge"):
+            # across the middle of the river, wide enough to stand on; its top edge is the deck
+            sp = _sprite(a, w * 0.5, water_line + h * 0.08, h, tones, tint, b, lead=False, scale=1.7, rng=rng)
+            sp.rides = True
+            b.sprites.append(sp)
+            cols = sp.rgba[3, :, sp.rgba.shape[2] // 2 - 2 : sp.rgba.shape[2] // 2 + 2].max(axis=1)
+            deck = sp.base - sp.rgba.shape[1] + float(np.argmax(cols > 0.5)) + 1
+            continue
         x = w * (0.18, 0.84, 0.5)[i % 3]
         b.sprites.append(_sprite(a, x, ground, h, tones, tint, b, lead=False, scale=1.25, rng=rng))
     for i, a in enumerate(leads):
         x = w * slots[len(leads)][i]
         base = water_line if a.place == "water" else ground
+        if deck is not None and a.place == "ground":
+            base, x = deck, w * (0.5 + (i - (len(leads) - 1) / 2) * 0.12)
         scale = 1.0 if i == 0 else 0.85
         if a.place == "ground" and len(leads) > 1 and i > 0:
             base = ground - (h - b.horizon) * 0.08  # a step behind the lead
@@ -658,7 +689,8 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> tuple[
     act = b.scene.action
     for sp in b.sprites:
         sh, sw = sp.rgba.shape[1:]
-        x = sp.x + (0.0 if sp.lead else -shift * 0.6)  # scenery stands in the world, subjects ride the camera
+        # scenery stays in the world; subjects (and what they stand on) ride the camera
+        x = sp.x + (0.0 if sp.lead or sp.rides else -shift * 0.6)
         y = sp.base
         sway = 0.0
         if sp.lead:
@@ -671,8 +703,8 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> tuple[
             sway += float(np.sin(t * 0.31 + sp.phase)) * 0.05 * w * (act in ("float", "fly", "still"))
         elif sp.asset.place == "sky":
             sway = float(np.sin(t * 0.3 + sp.phase)) * 0.03 * w
-        x = (x + sway) % (w * 2 if not sp.lead else 10**6)
-        if not sp.lead and x > w + sw:
+        x = (x + sway) % (w * 2 if not (sp.lead or sp.rides) else 10**6)
+        if not (sp.lead or sp.rides) and x > w + sw:
             x -= 2 * w
         top = int(round(y - sh / 2)) if sp.asset.place == "sky" else int(round(y - sh))
         left = int(round(x - sw / 2))

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from core.contracts import Camera, ClipPrompt
 from providers.offline.assets import catalogue, match
 from providers.offline.render import MAX_PULSE_STEP, accent_strength, frame_planes, prepare, render_clip
-from providers.offline.scene import read_scene
+from providers.offline.scene import build, read_scene
 
 slow = pytest.mark.slow
 
@@ -59,18 +59,71 @@ def mean_luminance(f: NDArray[np.float32]) -> NDArray[np.float32]:
         ("a cat on a boardwalk", ["cat"]),
         (
             "paper boat on a river under willows, an old woman on a bridge",
-            ["paper_boat", "willow", "old_woman", "bridge"],
+            ["paper_boat", "willow", "willow", "old_woman"],  # willows: a plural draws two; limit 4
         ),
         ("a motorbike racing toward a giant sun", ["motorbike"]),
-        ("rival violinists on a rooftop, a detective", ["violin", "detective"]),
+        ("rival violinists on a rooftop, a detective", ["violinist", "violinist", "detective"]),  # players
         ("a cat running an ice-cream cart on a sunny boardwalk", ["cat", "ice_cream", "cart"]),
-        ("two kittens and a puppy", ["cat", "dog"]),  # aliases and plurals
+        ("two kittens and a puppy", ["cat", "cat", "dog"]),  # aliases and plurals
         ("dancing in the rain", ["dancer"]),  # a verb names a subject when nothing else does
     ],
 )
 def test_prompt_words_match_assets(text: str, expected: list[str]) -> None:
     assert list(read_scene(make_prompt(prompt=text)).assets) == expected
     assert match(text)[0] == expected[0]  # without the scene's verbs, "running" would also call a runner
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("a paper boat on a river, the boat drifts", "boat"),  # the compound's head word is the same boat
+        ("a motorbike with a rider in a visor helmet", "horse_rider"),  # a rider is not a jockey
+        ("paper boat under willows. watercolor, calm", "meditator"),  # a mood word is no yoga pose
+        ("rival violinists, a violin duel", "violin"),  # the players hold theirs
+    ],
+)
+def test_words_that_name_no_new_subject(text: str, absent: str) -> None:
+    """Inputs: the wrong subjects the issue's renders drew (a sailboat beside the paper boat, a horse for a
+    motorbike's rider, a meditating figure for "calm", a lone violin for violinists)."""
+    assert absent not in read_scene(make_prompt(prompt=text)).assets
+
+
+def test_old_woman_is_white_haired_not_a_cane_user() -> None:
+    """Input: "an old woman"; drawn as a white-haired walker (recoloured Noto), no white-cane emoji anywhere."""
+    old = catalogue()["old_woman"]
+    assert "cane" not in old.icon and 'fill="#dcdcdc"' in old.body
+    assert not [a.id for a in catalogue().values() if "cane" in a.icon]
+
+
+def test_subject_on_a_bridge_stands_on_its_deck() -> None:
+    """Input: "an old woman on an old stone bridge": a river scene, the bridge across the middle, and the woman's
+    feet on the bridge's top edge (above the water), not on the bank."""
+    prompt = make_prompt(prompt="an old woman on an old stone bridge at dusk", camera=Camera(movement="static"))
+    scene = read_scene(prompt)
+    assert (scene.place, scene.on_bridge) == ("river", True)
+    built = build(scene, prompt, np.linspace(0.1, 0.9, 15, dtype=np.float32).reshape(5, 3), 320, 180,
+                  np.random.default_rng(0))  # fmt: skip
+    bridge = next(s for s in built.sprites if s.asset.id == "stone_bridge")
+    woman = next(s for s in built.sprites if s.asset.id == "old_woman")
+    assert built.water is not None and woman.base < built.water[0] + 4 < bridge.base
+    row = int(woman.base - (bridge.base - bridge.rgba.shape[1]))  # her feet, in the bridge's own pixels
+    centre = bridge.rgba[3, :, bridge.rgba.shape[2] // 2]
+    assert centre[row + 1] > 0.5 and centre[: max(row - 2, 0)].max() < 0.5  # stone under her feet, air above
+    assert abs(woman.x - bridge.x) < 0.1 * 320
+    assert not read_scene(make_prompt(prompt="a bridge in the distance, a man by the river")).on_bridge
+
+
+def test_rooftop_is_a_roof_not_a_street() -> None:
+    """Input: the same night city as a street and as "on a rooftop": the street's foreground is a road in
+    perspective (asphalt in the middle, ground at the sides); the roof's is one flat deck across the frame."""
+    tones = np.linspace(0.1, 0.9, 15, dtype=np.float32).reshape(5, 3)
+    rows = {}
+    for text in ("a detective in a city street at night", "a detective on a rooftop above the city at night"):
+        scene = read_scene(make_prompt(prompt=text))
+        built = build(scene, make_prompt(prompt=text), tones, 320, 180, np.random.default_rng(0))
+        rows[scene.rooftop] = built.near[:3, 170, :320].mean(axis=0)  # one row near the bottom, across the frame
+    assert set(rows) == {False, True}
+    assert np.std(rows[False]) > 3 * np.std(rows[True])
 
 
 def test_camera_directions_call_up_no_asset() -> None:

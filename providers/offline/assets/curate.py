@@ -26,8 +26,9 @@ ASSETS: dict[str, tuple[str, str, float, str]] = {
     "dancer": ("noto:woman-dancing", "ground", 0.44, "dance dancing dances dancers twirl spin salsa tango"),
     "man_dancer": ("noto:man-dancing", "ground", 0.44, "disco groove"),
     "ballerina": ("noto:ballet-dancer", "ground", 0.44, "ballet pirouette"),
-    "old_woman": ("noto:woman-with-white-cane-facing-right", "ground", 0.4, "grandmother granny elderly old-woman"),
-    "old_man": ("noto:man-with-white-cane-facing-right", "ground", 0.42, "grandfather grandpa elder old-man"),
+    # white-haired walkers (recoloured below): the white-cane emoji read as a blind person, not an old one
+    "old_woman": ("noto:woman-walking-facing-right", "ground", 0.4, "grandmother granny elderly old-woman"),
+    "old_man": ("noto:man-walking-facing-right", "ground", 0.42, "grandfather grandpa elder old-man"),
     "singer": ("noto:singer", "ground", 0.42, "sing singing sings vocalist crooner"),
     "detective": ("noto:detective", "ground", 0.42, "investigator spy sleuth inspector agent private-eye"),
     "police": ("noto:police-officer", "ground", 0.42, "cop officer policeman"),
@@ -51,9 +52,9 @@ ASSETS: dict[str, tuple[str, str, float, str]] = {
     "skier": ("noto:skier", "ground", 0.38, "ski skiing"),
     "snowboarder": ("noto:snowboarder", "ground", 0.38, "snowboard"),
     "skateboarder": ("noto:skateboard", "ground", 0.12, "skate skateboard skating"),
-    "horse_rider": ("noto:horse-racing", "ground", 0.42, "jockey rider riding"),
+    "horse_rider": ("noto:horse-racing", "ground", 0.42, "jockey horseback equestrian"),
     "rower": ("noto:person-rowing-boat", "water", 0.3, "row rowing rower"),
-    "meditator": ("noto:person-in-lotus-position", "ground", 0.35, "meditate meditation yoga calm"),
+    "meditator": ("noto:person-in-lotus-position", "ground", 0.35, "meditate meditation yoga"),
     # animals
     "cat": ("noto:cat", "ground", 0.2, "kitten kitty cats feline kittens"),
     "black_cat": ("noto:black-cat", "ground", 0.2, ""),
@@ -115,10 +116,10 @@ ASSETS: dict[str, tuple[str, str, float, str]] = {
     "kite": ("noto:kite", "sky", 0.14, "kites"),
     "cart": ("gi:shopping-cart", "ground", 0.2, "carts trolley wagon stall barrow"),
     # music
-    "violin": ("noto:violin", "ground", 0.24, "violinist violinists fiddle fiddler viola cello strings"),
-    "guitar": ("noto:guitar", "ground", 0.28, "guitarist guitars"),
-    "saxophone": ("noto:saxophone", "ground", 0.24, "sax saxophonist jazz"),
-    "trumpet": ("noto:trumpet", "ground", 0.2, "trumpeter horn brass"),
+    "violin": ("noto:violin", "ground", 0.24, "fiddle viola cello strings"),
+    "guitar": ("noto:guitar", "ground", 0.28, "guitars"),
+    "saxophone": ("noto:saxophone", "ground", 0.24, "sax jazz"),
+    "trumpet": ("noto:trumpet", "ground", 0.2, "horn brass"),
     "drum": ("noto:drum", "ground", 0.18, "drums drummer percussion"),
     "piano": ("noto:musical-keyboard", "ground", 0.16, "pianist keyboard synth synthesizer"),
     "microphone": ("noto:studio-microphone", "ground", 0.24, "mic karaoke"),
@@ -193,6 +194,22 @@ ASSETS: dict[str, tuple[str, str, float, str]] = {
 }
 
 
+# Fill colours swapped in an icon's paths: hair turned white (the walkers' browns) for the old.
+RECOLOUR: dict[str, dict[str, str]] = {
+    "old_woman": {"#543930": "#dcdcdc", "#6d4c41": "#bdbdbd", "#3615af": "#7a5c8e", "#4568ad": "#8c6f9e"},
+    "old_man": {"#543930": "#dcdcdc", "#6d4c41": "#bdbdbd"},
+}
+
+# Players drawn as a person holding their instrument: ``id: (person, instrument, x, y, scale, aliases)``, the
+# instrument placed at (x, y) in the person's 128-unit box. Both come from Noto, so the composite stays Apache-2.0.
+PLAYERS: dict[str, tuple[str, str, float, float, float, str]] = {
+    "violinist": ("man-standing", "violin", 44, 22, 0.5, "violinists fiddler fiddlers"),
+    "guitarist": ("person-standing", "guitar", 36, 46, 0.55, "guitarists"),
+    "saxophonist": ("man-standing", "saxophone", 40, 36, 0.5, "saxophonists"),
+    "trumpeter": ("woman-standing", "trumpet", 50, 20, 0.45, "trumpeters"),
+}
+
+
 def main(noto: Path, gi: Path) -> None:
     sets = {
         "noto": json.loads((noto / "icons.json").read_text()),
@@ -214,6 +231,24 @@ def main(noto: Path, gi: Path) -> None:
             "colour": prefix == "noto",
             "tags": words,
             "body": icon["body"],
+        }
+    for key, swaps in RECOLOUR.items():
+        body = str(out[key]["body"])  # type: ignore[index]
+        for old, new in swaps.items():
+            body = body.replace(f'fill="{old}"', f'fill="{new}"')
+        out[key]["body"] = body  # type: ignore[index]
+    icons = sets["noto"]["icons"]
+    for key, (person, instrument, x, y, scale, aliases) in PLAYERS.items():
+        out[key] = {
+            "set": "noto",
+            "icon": f"{person}+{instrument}",
+            "size": 128,
+            "place": "ground",
+            "height": 0.44,
+            "colour": True,
+            "tags": sorted({key, *aliases.split()}),
+            "body": f'{icons[person]["body"]}<g transform="translate({x} {y}) scale({scale})">'
+            f"{icons[instrument]['body']}</g>",
         }
     path = Path(__file__).with_name("icons.json")
     path.write_text(json.dumps(out, separators=(",", ":"), sort_keys=True) + "\n")
