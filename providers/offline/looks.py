@@ -43,7 +43,8 @@ class Look:
     canvas: int = 1  # draw on a canvas this many times smaller (pixel art, soft focus)
     nearest: bool = False  # upscale with nearest-neighbour (hard pixels) instead of bicubic
     grey: bool = False
-    contrast: float = 1.0  # gain around mid-grey
+    contrast: float = 1.0  # gain around ``pivot``
+    pivot: float = 0.5  # the grey that contrast leaves alone: low for low-key looks, so shadows deepen, subjects stay
     saturation: float = 1.0
     balance: tuple[float, float, float] = (1.0, 1.0, 1.0)  # red, green, blue gains (warm film stock)
     lift: float = 0.0  # blacks raised towards white (faded film, haze)
@@ -65,7 +66,17 @@ DEFAULT = Look("default")
 
 FAMILIES: tuple[tuple[Look, tuple[str, ...]], ...] = (
     (
-        Look("noir", grey=True, contrast=1.6, grain=0.045, vignette=0.6, blinds=True, soft_edges=4.0, halo=0.3),
+        Look(
+            "noir",
+            grey=True,
+            contrast=1.6,
+            pivot=0.22,
+            grain=0.045,
+            vignette=0.6,
+            blinds=True,
+            soft_edges=4.0,
+            halo=0.3,
+        ),
         ("noir", "black and white", "black & white", "b&w", "monochrom", "grayscale", "greyscale"),
     ),
     (

@@ -384,7 +384,7 @@ def _grade(look: Look) -> tuple[F32, F32] | None:
     if n == 3 and look.balance != (1.0, 1.0, 1.0):
         steps.append((np.diag(look.balance), 0.0))
     if look.contrast != 1.0:
-        steps.append((look.contrast * np.eye(n), 0.5 * (1 - look.contrast)))
+        steps.append((look.contrast * np.eye(n), look.pivot * (1 - look.contrast)))
     if look.lift:
         steps.append(((1 - look.lift) * np.eye(n), look.lift))
     for step, offset in steps:
