@@ -15,7 +15,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
 
+from collections.abc import Iterator  # noqa: E402
+
 import pytest  # noqa: E402
+from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 # The real local stack (Redis, Prefect server, served deployment, bridge, API): one per session, started lazily.
 pytest_plugins = ["tests.stack"]
@@ -34,6 +37,14 @@ def testdata() -> Path:
     if not TESTDATA.is_dir():
         pytest.fail(f"shared test data not found at {TESTDATA} (set VIDEOGEN_TESTDATA)")
     return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session, shared by every suite that asks for it (starting one
+    costs 13-50 s on two busy cores)."""
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
 
 
 @pytest.fixture(scope="session")

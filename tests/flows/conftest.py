@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from core.media import cut_audio
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_backend() -> Iterator[None]:
-    """One temporary Prefect server for the whole session (starting one costs ~13 s)."""
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+def prefect_backend(prefect_harness: None) -> None:
+    """Flow tests run against the session's temporary Prefect server."""
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,9 @@ permanent one) gives an instrumental track instead of failing the job. Real task
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from core.contracts import Lyrics
 from core.errors import ProviderError, TransientProviderError
@@ -18,9 +16,8 @@ from tasks import audio_parser
 
 
 @pytest.fixture(scope="module", autouse=True)
-def prefect_backend() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+def prefect_backend(prefect_harness: None) -> None:
+    """Real task runs on the session's temporary Prefect server."""
 
 
 @pytest.fixture(scope="module")
