@@ -85,8 +85,8 @@ def parallel_vs_sequential(console: Console, scale: float, song_seconds: float) 
 def consecutive(console: Console, renders: int, fail_rate: float, song_seconds: float) -> None:
     song = _song(song_seconds)
     table = Table(title=f"{renders} consecutive renders, {song_seconds:g} s song, {fail_rate:.0%} transient failures")
-    for col in ("#", "ok", "clips", "create errors", "predictions", "chat calls", "recorded USD", "calls x prices USD",
-                "wall s"):  # fmt: skip
+    for col in ("#", "ok", "clips", "template prompts", "create errors", "predictions", "chat calls", "recorded USD",
+                "calls x prices USD", "wall s"):  # fmt: skip
         table.add_column(col, justify="right")
     passed = 0
     with (
@@ -102,7 +102,7 @@ def consecutive(console: Console, renders: int, fail_rate: float, song_seconds: 
             try:
                 result = music_video(audio_uri=song.as_uri(), prompt=f"render {i} {uuid.uuid4()}")
             except Exception as exc:  # noqa: BLE001 - a bench reports failures, it does not stop at them
-                table.add_row(str(i + 1), "FAIL", "", "", "", "", "", "", f"{type(exc).__name__}: {exc}"[:60])
+                table.add_row(str(i + 1), "FAIL", "", "", "", "", "", "", "", f"{type(exc).__name__}: {exc}"[:60])
                 continue
             wall = time.perf_counter() - started
             info = probe(get_storage().local(result.output_uri))
@@ -115,7 +115,8 @@ def consecutive(console: Console, renders: int, fail_rate: float, song_seconds: 
             )
             passed += ok
             errors = len(rep.http_errors) + sum(1 for c in oai.calls if c["status"] != 200)
-            cells = (len(result.clips), errors, len(rep.calls), len(oai.calls))
+            template = sum(p.provider != "openai" for p in result.prompts)  # the writer failed for good: template
+            cells = (len(result.clips), template, errors, len(rep.calls), len(oai.calls))
             table.add_row(str(i + 1), "yes" if ok else "NO", *map(str, cells), f"{result.cost.total:.4f}",
                           f"{expected:.4f}", f"{wall:.1f}")  # fmt: skip
     console.print(table)

@@ -569,8 +569,9 @@ def plan_boundaries(
     Cost of a clip of length ``d`` = ``length_weight * (d - target)**2`` (per s**2) + ``limit_penalty`` per
     second outside ``[min_clip, max_clip]`` (hard in practice, but never infeasible) + ``offbeat_penalty`` if
     its end is not a downbeat - ``section_bonus`` if it ends on the beat nearest a section change. The path
-    must contain at least ``min_clips`` clips; for songs shorter than ``min_clips * min_clip`` the limits
-    shrink to fit. Cuts are beat times verbatim (no rounding), the last clip ends at ``duration`` exactly.
+    must contain at least ``min_clips`` clips (a short song is given fewer, never shorter ones:
+    :meth:`AudioSettings.clips_at_least`). Cuts are beat times verbatim (no rounding), the last clip ends at
+    ``duration`` exactly.
 
     A clip longer than ``preferred_max`` (the longest clip the video model makes, see
     :func:`preferred_max_clip`) costs ``over_preferred_penalty`` per second over, so clips rarely need
@@ -578,9 +579,6 @@ def plan_boundaries(
     its neighbours' intervals is no candidate: there the tracker is unsure (3:2 gaps put the worst cut
     243 ms from a true beat).
     """
-    if duration < min_clips * min_clip:
-        target = duration / min_clips
-        min_clip = min(min_clip, 0.6 * target)
     cand = np.unique(beats[(beats > 1e-3) & (beats < duration - 1e-3)])
     regular = _regular_beats(cand, irregular)
     if regular.sum() >= min_clips:
@@ -668,21 +666,19 @@ def _validate(
     lengths = [b.duration for b in boundaries]
     contiguous = all(abs(a.end - b.start) < 1e-9 for a, b in zip(boundaries, boundaries[1:], strict=False))
     covers = bool(boundaries) and boundaries[0].start == 0.0 and abs(boundaries[-1].end - duration) < 1e-9
-    enough = len(boundaries) >= settings.min_clips
-    short_song = duration < settings.min_clips * settings.min_clip
-    in_range = all(d <= settings.max_clip + 1e-9 for d in lengths) and (
-        short_song or all(d >= settings.min_clip - 1e-9 for d in lengths)
-    )
+    needed = settings.clips_at_least(duration)
+    enough = len(boundaries) >= needed
+    in_range = all(settings.min_clip - 1e-9 <= d <= settings.max_clip + 1e-9 for d in lengths)
     on_beats = all(np.min(np.abs(beats - b.end)) < 1e-6 for b in boundaries[:-1]) if beats.size else False
     if not contiguous or not covers:
         messages.append("boundaries do not tile [0, duration]")
     if not enough:
-        messages.append(f"only {len(boundaries)} clips (< {settings.min_clips})")
+        messages.append(f"only {len(boundaries)} clips (< {needed})")
     if not in_range:
-        bad = [f"{d:.2f}" for d in lengths if d > settings.max_clip or (not short_song and d < settings.min_clip)]
-        messages.append(f"clip lengths outside {settings.min_clip}-{settings.max_clip} s: {', '.join(bad)}")
-    if short_song:
-        messages.append(f"short song ({duration:.1f} s): clips shorter than {settings.min_clip} s allowed")
+        bad = [f"{d:.2f}" for d in lengths if not settings.min_clip - 1e-9 <= d <= settings.max_clip + 1e-9]
+        messages.append(f"clip lengths outside {settings.min_clip:g}-{settings.max_clip:g} s: {', '.join(bad)}")
+    if needed < settings.min_clips:
+        messages.append(f"short song ({duration:.1f} s): {needed} clips")
     return AudioValidation(
         beats_detected=beats_detected,
         boundaries_valid=contiguous and covers and enough and in_range,
@@ -721,7 +717,7 @@ def analyze(
 
     Raises
     ------
-    AudioError : missing/empty/unsupported/undecodable file, silence, too short or too long
+    AudioError : missing/empty/unsupported/undecodable file, silence, too short or too long, or no valid slots
     """
     s = settings or AudioSettings.model_validate({})
     path = Path(path)
@@ -761,10 +757,13 @@ def analyze(
         target=target,
         min_clip=s.min_clip,
         max_clip=s.max_clip,
-        min_clips=s.min_clips,
+        min_clips=s.clips_at_least(duration),
         preferred_max=preferred_max_clip(clip_durations, s.min_clip, s.max_clip),
     )
     validation = _validate(boundaries, beats, duration, s, beats_detected=fallback_reason is None, messages=messages)
+    if not validation.boundaries_valid:  # permanent: the same song gives the same slots on every retry
+        raise AudioError(f"cannot cut this song into clips of {s.min_clip:g}-{s.max_clip:g} s on its beats: "
+                         + "; ".join(validation.messages))  # fmt: skip
     return AudioAnalysis(
         source=source_uri or to_uri(path),
         sha256=sha256_file(path),

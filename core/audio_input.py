@@ -74,7 +74,7 @@ def inspect_audio(path: Path | str, *, settings: AudioSettings | None = None) ->
     """The one input check: the format from the bytes, then the whole song decoded (not the header trusted).
 
     Raises :class:`AudioError` for a missing, empty, unsupported, undecodable or silent file, or a song outside
-    ``settings.min_duration .. max_duration``. Decoding stops at the first loud half second for the silence
+    ``settings.shortest_song .. max_duration``. Decoding stops at the first loud half second for the silence
     check and past ``max_duration`` for the length, so a 10-minute MP3 costs about a second of CPU.
     """
     return _read(Path(path), settings or AudioSettings(), keep=False)[0]
@@ -99,8 +99,8 @@ def _read(path: Path, s: AudioSettings, *, keep: bool) -> tuple[AudioFacts, np.n
     facts, y, loudest = _decode(path, sniff_file(path), s, keep=keep)
     if facts.duration > s.max_duration:
         raise AudioError(f"the song is too long (the maximum is {s.max_duration:g} s)")
-    if facts.duration < s.min_duration:
-        raise AudioError(f"the song is too short ({facts.duration:.1f} s; the minimum is {s.min_duration:g} s)")
+    if facts.duration < s.shortest_song:
+        raise AudioError(f"the song is too short ({facts.duration:.1f} s; the minimum is {s.shortest_song:g} s)")
     if loudest < SILENCE_DBFS:
         raise AudioError(f"the song is silent (its loudest half second is {loudest:.0f} dBFS)")
     return facts, y

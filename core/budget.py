@@ -74,7 +74,7 @@ def clip_count(duration: float, settings: Settings, duration_hint: float | None 
     """How many beat-aligned clips the audio analysis will cut (it targets this length, within min/max)."""
     a = settings.audio
     target = min(a.max_clip, max(a.min_clip, duration_hint or a.target_clip))
-    return max(a.min_clips, round(duration / target))
+    return max(a.clips_at_least(duration), round(duration / target))
 
 
 def configured_video(settings: Settings) -> VideoChoice | None:

@@ -68,7 +68,20 @@ class ProviderError(PipelineError):
 
 
 class TransientProviderError(ProviderError):
-    """A failure worth retrying (timeout, rate limit, 5xx)."""
+    """A failure worth retrying (timeout, rate limit, 5xx); ``retry_after`` is the vendor's ``Retry-After`` in
+    seconds, when it sent one (the retry waits at least that long)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        stage: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, status=status, stage=stage)
+        self.retry_after = retry_after
 
 
 class CompositionError(PipelineError):

@@ -27,7 +27,7 @@ def limits_of(settings: Settings) -> Limits:
     a = settings.audio
     return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
-                  min_duration=a.min_duration, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
+                  min_duration=a.shortest_song, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
                   audio_formats=list(AUDIO_FORMATS))  # fmt: skip
 
 

@@ -29,16 +29,31 @@ class ProviderChoice(BaseModel):
     video: str = "offline"
 
 
+_BEAT_ROOM = 1.0  # s: room for a cut beat between the two shortest slots of the shortest song
+
+
 class AudioSettings(BaseModel):
     sample_rate: int = 22050
     hop_length: int = 512
-    min_duration: float = Field(5.0, description="shorter songs are refused")
+    min_duration: float = Field(7.0, description="shorter songs are refused (see shortest_song)")
     max_duration: float = Field(600.0, description="longer songs are refused")
     min_clip: float = 3.0
     max_clip: float = 7.0
     target_clip: float = 5.0
-    min_clips: int = 3
+    min_clips: int = Field(3, description="clips of a song long enough for them (min_clips * min_clip)")
+    short_song_clips: int = Field(2, description="clips of a shorter song (the composer needs two)")
     confidence_threshold: float = Field(0.35, description="below it the tempo grid is used")
+
+    def clips_at_least(self, duration: float) -> int:
+        """The fewest clips a song of ``duration`` s is cut into: ``min_clips``, or as many ``min_clip`` slots as
+        fit a shorter song (never fewer than ``short_song_clips``), so no slot has to be shorter than ``min_clip``."""
+        return max(self.short_song_clips, min(self.min_clips, int(duration // self.min_clip)))
+
+    @property
+    def shortest_song(self) -> float:
+        """The shortest song accepted: ``min_duration``, and never less than ``short_song_clips`` slots of
+        ``min_clip`` plus a second in which to find the beat between them (one beat at 60 BPM)."""
+        return max(self.min_duration, self.short_song_clips * self.min_clip + _BEAT_ROOM)
 
 
 class RenderSettings(BaseModel):

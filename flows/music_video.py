@@ -22,7 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from core.budget import close_job
 from core.clips import check_clips
 from core.contracts import CostReport, JobRequest, JobResult
-from core.errors import AudioError, CompositionError, PipelineError, StorageError
+from core.errors import AudioError, CompositionError, PipelineError, ProviderError, StorageError
 from core.media import probe
 from core.settings import get_settings
 from core.timeline import TIMELINE_RECORD, build_timeline
@@ -33,7 +33,7 @@ from tasks.audio_parser import parse_audio
 from tasks.common import configured, local_file, put_json, report
 from tasks.composer import compose_video
 from tasks.guard import check_budget
-from tasks.prompt_generator import write_prompt
+from tasks.prompt_generator import template_prompt, write_prompt
 from tasks.reference_generator import generate_reference, no_reference
 from tasks.scene_planner import plan_scenes
 from tasks.video_generator import failed_clip, generate_clip
@@ -133,6 +133,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis),
         items=len(plan.clips),  # prompts cached from another job name its copy of the image
         adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
+        on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, exc),
     )
     n = len(prompts)
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
@@ -174,6 +175,16 @@ def _text_only(job_id: str, plan: Any, exc: BaseException) -> Any:
     """PRD: no style reference after every retry; the clips go text-only."""
     report(job_id, "reference", "failed", 100, f"No style reference, continuing text-only: {exc}")
     return no_reference(plan, str(exc))
+
+
+def _template_prompt(job_id: str, plan: Any, index: int, reference: Any, exc: BaseException) -> Any:
+    """The prompt writer failed after every retry (e.g. rate limits): the clip gets the template prompt, free and
+    offline, as the reference stage goes text-only; the paid stages already run are not thrown away."""
+    if not isinstance(exc, ProviderError):
+        raise exc
+    report(job_id, "prompts", "failed", 100, f"Prompt {index + 1}: the writer failed ({exc}), using the template",
+           clip_index=index, clip_count=len(plan.clips))  # fmt: skip
+    return template_prompt(plan, plan.clips[index], reference)
 
 
 def _failed(job_id: str, slot: Any, exc: BaseException, attempts: int) -> Any:

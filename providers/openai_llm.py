@@ -8,12 +8,16 @@ or unfaithful reply gets exactly one repair turn (the errors or rule violations 
 is a PlanningError: a plan that contradicts the request is not sent on to paid video generation.
 
 Retries: one layer only. The SDK's own retries are off (``max_retries=0``); rate limits, timeouts, connection
-errors and 5xx become TransientProviderError, which the Prefect task retries with backoff.
+errors and 5xx become TransientProviderError (with the reply's ``Retry-After``), which the Prefect task retries
+with backoff, waiting at least ``Retry-After``. A prompt that still fails falls back to the template prompt.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 
 import openai
@@ -289,8 +293,28 @@ def vendor_error(exc: openai.OpenAIError, stage: str) -> ProviderError:
     """Map SDK errors: rate limits, timeouts, connection errors and 5xx are transient."""
     status = getattr(exc, "status_code", None)
     transient = (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)
-    cls = TransientProviderError if isinstance(exc, transient) else ProviderError
-    return cls(f"{type(exc).__name__}: {exc}", provider="openai", status=status, stage=stage)
+    message = f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, transient):
+        return ProviderError(message, provider="openai", status=status, stage=stage)
+    response = getattr(exc, "response", None)
+    wait = retry_after(response.headers) if response is not None else None
+    return TransientProviderError(message, provider="openai", status=status, stage=stage, retry_after=wait)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The server's requested wait in seconds: ``retry-after-ms`` (OpenAI), else ``Retry-After`` as seconds or an
+    HTTP date; None when absent or unreadable."""
+    try:
+        if ms := headers.get("retry-after-ms"):
+            return max(0.0, float(ms) / 1000)
+        value = (headers.get("retry-after") or "").strip()
+        if not value:
+            return None
+        if value.replace(".", "", 1).isdigit():
+            return float(value)
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 class _Chat:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,12 +60,23 @@ def run_cache_key(compute: Callable[[], str]) -> str:
     return txn.key if txn is not None and txn.key else compute()
 
 
+MAX_RETRY_AFTER = 60.0  # s: a longer Retry-After is capped (the task's own backoff still follows)
+
+
 def retry_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry condition: only timeouts, rate limits and 5xx (TransientProviderError) are worth another try."""
+    """Retry condition: only timeouts, rate limits and 5xx (TransientProviderError) are worth another try.
+
+    A vendor's ``Retry-After`` is honoured here, the one retry layer: the retry waits that long (at most
+    ``MAX_RETRY_AFTER``) before the task's backoff delay, so a rate-limited call is not repeated too early."""
     try:
         state.result()
     except Exception as exc:  # noqa: BLE001 - we classify, not handle
-        return is_transient(exc)
+        if not is_transient(exc):
+            return False
+        wait = getattr(exc, "retry_after", None)
+        if wait and task_run.run_count <= task.retries:
+            time.sleep(min(float(wait), MAX_RETRY_AFTER))
+        return True
     return False
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from prefect.context import TaskRunContext
 
 from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
+from core.prompts import build_prompt
 from providers.base import PromptWriter
 from providers.registry import provider_of
 from tasks.common import content_key, provider_call, report, stage_task
@@ -47,3 +48,8 @@ def write_prompt(
         cost=prompt.cost,
     )
     return prompt
+
+
+def template_prompt(plan: VideoPlan, clip: ClipScript, reference: ReferenceImage) -> ClipPrompt:
+    """The fallback when the configured writer has failed for good: the offline template (free, deterministic)."""
+    return build_prompt(plan, clip, reference=reference)

@@ -11,7 +11,7 @@ from prefect.context import TaskRunContext, get_run_context
 from core.budget import VideoChoice
 from core.compose import conform_clip
 from core.contracts import ClipPrompt, ClipResult, ClipValidation
-from core.errors import CompositionError, TransientProviderError
+from core.errors import CompositionError, ProviderError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
 from core.settings import get_settings
@@ -124,7 +124,8 @@ def generate_clip(
     )
     validation = validate_clip(result)
     if not (validation.file_ok and validation.duration_ok and validation.resolution_ok and validation.fps_ok):
-        raise TransientProviderError(
+        # permanent: the same prompt and slot give the same mismatch again (a paid call per retry on a vendor)
+        raise ProviderError(
             f"clip {prompt.index} failed validation: {validation.model_dump()}",
             provider=generator.provider_id,
             stage="video",

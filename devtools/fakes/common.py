@@ -33,6 +33,7 @@ class Faults:
     time_scale: float = 1.0  # reported predict_time = sleep x time_scale (simulate 30-150 s in 0.6-3 s)
     slow_rate: float = 0.0  # requests answered after ``slow_seconds``
     slow_seconds: float = 0.0
+    retry_after: float | None = 1.0  # the Retry-After header (seconds) of a chat 429; None sends none
     seed: int | None = None
     script: deque[str] = field(default_factory=deque)
 

@@ -159,7 +159,9 @@ class FakeOpenAI:
         def error(request: Request, exc: HTTPException) -> JSONResponse:
             kind = "rate_limit_exceeded" if exc.status_code == 429 else "server_error"
             body = {"error": {"message": exc.detail, "type": kind, "param": None, "code": kind}}
-            return JSONResponse(body, status_code=exc.status_code)
+            wait = self.faults.retry_after if exc.status_code == 429 else None
+            headers = {"retry-after": f"{wait:g}"} if wait is not None else None
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
         @app.post("/v1/chat/completions")
         def chat(body: dict[str, Any], request: Request) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def test_refused_uploads_are_problems_without_server_paths(tmp_path: Path, song:
         (song.read_bytes()[:2048], 422, "truncated or corrupt"),
         (b"", 422, "the file is empty"),
         (_wav(tmp_path / "silent.wav", np.zeros(10 * 22050)), 422, "the song is silent"),
-        (_wav(tmp_path / "beep.wav", beep), 422, "the song is too short (2.0 s; the minimum is 5 s)"),
+        (_wav(tmp_path / "beep.wav", beep), 422, "the song is too short (2.0 s; the minimum is 7 s)"),
     ]
     with TestClient(create_app(Settings(data_dir=data_dir))) as client:
         for content, status, words in cases:

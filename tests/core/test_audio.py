@@ -27,18 +27,16 @@ CUT_TOL = 0.050  # a cut must sit within 50 ms of a returned beat and of a true 
 # --------------------------------------------------------------------------- helpers
 
 
-def assert_boundaries_valid(a: AudioAnalysis, *, allow_short: bool = False) -> None:
+def assert_boundaries_valid(a: AudioAnalysis) -> None:
     b = a.boundaries
-    assert len(b) >= S.min_clips, f"{len(b)} clips"
+    assert len(b) >= S.clips_at_least(a.duration), f"{len(b)} clips"
     assert b[0].start == 0.0
     assert b[-1].end == pytest.approx(a.duration, abs=1e-9), "last clip must end at the audio duration"
     for i, (x, y) in enumerate(zip(b, b[1:], strict=False)):
         assert x.end == y.start, f"gap/overlap between clips {i} and {i + 1}"
     for clip in b:
         assert clip.index == b.index(clip)
-        assert clip.duration <= S.max_clip + 1e-6, f"clip {clip.index} is {clip.duration:.2f} s"
-        if not allow_short:
-            assert clip.duration >= S.min_clip - 1e-6, f"clip {clip.index} is {clip.duration:.2f} s"
+        assert S.min_clip - 1e-6 <= clip.duration <= S.max_clip + 1e-6, f"clip {clip.index} is {clip.duration:.2f} s"
     beats = np.asarray(a.beats)
     for clip in b[:-1]:
         assert np.min(np.abs(beats - clip.end)) < 1e-6, f"cut {clip.end:.3f} is not a returned beat"
@@ -139,12 +137,42 @@ def test_duration_hint_changes_clip_length(tmp_path: Path) -> None:
     assert np.mean([b.duration for b in long_.boundaries]) > 5.5
 
 
-def test_short_song_gets_three_clips(tmp_path: Path) -> None:
-    """Tried: a 6 s song at 120 BPM (12 beats) -> still >= 3 clips (shorter than 3 s allowed), on beats."""
-    y, sr, _ = steady_song(120.0, 6.0)
+@pytest.mark.parametrize(("bpm", "seconds"), [(120.0, 8.0), (97.0, 8.0), (75.0, 7.2), (150.0, 10.0)])
+def test_short_song_gets_fewer_clips_never_shorter_ones(tmp_path: Path, bpm: float, seconds: float) -> None:
+    """Tried: 7.2-10 s songs at 75-150 BPM (before: an 8 s song got 3 slots of 1.84-3.57 s, below the 3 s
+    minimum) -> 2 or 3 slots, each within 3-7 s, cut on beats, and the message says it is a short song."""
+    y, sr, _ = steady_song(bpm, seconds)
     a = analyze(write_wav(tmp_path / "short.wav", y, sr))
-    assert_boundaries_valid(a, allow_short=True)
-    assert any("short song" in m for m in a.validation.messages)
+    assert_boundaries_valid(a)
+    assert len(a.boundaries) == S.clips_at_least(seconds) == (3 if seconds >= 9 else 2)
+    assert any("short song" in m for m in a.validation.messages) == (seconds < 9)
+
+
+def test_too_short_song_is_refused_with_its_minimum(tmp_path: Path) -> None:
+    """Tried: a 6.5 s song (two 3 s slots would leave half a second to find a beat in) -> refused before any
+    analysis, with the minimum (7 s) in the message; the API's limits report the same minimum."""
+    from core.limits import limits_of
+    from core.settings import Settings
+
+    y, sr, _ = steady_song(120.0, 6.5)
+    with pytest.raises(AudioError, match=r"too short \(6\.5 s; the minimum is 7 s\)"):
+        inspect_audio(write_wav(tmp_path / "short.wav", y, sr))
+    assert S.shortest_song == 7.0 and limits_of(Settings()).min_duration == 7.0
+    # the minimum follows the clip settings: longer clips need a longer song
+    assert AudioSettings(min_clip=4.0).shortest_song == 9.0
+
+
+def test_song_without_valid_slots_fails_permanently(tmp_path: Path) -> None:
+    """Tried: a 9.6 s song at 120 BPM with beats at x.35 / x.85 s and clips limited to 3.0-3.2 s (no beat lies
+    3.0-3.2 s after another cut) -> AudioError naming the limits (permanent, never retried), not a plan whose
+    slots the video model then misses."""
+    from core.errors import is_transient
+
+    y, sr, _ = steady_song(120.0, 9.6, start=0.35)
+    narrow = AudioSettings(min_clip=3.0, max_clip=3.2, target_clip=3.1)
+    with pytest.raises(AudioError, match="cannot cut this song into clips of 3-3.2 s") as err:
+        analyze(write_wav(tmp_path / "narrow.wav", y, sr), settings=narrow)
+    assert not is_transient(err.value)
 
 
 def test_plan_boundaries_respects_limits_and_sections() -> None:
@@ -220,7 +248,7 @@ def test_all_formats(formats: dict[str, Path], ext: str) -> None:
     assert a.format == ext
     assert a.duration == pytest.approx(ref.duration, abs=0.05)
     assert a.tempo == pytest.approx(ref.tempo, rel=0.05)
-    assert_boundaries_valid(a, allow_short=True)
+    assert_boundaries_valid(a)
 
 
 def test_sniff_format_magic_bytes() -> None:

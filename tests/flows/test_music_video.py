@@ -204,3 +204,32 @@ def test_strict_run_fails_after_the_other_clips_are_done(short_song: Path) -> No
     calls = dict(flaky.CALLS)
     n = len(music_video(audio_uri=short_song.as_uri(), prompt="count clips").clips)  # same song: same boundaries
     assert set(calls) == set(range(n)) and calls[1] == 1
+
+
+def test_video_failing_validation_never_ends_complete(short_song: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tried: the composer's real output reported with 43 s of audio missing (``sync_ok=False``, as a cut-off VBR
+    MP3 once gave) -> the flow raises CompositionError naming the validation, the last job event is an error, not
+    ``complete``, and no result.json is written."""
+    from core import compose as compose_core
+    from core.errors import CompositionError
+
+    real = compose_core.compose
+
+    def audio_lost(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        bad = result.validation.model_copy(update={"sync_ok": False, "messages": ["video 14.0 s vs audio 0.5 s"]})
+        return result.model_copy(update={"sync_drift": 13.5, "validation": bad})
+
+    monkeypatch.setattr(compose_core, "compose", audio_lost)
+    events: list[ProgressEvent] = []
+    add_listener(events.append)
+    job_id = f"invalid-{uuid.uuid4()}"
+    try:
+        with pytest.raises(CompositionError, match="failed validation: video 14.0 s vs audio 0.5 s"):
+            music_video(audio_uri=short_song.as_uri(), prompt=f"invalid video {uuid.uuid4()}", job_id=job_id)
+    finally:
+        remove_listener(events.append)
+    job_events = [e for e in events if e.job_id == job_id and e.stage == "job"]
+    assert job_events and job_events[-1].status == "error"
+    assert not any(e.status == "complete" for e in events if e.job_id == job_id)
+    assert not (get_settings().data_dir / "jobs" / job_id / "final" / "result.json").exists()

@@ -104,3 +104,27 @@ def test_budget_refusal_happens_before_any_paid_call(
     finally:
         get_settings.cache_clear()
     assert rep.calls == [] and oai.calls == []
+
+
+@pytest.mark.slow
+def test_rate_limited_prompt_writer_falls_back_to_the_template(
+    remote: tuple[FakeReplicate, FakeOpenAI], short_song: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried: the planner's call succeeds, then every chat call is a 429 (Retry-After: 0.2 s) -> each prompt is
+    tried 1 + VIDEOGEN_RETRIES times, then written by the template; the job completes with every clip made by
+    the (paid) video model (before: the prompt stage failed the job after the paid stages had run)."""
+    rep, oai = remote
+    monkeypatch.setenv("VIDEOGEN_RETRY_BACKOFF", "0.05")
+    get_settings.cache_clear()
+    oai.faults = Faults(rate_429=1.0, retry_after=0.2, script=deque(["ok"]))
+    try:
+        result = music_video(audio_uri=short_song.as_uri(), prompt=f"lanterns on a lake {uuid.uuid4()}")
+    finally:
+        get_settings.cache_clear()
+    _valid(result.output_uri, result.audio.duration)
+    assert result.plan.planner == "openai"
+    assert all(p.provider == "offline" and p.prompt for p in result.prompts)
+    assert all(c.status == "succeeded" and c.provider == "replicate" for c in result.clips)
+    prompt_calls = [c for c in oai.calls if c["schema"] == "PromptDraft"]
+    assert len(prompt_calls) == len(result.prompts) * (1 + get_settings().retries)
+    assert all(c["status"] == 429 for c in prompt_calls)

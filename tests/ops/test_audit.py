@@ -22,3 +22,14 @@ def test_npm_network_error_is_unchecked() -> None:
     assert v.state == "unchecked" and "NOT CHECKED" in v.line()
     clean = read_npm_audit({"metadata": {"vulnerabilities": {"high": 0}, "dependencies": {"total": 300}}})
     assert clean.state == "clean"
+
+
+def test_ci_runs_the_audit_before_the_tests() -> None:
+    """Tried: the CI entry script (.ci/run) -> it runs ``devtools.audit --allow-offline`` (unreachable databases
+    are said, not failed; vulnerabilities fail) after lint and before ``make test``, under ``set -e``."""
+    from pathlib import Path
+
+    lines = [ln.strip() for ln in (Path(__file__).parents[2] / ".ci" / "run").read_text().splitlines()]
+    audit = lines.index("python3 -m uv run python -m devtools.audit --allow-offline")
+    assert lines.index("make lint") < audit < lines.index("make test")
+    assert "set -euo pipefail" in lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,6 +23,7 @@ from providers.openai_llm import (
     PromptDraft,
     plan_payload,
     response_format,
+    retry_after,
 )
 from tests.factories import make_analysis, make_request
 
@@ -134,3 +136,25 @@ def test_system_prompt_states_the_rules_and_the_payload_what_to_keep() -> None:
     assert RULES in PLAN_SYSTEM
     payload = plan_payload(make_request("rival violinists on a rooftop, no people"), make_analysis(duration=20))
     assert payload["must_keep"]["places"] == ["rooftop"] and payload["must_keep"]["ruled_out"] == ["people"]
+
+
+def test_rate_limit_carries_retry_after(fake_openai: FakeOpenAI) -> None:
+    """Tried: a 429 from the fake with ``Retry-After: 2.5`` -> TransientProviderError.retry_after == 2.5 (the
+    retry condition waits that long); a 503 carries none."""
+    fake_openai.faults.retry_after = 2.5
+    fake_openai.faults.script = deque(["429", "503"])
+    for expected in (2.5, None):
+        with pytest.raises(TransientProviderError) as info:
+            OpenAIPlanner().plan(make_request(), make_analysis(duration=20))
+        assert info.value.retry_after == expected
+
+
+def test_retry_after_header_forms() -> None:
+    """Tried: retry-after-ms, seconds, an HTTP date 30 s ahead, junk and nothing."""
+    from email.utils import format_datetime
+
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after({"retry-after": "7"}) == 7.0
+    assert 25.0 <= (retry_after({"retry-after": soon}) or 0.0) <= 30.0
+    assert retry_after({"retry-after": "soon"}) is None and retry_after({}) is None

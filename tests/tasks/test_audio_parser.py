@@ -22,7 +22,7 @@ def prefect_backend(prefect_harness: None) -> None:
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> str:
-    y, sr, _ = steady_song(120.0, 6.0)
+    y, sr, _ = steady_song(120.0, 8.0)
     return to_uri(write_wav(tmp_path_factory.mktemp("song") / "song.wav", y, sr))
 
 
