@@ -8,6 +8,7 @@ procedural first frame when the reference stage failed, so a missing reference n
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -76,7 +77,7 @@ class ReplicateImage(ReferenceGenerator):
         )
 
 
-def _failed_cost(table: dict[str, pricing.RunPrice], model: str, exc: PredictionFailed) -> float:
+def _failed_cost(table: Mapping[str, pricing.RunPrice], model: str, exc: PredictionFailed) -> float:
     price = table.get(pricing.base_name(model))
     return price.price * exc.predict_time if price and price.billing == "gpu_second" else 0.0
 
@@ -88,7 +89,10 @@ class ReplicateVideo(VideoGenerator):
 
     def __init__(self, model: str | None = None, resolution: str | None = None) -> None:
         self.settings = get_settings().replicate
-        self.spec: VideoModel = video_model(model or self.settings.video_model)
+        name = model or self.settings.video_model
+        if name == budget.AUTO:  # the guard picks per job (``VideoChoice``); lengths before that: the default's
+            name = type(self.settings).model_fields["video_model"].default
+        self.spec: VideoModel = video_model(name)
         self.model = self.spec.name
         self.resolution = resolution or self.settings.video_resolution or self.spec.default_resolution
         if self.resolution not in self.spec.resolutions:
