@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from core.stages import StageId
-from core.timeline import Timeline, TransitionKind
+from core.timeline import Aspect, Timeline, TransitionKind
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -255,6 +255,7 @@ class ClipPrompt(Contract):
     seed: int = Field(ge=0)
     provider: str = "offline"
     cost: float = Field(0.0, ge=0, description="USD spent writing this prompt")
+    aspect: Aspect = Field("16:9", description="the frame the clip is composed for (core.prompts.frame_for)")
 
 
 # --------------------------------------------------------------------------- module 7: video generator
@@ -367,6 +368,7 @@ class JobRequest(Contract):
     style: str | None = None
     mood: str | None = None
     duration_hint: float | None = Field(None, gt=0, description="preferred clip length, seconds (core.limits)")
+    aspect: Aspect = Field("16:9", description="output format: 16:9 (1920x1080), 9:16 (1080x1920), 1:1 (1080x1080)")
 
 
 class JobResult(Contract):

@@ -103,7 +103,7 @@ class _Display:
                                      message=view.message[:70])  # fmt: skip
 
 
-def _check_limits(prompt: str, duration_hint: float | None) -> None:
+def _check_limits(prompt: str, duration_hint: float | None, aspect: str = "16:9") -> None:
     """The request's limits (core.limits, the API's too), before any server starts: one line, exit 2."""
     from pydantic import ValidationError
 
@@ -112,7 +112,7 @@ def _check_limits(prompt: str, duration_hint: float | None) -> None:
     from core.settings import get_settings
 
     try:
-        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint)
+        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint, aspect=aspect)
     except ValidationError as exc:
         raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
     if problems := request_problems(request, get_settings()):
@@ -131,12 +131,15 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")] = Path("out"),
     job_id: Annotated[str | None, typer.Option(help="job id (default: a new UUID)")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="ignore cached stage results")] = False,
+    aspect: Annotated[
+        str, typer.Option(help="output format: 16:9 (1920x1080), 9:16 (1080x1920) or 1:1 (1080x1080)")
+    ] = "16:9",
 ) -> None:
     """Render AUDIO into OUT/final.mp4 and OUT/result.json."""
     started = time.perf_counter()
     if not prompt.strip():
         raise _fail("--prompt must not be empty")
-    _check_limits(prompt, duration_hint)
+    _check_limits(prompt, duration_hint, aspect)
     try:
         _precheck(audio)
     except PipelineError as exc:
@@ -153,13 +156,14 @@ def render(
     add_listener(display)
     try:
         with display.progress:
-            result = music_video(
+            result = music_video(  # type: ignore[call-overload]  # aspect: checked by _check_limits
                 audio_uri=to_uri(audio),
                 prompt=prompt,
                 style=style,
                 mood=mood,
                 duration_hint=duration_hint,
                 job_id=job_id,
+                aspect=aspect,
             )
     except PipelineError as exc:
         raise _fail(str(exc)) from None

@@ -25,7 +25,7 @@ from core.contracts import CostReport, JobRequest, JobResult
 from core.errors import AudioError, CompositionError, PipelineError, StorageError
 from core.media import probe
 from core.settings import get_settings
-from core.timeline import TIMELINE_RECORD, build_timeline
+from core.timeline import TIMELINE_RECORD, Aspect, build_timeline
 from flows.artifacts import publish_analysis, publish_result
 from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
@@ -77,6 +77,7 @@ def music_video(
     duration_hint: float | None = None,
     job_id: str | None = None,
     allow_partial: bool = True,
+    aspect: Aspect = "16:9",
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -91,9 +92,12 @@ def music_video(
     allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
         clip failed, after every other clip is done, so a retry (Prefect UI, ``prefect flow-run retry``)
         regenerates just those clips.
+    aspect : output format, ``16:9`` (1920x1080), ``9:16`` (1080x1920) or ``1:1`` (1080x1080). The analysis, plan
+        and reference do not depend on it: a second format of the same song and prompt reuses them from the cache.
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
-    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                         aspect=aspect)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
@@ -122,7 +126,8 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     audio_info = probe(local_file(audio_uri), error=AudioError)
     timeline = build_timeline(analysis.boundaries, plan.transitions, beats=analysis.beats,
                               audio_duration=audio_info.audio_duration or audio_info.duration,
-                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out)  # fmt: skip
+                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out,
+                              aspect=request.aspect, render=get_settings().render)  # fmt: skip
     put_json(keys.intermediate(TIMELINE_RECORD), timeline)
 
     (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
@@ -130,7 +135,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         on_failure=lambda i, exc, fut: _text_only(job_id, plan, exc))  # fmt: skip
     prompts = job.stage(
         "prompts",
-        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis),
+        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis, request.aspect),
         items=len(plan.clips),  # prompts cached from another job name its copy of the image
         adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
     )

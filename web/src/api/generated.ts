@@ -545,6 +545,13 @@ export interface components {
              * @default 0
              */
             cost: number;
+            /**
+             * Aspect
+             * @description the frame the clip is composed for (core.prompts.frame_for)
+             * @default 16:9
+             * @enum {string}
+             */
+            aspect: "16:9" | "9:16" | "1:1";
         };
         /**
          * ClipScript
@@ -790,6 +797,11 @@ export interface components {
             max_upload_mb: number;
             /** Audio Formats */
             audio_formats: string[];
+            /**
+             * Aspects
+             * @description output formats (core.timeline), the first is the default
+             */
+            aspects: string[];
         };
         /** LyricSegment */
         LyricSegment: {
@@ -1141,6 +1153,23 @@ export interface components {
         Timeline: {
             /** Fps */
             fps: number;
+            /**
+             * Aspect
+             * @default 16:9
+             * @enum {string}
+             */
+            aspect: "16:9" | "9:16" | "1:1";
+            /**
+             * Width
+             * @description output frame, from the aspect (output_size)
+             * @default 1920
+             */
+            width: number;
+            /**
+             * Height
+             * @default 1080
+             */
+            height: number;
             /**
              * Frames
              * @description total output frames

@@ -17,6 +17,7 @@ const LIMITS: Limits = {
   max_upload_mb: 20, max_prompt_chars: 300, max_style_chars: 40, max_mood_chars: 30, min_duration: 8, max_duration: 240,
   min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
+  aspects: ["16:9", "9:16", "1:1"],
 };
 const limitsOk = async () => LIMITS;
 
@@ -97,6 +98,21 @@ describe("UploadForm", () => {
     expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ prompt: "neon fox", style: "watercolor", mood: "", durationHint: 4 }));
     expect(onCreated).toHaveBeenCalled();
   });
+
+  it("offers the server's output formats and sends the chosen one", async () => {
+    const createJob = vi.fn(async () => ({ job_id: "v", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 42} loadLimits={limitsOk} />);
+    const select = (await screen.findByTestId("aspect-select")) as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(["16:9", "9:16", "1:1"]);
+    expect(select.value).toBe("16:9");
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
+    fireEvent.change(select, { target: { value: "9:16" } });
+    expect(await screen.findByText(/0:42/)).toBeTruthy();
+    fireEvent.click(screen.getByTestId("submit"));
+    expect(await screen.findByText("Job v created")).toBeTruthy();
+    expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ aspect: "9:16" }));
+  });
 });
 
 describe("job view components", () => {
@@ -156,7 +172,7 @@ describe("job view components", () => {
       clips: [script(0), script(1)], transitions: [], fade_in: 0, fade_out: 0, planner: "offline", cost: 0,
     };
     const slot = (index: number, start: number, end: number) => ({ index, start_frame: start * 30, end_frame: end * 30, start, end, duration: end - start, beats: [] });
-    const timeline: Timeline = { fps: 30, frames: 300, slots: [slot(0, 0, 4.5), slot(1, 4.5, 10)], windows: [{ to_index: 1, kind: "cut", frames: 0 }], fade_in: 0, fade_out: 0 };
+    const timeline: Timeline = { fps: 30, aspect: "16:9", width: 1920, height: 1080, frames: 300, slots: [slot(0, 0, 4.5), slot(1, 4.5, 10)], windows: [{ to_index: 1, kind: "cut", frames: 0 }], fade_in: 0, fade_out: 0 };
     render(<Storyboard plan={plan} timeline={timeline} prompts={null} reference={null} />);
     expect(screen.getAllByTestId("storyboard-shot").map((s) => s.querySelector(".shot-head .muted")?.textContent)).toEqual([
       "0.0–4.5 s · wide, pan left",
