@@ -18,6 +18,7 @@ from core import pricing
 from core.catalog import HEIGHTS, VIDEO_MODELS, video_model
 from core.errors import BudgetError
 from core.ledger import TTL, LedgerStore, MemoryLedger, Totals, store_for
+from core.reference import MAX_CHARACTERS
 from core.settings import Settings, get_settings
 
 # Typical token counts of our prompts (measured on the fake LLM's replies; real models are within ~2x).
@@ -123,7 +124,8 @@ def estimate(
         add("plan", "openai", m, 1, f"{tin + tout} tokens", pricing.token_cost(m, tin, tout))
     if p.reference == "replicate":
         m = settings.replicate.image_model
-        add("reference", "replicate", pricing.base_name(m), 1, "image", pricing.run_cost(pricing.IMAGE, m))
+        k = 1 + MAX_CHARACTERS  # the style image and, at most, one per main character
+        add("reference", "replicate", pricing.base_name(m), k, f"{k} images", k * pricing.run_cost(pricing.IMAGE, m))
     if p.prompts == "openai":
         m = settings.openai.prompt_model
         tin, tout = PROMPT_TOKENS_IN + PROMPT_TOKENS_IN_PER_PLAN_CLIP * n, PROMPT_TOKENS_OUT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.contracts import ClipPrompt, ClipScript, ReferenceImage, VideoPlan
 from core.hashing import seed_of
+from core.reference import character_uris
 from core.timeline import Aspect
 
 NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
@@ -47,6 +48,14 @@ def frame_for(prompt: ClipPrompt, aspect: Aspect) -> ClipPrompt:
     sentence = FRAMING[aspect]
     text = prompt.prompt if aspect == "16:9" or sentence in prompt.prompt else f"{prompt.prompt} {sentence}"
     return prompt.model_copy(update={"prompt": text, "aspect": aspect})
+
+
+def with_references(prompt: ClipPrompt, clip: ClipScript, reference: ReferenceImage) -> ClipPrompt:
+    """The clip's characters and the reference images of those that have one (this job's copies), so a video
+    model that takes reference images gets them; the style reference stays ``reference_uri``."""
+    names = list(clip.characters)
+    return prompt.model_copy(update={"characters": names, "character_uris": character_uris(reference, names),
+                                     "reference_uri": reference.uri if prompt.reference_uri else None})  # fmt: skip
 
 
 def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage) -> ClipPrompt:

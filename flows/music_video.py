@@ -24,6 +24,7 @@ from core.clips import check_clips
 from core.contracts import CostReport, JobRequest, JobResult
 from core.errors import AudioError, CompositionError, PipelineError, StorageError
 from core.media import probe
+from core.prompts import with_references
 from core.settings import get_settings
 from core.timeline import TIMELINE_RECORD, Aspect, build_timeline
 from flows.artifacts import publish_analysis, publish_result
@@ -137,7 +138,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         "prompts",
         lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis, request.aspect),
         items=len(plan.clips),  # prompts cached from another job name its copy of the image
-        adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
+        adapt=lambda p: with_references(p, plan.clips[p.index], reference),  # this job's copies of the images
     )
     n = len(prompts)
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(

@@ -7,7 +7,7 @@ from typing import Any
 from prefect.context import TaskRunContext
 
 from core.contracts import AudioAnalysis, ClipPrompt, ClipScript, ReferenceImage, VideoPlan
-from core.prompts import frame_for
+from core.prompts import frame_for, with_references
 from core.timeline import Aspect
 from providers.base import PromptWriter
 from providers.registry import provider_of
@@ -44,6 +44,7 @@ def write_prompt(
     writer = _writer()
     with provider_call(job_id, writer):
         prompt = frame_for(writer.write(plan, clip, reference=reference, audio=analysis), aspect)
+    prompt = with_references(prompt, clip, reference)
     report(
         job_id,
         "prompts",
