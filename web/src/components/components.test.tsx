@@ -149,12 +149,24 @@ describe("job view components", () => {
   });
 
   it("ClipGallery shows one preview per clip file, failed and rendering slots for the rest", () => {
-    const clip = (index: number): ClipInfo => ({ index, status: "succeeded", url: `/api/jobs/j/clips/${index}`, duration: 4, target_duration: 4, width: 1920, height: 1080, fps: 24, provider: "offline", cost: 0, error: null });
+    const clip = (index: number): ClipInfo => ({ index, status: "succeeded", url: `/api/jobs/j/clips/${index}`, duration: 4, target_duration: 4, width: 1920, height: 1080, fps: 24, provider: "offline", cost: 0, error: null, consistency: null });
     const { container } = render(<ClipGallery clips={[clip(0), clip(2)]} ready={[0, 2]} failed={[1]} expected={4} />);
     expect(screen.getAllByTestId("clip-preview").map((c) => c.getAttribute("data-index"))).toEqual(["0", "2"]);
     expect(container.querySelector(".clip-failed")?.getAttribute("data-index")).toBe("1");
     expect(container.querySelector(".clip-pending")?.getAttribute("data-index")).toBe("3");
     expect(screen.getByTestId("clips-count").textContent).toBe("2 of 4 ready · 1 failed");
+  });
+
+  it("ClipGallery shows each clip's consistency figures and flags the off-look ones", () => {
+    const base = { status: "succeeded" as const, url: null, duration: 4, target_duration: 4, width: 1080, height: 1920, fps: 24, provider: "replicate", cost: 0, error: null };
+    const ok: ClipInfo = { ...base, index: 0, consistency: { palette_distance: 0.19, reference_similarity: 0.25, characters_used: ["fox"], flagged: false, reasons: [] } };
+    const off: ClipInfo = { ...base, index: 1, consistency: { palette_distance: 0.22, reference_similarity: 0.14, characters_used: [], flagged: true, reasons: ["looks unlike its references (0.14 < 0.2)"] } };
+    render(<ClipGallery clips={[ok, off]} ready={[0, 1]} failed={[]} expected={2} />);
+    const [first, second] = screen.getAllByTestId("clip-consistency") as [HTMLElement, HTMLElement];
+    expect(first.textContent).toBe("Look: palette 0.19 · refs 0.25 · fox");
+    expect(first.getAttribute("data-flagged")).toBe("false");
+    expect(second.textContent).toContain("Off-look");
+    expect(second.getAttribute("title")).toContain("unlike its references");
   });
 
   it("ErrorMessage names the failing stage by its registry title", () => {
