@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from core.contracts import ProgressEvent
+from core.contracts import ClipConsistency, ProgressEvent
 from core.progress import JobProgress, JobStatusName
 
 
@@ -54,6 +54,7 @@ class ClipInfo(BaseModel):
     provider: str = ""
     cost: float = 0.0
     error: str | None = None
+    consistency: ClipConsistency | None = Field(None, description="look check; flagged clips are worth regenerating")
 
 
 class ClipList(BaseModel):

@@ -30,7 +30,7 @@ def main() -> None:
     settings = Settings(providers=REMOTE)
     per_minute = settings.budget.per_minute
     table = Table(title=f"video models at default settings vs the ${per_minute:.2f}/min budget "
-                        f"(prices checked {pricing.PRICES_CHECKED}, from memory: re-check)")  # fmt: skip
+                        f"(prices checked {pricing.prices_checked()}: re-check)")  # fmt: skip
     for col in ("model", "input", "resolution", "lengths s", "billing", "clip USD", "USD / min video",
                 f"job USD ({a.seconds:g} s song)", "job USD / min", "fits"):  # fmt: skip
         left = col in ("model", "input", "billing", "resolution")

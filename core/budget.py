@@ -15,9 +15,10 @@ from contextvars import ContextVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from core import pricing
-from core.catalog import VIDEO_MODELS, video_model
+from core.catalog import HEIGHTS, VIDEO_MODELS, video_model
 from core.errors import BudgetError
 from core.ledger import TTL, LedgerStore, MemoryLedger, Totals, store_for
+from core.reference import MAX_CHARACTERS
 from core.settings import Settings, get_settings
 
 # Typical token counts of our prompts (measured on the fake LLM's replies; real models are within ~2x).
@@ -77,9 +78,18 @@ def clip_count(duration: float, settings: Settings, duration_hint: float | None 
     return max(a.clips_at_least(duration), round(duration / target))
 
 
-def configured_video(settings: Settings) -> VideoChoice | None:
+AUTO = "auto"  # VIDEOGEN_REPLICATE__VIDEO_MODEL=auto: the guard picks the model
+
+
+def configured_video(settings: Settings, duration: float | None = None) -> VideoChoice | None:
+    """The user's choice of model and resolution; with ``auto``, the best resolution that fits the budget for a
+    song of ``duration`` seconds, cheapest first (the cheapest of all when nothing fits: ``fit`` then refuses)."""
     if settings.providers.video != "replicate":
         return None
+    if settings.replicate.video_model == AUTO:
+        options = [c for _, c in _candidates(duration or 60.0, settings, None)]
+        fitting = [c for c in options if c.fits] or sorted(options, key=lambda c: c.total)
+        return fitting[0].video
     model = video_model(settings.replicate.video_model)
     return VideoChoice(model=model.name, resolution=settings.replicate.video_resolution or model.default_resolution)
 
@@ -93,7 +103,7 @@ def estimate(
 ) -> Estimate:
     """Price a job from the audio duration and the selected providers/models, without calling anything."""
     p = settings.providers
-    video = video or configured_video(settings)
+    video = video or configured_video(settings, duration)
     n = clip_count(duration, settings, duration_hint)
     slot = duration / n
     lines: list[CostLine] = []
@@ -114,7 +124,8 @@ def estimate(
         add("plan", "openai", m, 1, f"{tin + tout} tokens", pricing.token_cost(m, tin, tout))
     if p.reference == "replicate":
         m = settings.replicate.image_model
-        add("reference", "replicate", pricing.base_name(m), 1, "image", pricing.run_cost(pricing.IMAGE, m))
+        k = 1 + MAX_CHARACTERS  # the style image and, at most, one per main character
+        add("reference", "replicate", pricing.base_name(m), k, f"{k} images", k * pricing.run_cost(pricing.IMAGE, m))
     if p.prompts == "openai":
         m = settings.openai.prompt_model
         tin, tout = PROMPT_TOKENS_IN + PROMPT_TOKENS_IN_PER_PLAN_CLIP * n, PROMPT_TOKENS_OUT
@@ -124,6 +135,8 @@ def estimate(
         vm = video_model(video.model)
         clip_seconds = vm.closest_duration(slot)
         per_clip = pricing.video_cost(vm, resolution=video.resolution, duration=clip_seconds)
+        if not pricing.is_video_priced(vm.name, video.resolution):
+            notes.append(f"{vm.name} at {video.resolution}: no price in the catalogue, counted as free")
         add("video", "replicate", f"{vm.name} {video.resolution}", n, f"{n} x {clip_seconds:.2f} s", n * per_clip)
     budget, cap = budget_for(duration, settings)
     return Estimate(
@@ -140,16 +153,20 @@ def estimate(
 
 
 def _candidates(
-    duration: float, settings: Settings, configured: VideoChoice
+    duration: float, settings: Settings, configured: VideoChoice | None
 ) -> list[tuple[tuple[float, ...], Estimate]]:
-    """Every configuration we may fall back to, with a preference rank (smaller is better)."""
-    height = {"480p": 480, "512p": 512, "720p": 720, "768p": 768, "1080p": 1080}
+    """Every priced configuration we may fall back to, with a preference rank (smaller is better): the configured
+    model first (the user's choice), then the best resolution, beat-length clips before longer ones, then the
+    cheapest. Resolutions the catalogue has no price for are never picked."""
     options = []
     for name, model in VIDEO_MODELS.items():
         for res in model.resolutions:
+            if not pricing.is_video_priced(name, res):
+                continue
             for hint in (None, settings.audio.max_clip):
                 est = estimate(duration, settings, video=VideoChoice(model=name, resolution=res), duration_hint=hint)
-                rank = (float(name != configured.model), -height.get(res, 0), float(hint is not None), -est.total)
+                mine = configured is not None and name == configured.model
+                rank = (float(not mine), -HEIGHTS.get(res, 0), float(hint is not None), round(est.total, 6))
                 options.append((rank, est))
     return sorted(options, key=lambda o: o[0])
 

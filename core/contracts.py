@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from core.stages import StageId
-from core.timeline import Timeline, TransitionKind
+from core.timeline import Aspect, Timeline, TransitionKind
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -216,6 +216,18 @@ class VideoPlan(Contract):
 # --------------------------------------------------------------------------- module 5: reference generator
 
 
+class CharacterReference(Contract):
+    """One main character's reference image (a portrait on a plain ground), cached by its description."""
+
+    name: str
+    uri: str | None = Field(description="PNG URI, or None when it failed (its clips use text + the style image)")
+    description: str
+    cache_key: str
+    status: Literal["generated", "cached", "failed"]
+    cost: float = 0.0
+    error: str | None = None
+
+
 class ReferenceImage(Contract):
     uri: str | None = Field(description="PNG URI, or None when generation failed (text-only fallback)")
     description: str
@@ -229,6 +241,7 @@ class ReferenceImage(Contract):
     attempts: int = 1
     cost: float = 0.0
     error: str | None = None
+    characters: list[CharacterReference] = Field(default_factory=list, description="one per main character")
 
 
 # --------------------------------------------------------------------------- module 6: prompt generator
@@ -255,6 +268,11 @@ class ClipPrompt(Contract):
     seed: int = Field(ge=0)
     provider: str = "offline"
     cost: float = Field(0.0, ge=0, description="USD spent writing this prompt")
+    aspect: Aspect = Field("16:9", description="the frame the clip is composed for (core.prompts.frame_for)")
+    characters: list[str] = Field(default_factory=list, description="the characters this clip shows")
+    character_uris: dict[str, str] = Field(
+        default_factory=dict, description="name -> reference image of those that have one, for models that take them"
+    )
 
 
 # --------------------------------------------------------------------------- module 7: video generator
@@ -266,6 +284,16 @@ class ClipValidation(Contract):
     resolution_ok: bool
     fps_ok: bool
     duration_diff: float = Field(description="actual - target duration, seconds")
+
+
+class ClipConsistency(Contract):
+    """How well a clip keeps the video's look (``core.consistency``): flagged beyond the thresholds."""
+
+    palette_distance: float = Field(ge=0, le=1, description="mean distance of its colours to the plan's palette")
+    reference_similarity: float = Field(ge=0, le=1, description="colour-histogram overlap with the references")
+    characters_used: list[str] = Field(default_factory=list, description="character references sent with it")
+    flagged: bool = False
+    reasons: list[str] = Field(default_factory=list)
 
 
 class ClipResult(Contract):
@@ -286,6 +314,7 @@ class ClipResult(Contract):
     error: str | None = None
     validation: ClipValidation | None = None
     assets: list[str] = Field(default_factory=list, description="drawable assets the clip shows (offline model)")
+    consistency: ClipConsistency | None = None
 
 
 # --------------------------------------------------------------------------- module 8: composer
@@ -367,6 +396,7 @@ class JobRequest(Contract):
     style: str | None = None
     mood: str | None = None
     duration_hint: float | None = Field(None, gt=0, description="preferred clip length, seconds (core.limits)")
+    aspect: Aspect = Field("16:9", description="output format: 16:9 (1920x1080), 9:16 (1080x1920), 1:1 (1080x1080)")
 
 
 class JobResult(Contract):

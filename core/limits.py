@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from core.contracts import JobRequest
 from core.settings import Settings
+from core.timeline import ASPECTS
 
 AUDIO_FORMATS = ("mp3", "wav", "ogg", "flac", "m4a")
 
@@ -21,6 +22,7 @@ class Limits(BaseModel):
     max_duration: float = Field(description="longest song, seconds")
     max_upload_mb: float
     audio_formats: list[str]
+    aspects: list[str] = Field(description="output formats (core.timeline), the first is the default")
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -28,7 +30,7 @@ def limits_of(settings: Settings) -> Limits:
     return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
                   min_duration=a.shortest_song, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
-                  audio_formats=list(AUDIO_FORMATS))  # fmt: skip
+                  audio_formats=list(AUDIO_FORMATS), aspects=list(ASPECTS))  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:

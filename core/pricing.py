@@ -1,25 +1,28 @@
-"""The one price table: every USD figure the pipeline charges or estimates comes from here.
+"""The one price table: every USD figure the pipeline charges or estimates comes from ``core/data/catalog.toml``.
 
-Checked: see ``PRICES_CHECKED``. The figures are Replicate's and OpenAI's public list prices as recalled on that
-date, *not* fetched live (this machine has no internet): re-check them on replicate.com/<model> and
-openai.com/api/pricing before trusting an estimate to the cent. Models not in the table are priced at 0 and flagged
-(self-hosted OpenAI-compatible servers are free to call).
+The data file (and a user override, ``VIDEOGEN_CATALOG_PATH``) is read by ``core.catalog``; this module turns its
+price entries into typed prices and costs. The figures are public list prices as found on the dated pages each entry
+names, *not* fetched live: re-check them before trusting an estimate to the cent. Models not in the table are priced
+at 0 and flagged (self-hosted OpenAI-compatible servers are free to call).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
+from core import catalog
 from core.catalog import VideoModel
 
-PRICES_CHECKED = date(2025, 8, 1)
-
 Billing = Literal["second", "run", "gpu_second", "image", "token"]
+T = TypeVar("T")
 
-#: Replicate hardware, USD per GPU-second (time-billed models pay predict_time x this)
-GPU_SECOND: dict[str, float] = {"nvidia-t4": 0.000225, "nvidia-l40s": 0.000975, "nvidia-a100-80gb": 0.0014}
+
+def prices_checked() -> date:
+    """The date the price table in force was checked (``videogen models`` warns when it is > 90 days old)."""
+    return catalog.current().checked
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,16 @@ class VideoPrice:
     #: time-billed models only: typical GPU-seconds per output second, for estimates before the call
     gpu_seconds_per_output_second: float = 0.0
 
-
-VIDEO: dict[str, VideoPrice] = {
-    "wan-video/wan-2.2-i2v-fast": VideoPrice("run", {"480p": 0.05, "720p": 0.10}),
-    "bytedance/seedance-1-lite": VideoPrice("second", {"480p": 0.018, "720p": 0.036, "1080p": 0.072}),
-    "minimax/hailuo-02-fast": VideoPrice("second", {"512p": 0.017}),
-    "kwaivgi/kling-v2.1": VideoPrice("second", {"720p": 0.05, "1080p": 0.09}),
-    "lightricks/ltx-video": VideoPrice(
-        "gpu_second",
-        {"512p": GPU_SECOND["nvidia-l40s"], "768p": GPU_SECOND["nvidia-l40s"]},
-        gpu_seconds_per_output_second=4.0,
-    ),
-}
+    def per_minute(self, resolution: str, clip_seconds: float = 5.0) -> float | None:
+        """USD per minute of video at ``resolution`` (per-run prices at clips of ``clip_seconds``)."""
+        unit = self.per_resolution.get(resolution)
+        if unit is None:
+            return None
+        if self.billing == "second":
+            return unit * 60
+        if self.billing == "run":
+            return unit * 60 / clip_seconds
+        return unit * self.gpu_seconds_per_output_second * 60
 
 
 @dataclass(frozen=True)
@@ -51,27 +52,44 @@ class RunPrice:
     per_audio_second: float = 0.0
 
 
-IMAGE: dict[str, RunPrice] = {
-    "black-forest-labs/flux-schnell": RunPrice("image", 0.003),
-    "black-forest-labs/flux-dev": RunPrice("image", 0.025),
-    "black-forest-labs/flux-1.1-pro": RunPrice("image", 0.04),
-    "stability-ai/sdxl": RunPrice("gpu_second", GPU_SECOND["nvidia-l40s"], typical_seconds=8.0),
-}
+def _video_price(e: dict[str, Any]) -> VideoPrice:
+    return VideoPrice(e["billing"], {k: float(v) for k, v in e.get("price", {}).items()},
+                      float(e.get("gpu_seconds_per_output_second", 0.0)))  # fmt: skip
 
-TRANSCRIPTION: dict[str, RunPrice] = {
-    "openai/whisper": RunPrice("gpu_second", GPU_SECOND["nvidia-l40s"], typical_seconds=4.0, per_audio_second=0.1),
-}
 
+def _run_price(e: dict[str, Any]) -> RunPrice:
+    return RunPrice(e["billing"], float(e["price"]), float(e.get("typical_seconds", 0.0)),
+                    float(e.get("per_audio_second", 0.0)))  # fmt: skip
+
+
+class _Table(Mapping[str, T]):
+    """A read-only view of one price table of the current catalogue (follows the override file)."""
+
+    def __init__(self, section: str, parse: Any) -> None:
+        self.section, self.parse = section, parse
+
+    def _raw(self) -> dict[str, Any]:
+        found: dict[str, Any] = catalog.current().raw.get(self.section, {})
+        return found
+
+    def __getitem__(self, name: str) -> T:
+        value: T = self.parse(self._raw()[name])
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw())
+
+    def __len__(self) -> int:
+        return len(self._raw())
+
+
+VIDEO: Mapping[str, VideoPrice] = _Table("video", _video_price)
+IMAGE: Mapping[str, RunPrice] = _Table("image", _run_price)
+TRANSCRIPTION: Mapping[str, RunPrice] = _Table("transcription", _run_price)
 #: OpenAI, USD per 1M tokens: (input, output)
-TOKENS: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5-nano": (0.05, 0.40),
-}
+TOKENS: Mapping[str, tuple[float, float]] = _Table("tokens", lambda v: (float(v[0]), float(v[1])))
+#: Replicate hardware, USD per GPU-second
+GPU_SECOND: Mapping[str, float] = _Table("gpu_second", float)
 
 
 def base_name(model: str) -> str:
@@ -84,10 +102,17 @@ def token_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000
 
 
+def is_video_priced(model: str, resolution: str) -> bool:
+    price = VIDEO.get(model)
+    return price is not None and resolution in price.per_resolution
+
+
 def video_cost(model: VideoModel, *, resolution: str, duration: float, predict_time: float | None = None) -> float:
-    """What one succeeded clip costs; time-billed models need the prediction's ``metrics.predict_time``."""
+    """What one succeeded clip costs; time-billed models need the prediction's ``metrics.predict_time``.
+
+    A resolution the table has no figure for costs 0 here (estimates flag it: ``core.budget``)."""
     price = VIDEO.get(model.name)
-    if price is None:
+    if price is None or resolution not in price.per_resolution:
         return 0.0
     unit = price.per_resolution[resolution]
     if price.billing == "second":
@@ -104,7 +129,9 @@ def video_billed_on_failure(model: str) -> bool:
     return price is not None and price.billing == "gpu_second"
 
 
-def run_cost(table: dict[str, RunPrice], model: str, *, predict_time: float | None = None, audio: float = 0) -> float:
+def run_cost(
+    table: Mapping[str, RunPrice], model: str, *, predict_time: float | None = None, audio: float = 0
+) -> float:
     """Image or transcription call: per image, or GPU-seconds (measured, else typical) x hardware price."""
     price = table.get(base_name(model))
     if price is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from core.contracts import ClipPrompt, ClipScript, ReferenceImage, VideoPlan
 from core.hashing import seed_of
+from core.reference import character_uris
+from core.timeline import Aspect
 
 NEGATIVE = "text, watermark, logo, blurry, distorted faces, extra limbs, low quality, jpeg artifacts"
 _CAMERA_WORDS = {
@@ -28,6 +30,32 @@ def _hint(kind: str, side: str) -> str:
     if kind == "fade":
         return f"fade through black {side}"
     return f"soft dissolve {side}"
+
+
+#: how each format is framed, said in every prompt (vertical and square keep the subject centred and close)
+FRAMING: dict[str, str] = {
+    "16:9": "Widescreen 16:9 frame.",
+    "9:16": "Vertical 9:16 frame: subject centred, framed tall and close, head room at the top, nothing important "
+    "near the left and right edges.",
+    "1:1": "Square 1:1 frame: subject centred, balanced composition.",
+}
+
+
+def frame_for(prompt: ClipPrompt, aspect: Aspect) -> ClipPrompt:
+    """The prompt for ``aspect``: the format's framing sentence added (whichever writer wrote it), and the
+    aspect recorded for the video model (models with an aspect input get it; the offline renderer lays out for it).
+    The plan stays format-free, so one storyboard renders in every format."""
+    sentence = FRAMING[aspect]
+    text = prompt.prompt if aspect == "16:9" or sentence in prompt.prompt else f"{prompt.prompt} {sentence}"
+    return prompt.model_copy(update={"prompt": text, "aspect": aspect})
+
+
+def with_references(prompt: ClipPrompt, clip: ClipScript, reference: ReferenceImage) -> ClipPrompt:
+    """The clip's characters and the reference images of those that have one (this job's copies), so a video
+    model that takes reference images gets them; the style reference stays ``reference_uri``."""
+    names = list(clip.characters)
+    return prompt.model_copy(update={"characters": names, "character_uris": character_uris(reference, names),
+                                     "reference_uri": reference.uri if prompt.reference_uri else None})  # fmt: skip
 
 
 def build_prompt(plan: VideoPlan, clip: ClipScript, *, reference: ReferenceImage) -> ClipPrompt:

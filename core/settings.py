@@ -81,7 +81,11 @@ class ReplicateSettings(BaseModel):
     api_token: SecretStr | None = Field(None, description="VIDEOGEN_REPLICATE__API_TOKEN or REPLICATE_API_TOKEN")
     base_url: str | None = Field(None, description="VIDEOGEN_REPLICATE__BASE_URL or REPLICATE_BASE_URL")
     image_model: str = "black-forest-labs/flux-schnell"
-    video_model: str = "wan-video/wan-2.2-i2v-fast"
+    video_model: str = Field(
+        "wan-video/wan-2.2-i2v-fast",
+        description="a model of the catalogue, or 'auto': the budget guard picks the best resolution that fits the "
+        "budget, cheapest first",
+    )
     #: community models (whisper) need a version; official ones (flux, the video models) run by name
     whisper_model: str = "openai/whisper:8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"
     video_resolution: str | None = Field(None, description="e.g. 480p/720p/1080p; the model's default when unset")
@@ -170,6 +174,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="local storage root (jobs, caches)")
+    catalog_path: Path | None = Field(
+        None, description="a TOML file merged over the shipped model catalogue and prices (core/data/catalog.toml)"
+    )
     providers: ProviderChoice = ProviderChoice()
     audio: AudioSettings = AudioSettings()
     render: RenderSettings = RenderSettings()

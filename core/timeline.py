@@ -7,22 +7,43 @@ whole layout) and the API (the storyboard). Moving a cut is an edit of one objec
 The output has ``round(audio_duration * fps)`` frames. Slot k covers frames ``[start_frame, end_frame)``; the
 first and last slots snap to the ends of the song. A transition window of ``w`` frames is centred on its cut, so
 the cut stays on the beat and no time is added or lost; the windows at both ends of a segment never overlap.
+
+The output format lives here too: the timeline's ``aspect`` and frame size (``output_size``: 1920x1080, 1080x1920,
+1080x1080 with the default render settings), which every clip's conform (``ConformSpec``), the composer and the
+offline renderer read (``Timeline.render`` / ``ConformSpec.render``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import CompositionError
+from core.settings import RenderSettings
 
 if TYPE_CHECKING:  # the contracts embed the Timeline, so they import this module
     from core.contracts import Boundary, Transition
 
 TransitionKind = Literal["cut", "crossfade", "fade"]
+#: the output formats: landscape (YouTube), vertical (TikTok, Reels, Shorts), square (feeds)
+Aspect = Literal["16:9", "9:16", "1:1"]
+ASPECTS: tuple[str, ...] = get_args(Aspect)
+
+
+def output_size(aspect: str, render: RenderSettings | None = None) -> tuple[int, int]:
+    """(width, height) of the video in ``aspect``: the render settings' frame (1920x1080) for 16:9, turned for 9:16
+    and its short side squared for 1:1. ValueError names the formats for any other aspect."""
+    render = render or RenderSettings()
+    long, short = max(render.width, render.height), min(render.width, render.height)
+    sizes = {"16:9": (long, short), "9:16": (short, long), "1:1": (short, short)}
+    if aspect not in sizes:
+        raise ValueError(f"unknown aspect {aspect!r} (choose from: {', '.join(ASPECTS)})")
+    return sizes[aspect]
+
+
 TIMELINE_RECORD = "timeline.json"  # under jobs/{id}/intermediate/, written right after planning
 
 
@@ -54,6 +75,9 @@ class Window(Contract):
 
 class Timeline(Contract):
     fps: int = Field(gt=0)
+    aspect: Aspect = "16:9"
+    width: int = Field(1920, gt=0, description="output frame, from the aspect (output_size)")
+    height: int = Field(1080, gt=0)
     frames: int = Field(gt=0, description="total output frames")
     slots: list[Slot] = Field(min_length=1)
     windows: list[Window]
@@ -75,6 +99,10 @@ class Timeline(Contract):
     def duration(self) -> float:
         return self.frames / self.fps
 
+    def render(self, render: RenderSettings) -> RenderSettings:
+        """The render settings with this timeline's output frame (the one size the composer encodes)."""
+        return render.model_copy(update={"width": self.width, "height": self.height})
+
     def slot(self, index: int) -> Slot:
         if not 0 <= index < len(self.slots):
             raise IndexError(f"no slot {index} (the timeline has {len(self.slots)})")
@@ -91,7 +119,7 @@ class Timeline(Contract):
         """Slot ``index``'s piece layout assuming every clip succeeds, so a clip can be conformed the moment it
         arrives; the composer then finds it in the cache (only a failed clip's neighbours are conformed again)."""
         seg = next(s for s in self.layout(range(len(self.slots))).segments if s.clip == index)
-        return seg.spec
+        return seg.spec.sized(self.width, self.height)
 
 
 def build_timeline(
@@ -103,8 +131,11 @@ def build_timeline(
     fps: int,
     fade_in: float = 0.0,
     fade_out: float = 0.0,
+    aspect: Aspect = "16:9",
+    render: RenderSettings | None = None,
 ) -> Timeline:
-    """The frame grid of the analysis's boundaries and the plan's transitions and fades."""
+    """The frame grid of the analysis's boundaries and the plan's transitions and fades, in ``aspect``."""
+    width, height = output_size(aspect, render)
     slots = sorted(boundaries, key=lambda b: b.index)
     total = round(audio_duration * fps)
     if not slots or total <= 0:
@@ -129,7 +160,8 @@ def build_timeline(
             kind, frames = "cut", 0
         windows.append(Window(to_index=k, kind=kind, frames=frames))
     return Timeline(fps=fps, frames=total, slots=out, windows=windows, fade_in=min(round(fade_in * fps), out[0].frames),
-                    fade_out=min(round(fade_out * fps), out[-1].frames))  # fmt: skip
+                    fade_out=min(round(fade_out * fps), out[-1].frames), aspect=aspect, width=width,
+                    height=height)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- layout: the timeline with failures
@@ -144,6 +176,14 @@ class ConformSpec:
     tail: int
     fade_in: int
     fade_out: int
+    width: int = 1920  # the output frame (the timeline's)
+    height: int = 1080
+
+    def sized(self, width: int, height: int) -> ConformSpec:
+        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, width, height)
+
+    def render(self, render: RenderSettings) -> RenderSettings:
+        return render.model_copy(update={"width": self.width, "height": self.height})
 
 
 @dataclass

@@ -103,7 +103,7 @@ class _Display:
                                      message=view.message[:70])  # fmt: skip
 
 
-def _check_limits(prompt: str, duration_hint: float | None) -> None:
+def _check_limits(prompt: str, duration_hint: float | None, aspect: str = "16:9") -> None:
     """The request's limits (core.limits, the API's too), before any server starts: one line, exit 2."""
     from pydantic import ValidationError
 
@@ -112,7 +112,7 @@ def _check_limits(prompt: str, duration_hint: float | None) -> None:
     from core.settings import get_settings
 
     try:
-        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint)
+        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint, aspect=aspect)
     except ValidationError as exc:
         raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
     if problems := request_problems(request, get_settings()):
@@ -131,12 +131,15 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")] = Path("out"),
     job_id: Annotated[str | None, typer.Option(help="job id (default: a new UUID)")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="ignore cached stage results")] = False,
+    aspect: Annotated[
+        str, typer.Option(help="output format: 16:9 (1920x1080), 9:16 (1080x1920) or 1:1 (1080x1080)")
+    ] = "16:9",
 ) -> None:
     """Render AUDIO into OUT/final.mp4 and OUT/result.json."""
     started = time.perf_counter()
     if not prompt.strip():
         raise _fail("--prompt must not be empty")
-    _check_limits(prompt, duration_hint)
+    _check_limits(prompt, duration_hint, aspect)
     try:
         _precheck(audio)
     except PipelineError as exc:
@@ -153,13 +156,14 @@ def render(
     add_listener(display)
     try:
         with display.progress:
-            result = music_video(
+            result = music_video(  # type: ignore[call-overload]  # aspect: checked by _check_limits
                 audio_uri=to_uri(audio),
                 prompt=prompt,
                 style=style,
                 mood=mood,
                 duration_hint=duration_hint,
                 job_id=job_id,
+                aspect=aspect,
             )
     except PipelineError as exc:
         raise _fail(str(exc)) from None
@@ -190,7 +194,7 @@ def estimate(
     from core import budget
     from core.catalog import VIDEO_MODELS
     from core.errors import BudgetError
-    from core.pricing import PRICES_CHECKED
+    from core.pricing import prices_checked
     from core.settings import get_settings
     from providers.registry import vendor_kinds
 
@@ -206,7 +210,7 @@ def estimate(
         for kind in kinds_of[vendor.strip()]:
             setattr(settings.providers, kind, vendor.strip())
     if video_model:
-        if video_model not in VIDEO_MODELS:
+        if video_model not in VIDEO_MODELS and video_model != "auto":
             raise _fail(f"unknown video model {video_model!r} (known: {', '.join(VIDEO_MODELS)})")
         settings.replicate.video_model = video_model
     if resolution:
@@ -214,7 +218,7 @@ def estimate(
     duration = facts.duration
     console = Console()
     est = budget.estimate(duration, settings, duration_hint=duration_hint)
-    _estimate_table(console, est, f"estimate for {audio.name} ({duration:.1f} s), prices checked {PRICES_CHECKED}")
+    _estimate_table(console, est, f"estimate for {audio.name} ({duration:.1f} s), prices checked {prices_checked()}")
     try:
         chosen = budget.fit(duration, settings, duration_hint=duration_hint)
     except BudgetError as exc:
@@ -223,6 +227,44 @@ def estimate(
         _estimate_table(console, chosen, "cheaper configuration the budget guard would use")
     for note in chosen.notes:
         console.print(f"note: {note}", highlight=False)
+
+
+@app.command()
+def models() -> None:
+    """List the video models of the catalogue with their cost per minute of video at each resolution."""
+    from core import catalog, pricing
+    from core.errors import ConfigError
+
+    try:
+        cat = catalog.current()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    console = Console(width=max(Console().width, 170))  # a wide table: never squeezed into 80 columns
+    resolutions = sorted({r for m in cat.video.values() for r in m.resolutions}, key=lambda r: catalog.HEIGHTS[r])
+    table = Table(title=f"video models, USD per minute of video (prices checked {cat.checked}, {cat.path.name})",
+                  title_justify="left")  # fmt: skip
+    table.add_column("model", no_wrap=True)
+    table.add_column("lengths s")
+    table.add_column("inputs")
+    for r in resolutions:
+        table.add_column(r, justify="right")
+    table.add_column("checked")
+    for name, m in cat.video.items():
+        price = pricing.VIDEO[name]
+        inputs = [label for label, on in (("image", m.image != "none"), ("last frame", m.last_frame_param),
+                  (f"refs x{m.max_reference_images}", m.takes_references), ("audio in", m.audio_param),
+                  ("aspect", m.aspect_param), ("makes audio", m.generates_audio)) if on]  # fmt: skip
+        clip = m.closest_duration(5.0)
+        cells = []
+        for r in resolutions:
+            per_min = price.per_minute(r, clip) if r in m.resolutions else None
+            cells.append("" if r not in m.resolutions else "?" if per_min is None else f"{per_min:.2f}")
+        lengths = f"{m.durations[0]:.3g}-{m.durations[-1]:.3g}"
+        table.add_row(name, lengths, ", ".join(inputs) or "text", *cells, str(m.checked or ""))
+    console.print(table)
+    if cat.stale():
+        age = f"the price table was checked {cat.checked}, {cat.age_days()} days ago (> {catalog.STALE_DAYS})"
+        err.print(f"[bold yellow]warning:[/] {age}: re-check the prices before trusting an estimate", highlight=False)
 
 
 def _estimate_table(console: Console, est: object, title: str) -> None:

@@ -24,8 +24,9 @@ from core.clips import check_clips
 from core.contracts import CostReport, JobRequest, JobResult
 from core.errors import AudioError, CompositionError, PipelineError, ProviderError, StorageError
 from core.media import probe
+from core.prompts import with_references
 from core.settings import get_settings
-from core.timeline import TIMELINE_RECORD, build_timeline
+from core.timeline import TIMELINE_RECORD, Aspect, build_timeline
 from flows.artifacts import publish_analysis, publish_result
 from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
@@ -77,6 +78,7 @@ def music_video(
     duration_hint: float | None = None,
     job_id: str | None = None,
     allow_partial: bool = True,
+    aspect: Aspect = "16:9",
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -91,9 +93,12 @@ def music_video(
     allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
         clip failed, after every other clip is done, so a retry (Prefect UI, ``prefect flow-run retry``)
         regenerates just those clips.
+    aspect : output format, ``16:9`` (1920x1080), ``9:16`` (1080x1920) or ``1:1`` (1080x1080). The analysis, plan
+        and reference do not depend on it: a second format of the same song and prompt reuses them from the cache.
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
-    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                         aspect=aspect)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
@@ -122,7 +127,8 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     audio_info = probe(local_file(audio_uri), error=AudioError)
     timeline = build_timeline(analysis.boundaries, plan.transitions, beats=analysis.beats,
                               audio_duration=audio_info.audio_duration or audio_info.duration,
-                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out)  # fmt: skip
+                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out,
+                              aspect=request.aspect, render=get_settings().render)  # fmt: skip
     put_json(keys.intermediate(TIMELINE_RECORD), timeline)
 
     (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
@@ -130,10 +136,10 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         on_failure=lambda i, exc, fut: _text_only(job_id, plan, exc))  # fmt: skip
     prompts = job.stage(
         "prompts",
-        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis),
+        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis, request.aspect),
         items=len(plan.clips),  # prompts cached from another job name its copy of the image
-        adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
-        on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, exc),
+        adapt=lambda p: with_references(p, plan.clips[p.index], reference),  # this job's copies of the images
+        on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, request.aspect, exc),
     )
     n = len(prompts)
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
@@ -177,14 +183,14 @@ def _text_only(job_id: str, plan: Any, exc: BaseException) -> Any:
     return no_reference(plan, str(exc))
 
 
-def _template_prompt(job_id: str, plan: Any, index: int, reference: Any, exc: BaseException) -> Any:
+def _template_prompt(job_id: str, plan: Any, index: int, reference: Any, aspect: Any, exc: BaseException) -> Any:
     """The prompt writer failed after every retry (e.g. rate limits): the clip gets the template prompt, free and
     offline, as the reference stage goes text-only; the paid stages already run are not thrown away."""
     if not isinstance(exc, ProviderError):
         raise exc
     report(job_id, "prompts", "failed", 100, f"Prompt {index + 1}: the writer failed ({exc}), using the template",
            clip_index=index, clip_count=len(plan.clips))  # fmt: skip
-    return template_prompt(plan, plan.clips[index], reference)
+    return template_prompt(plan, plan.clips[index], reference, aspect)
 
 
 def _failed(job_id: str, slot: Any, exc: BaseException, attempts: int) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from core.contracts import (
     AudioAnalysis,
+    Character,
     ClipPrompt,
     ClipScript,
     JobRequest,
@@ -21,6 +22,7 @@ from core.contracts import (
     ReferenceImage,
     VideoPlan,
 )
+from core.errors import ProviderError
 from core.hashing import code_fingerprint
 from core.stages import StageId
 from core.timeline import Slot
@@ -65,6 +67,11 @@ class ReferenceGenerator(Provider):
     def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:
         """Write one style image to ``out`` (PNG) and describe it; raise ProviderError on failure."""
 
+    def generate_character(self, plan: VideoPlan, character: Character, *, description: str, out: Path) -> float:
+        """Write one character's reference image to ``out`` (PNG); return its cost in USD. ProviderError on failure
+        (the character's clips then go with text and the style reference)."""
+        raise ProviderError(f"{self.provider_id} paints no character references", provider=self.provider_id)
+
 
 class PromptWriter(Provider):
     stage = "prompts"
@@ -100,3 +107,14 @@ class VideoGenerator(Provider):
 
     @abstractmethod
     def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip: ...
+
+    def takes_references(self) -> bool:
+        """Whether ``generate_with_characters`` sends the characters' images to the model."""
+        return False
+
+    def generate_with_characters(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, characters: list[Path], out: Path
+    ) -> GeneratedClip:
+        """``generate`` plus the reference images of the characters the clip shows; models without a
+        reference-images input ignore them (the catalogue says which take them)."""
+        return self.generate(prompt, slot=slot, reference=reference, out=out)

@@ -8,18 +8,19 @@ procedural first frame when the reference stage failed, so a missing reference n
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core import budget, pricing
 from core.catalog import VideoModel, video_model
-from core.contracts import ClipPrompt, ReferenceImage, StyleInfo, VideoPlan
+from core.contracts import Character, ClipPrompt, ReferenceImage, StyleInfo, VideoPlan
 from core.hashing import seed_of
 from core.reference import cache_key
 from core.settings import get_settings
-from core.timeline import Slot
+from core.timeline import Slot, output_size
 from core.uris import to_uri
 from providers.base import GeneratedClip, ReferenceGenerator, VideoGenerator
 from providers.offline.reference import paint_reference
@@ -75,8 +76,25 @@ class ReplicateImage(ReferenceGenerator):
             cost=round(charge.actual, 6),
         )
 
+    def generate_character(self, plan: VideoPlan, character: Character, *, description: str, out: Path) -> float:
+        """One square character sheet from the image model (its description names the style and palette)."""
+        client = make_client(self.settings)
+        data = {"prompt": description, "aspect_ratio": "1:1", "output_format": "png", "num_outputs": 1,
+                "seed": seed_of(description) % 2**31}  # fmt: skip
+        worst = pricing.run_cost(pricing.IMAGE, self.model) * TIME_BILLED_HEADROOM
+        with budget.paid_call(worst, f"character reference {character.name} ({self.model})") as charge:
+            try:
+                done = predict(client, self.model, data, stage="reference", timeout=self.settings.timeout,
+                               poll_interval=self.settings.poll_interval)  # fmt: skip
+            except PredictionFailed as exc:
+                charge.actual = _failed_cost(pricing.IMAGE, self.model, exc)
+                raise
+            charge.actual = pricing.run_cost(pricing.IMAGE, self.model, predict_time=done.predict_time)
+            download(first_url(done.output), out, stage="reference")
+        return round(charge.actual, 6)
 
-def _failed_cost(table: dict[str, pricing.RunPrice], model: str, exc: PredictionFailed) -> float:
+
+def _failed_cost(table: Mapping[str, pricing.RunPrice], model: str, exc: PredictionFailed) -> float:
     price = table.get(pricing.base_name(model))
     return price.price * exc.predict_time if price and price.billing == "gpu_second" else 0.0
 
@@ -88,7 +106,10 @@ class ReplicateVideo(VideoGenerator):
 
     def __init__(self, model: str | None = None, resolution: str | None = None) -> None:
         self.settings = get_settings().replicate
-        self.spec: VideoModel = video_model(model or self.settings.video_model)
+        name = model or self.settings.video_model
+        if name == budget.AUTO:  # the guard picks per job (``VideoChoice``); lengths before that: the default's
+            name = type(self.settings).model_fields["video_model"].default
+        self.spec: VideoModel = video_model(name)
         self.model = self.spec.name
         self.resolution = resolution or self.settings.video_resolution or self.spec.default_resolution
         if self.resolution not in self.spec.resolutions:
@@ -103,12 +124,22 @@ class ReplicateVideo(VideoGenerator):
     def closest_duration(self, target: float) -> float:
         return self.spec.closest_duration(target)
 
+    def takes_references(self) -> bool:
+        return self.spec.takes_references
+
     def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+        return self.generate_with_characters(prompt, slot=slot, reference=reference, characters=[], out=out)
+
+    def generate_with_characters(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, characters: list[Path], out: Path
+    ) -> GeneratedClip:
+        """The clip, with its characters' reference images for models that take them (``reference_images``); the
+        style reference stays the first frame (and is the only image when a character's reference is missing)."""
         client = make_client(self.settings)
         duration = self.closest_duration(slot.duration)
         image = None
         if self.spec.image != "none":
-            image = image_data_uri(reference) if reference is not None else None
+            image = _framed(reference, prompt.aspect) if reference is not None else None
             if image is None and self.spec.image == "required":
                 image = _first_frame(prompt)
         data = self.spec.build_input(
@@ -118,6 +149,8 @@ class ReplicateVideo(VideoGenerator):
             resolution=self.resolution,
             image=image,
             seed=prompt.seed % 2**31,
+            aspect=prompt.aspect,
+            references=[image_data_uri(p) for p in characters] if self.spec.takes_references else None,
         )
         worst = pricing.video_cost(self.spec, resolution=self.resolution, duration=duration)
         if pricing.video_billed_on_failure(self.model):
@@ -139,11 +172,23 @@ class ReplicateVideo(VideoGenerator):
         return GeneratedClip(out, requested_duration=duration, cost=round(charge.actual, 6))
 
 
+def _framed(image: Path, aspect: str) -> str:
+    """The first frame cut to the clip's format (centre crop): image-to-video models take their shape from it."""
+    if aspect == "16:9":
+        return image_data_uri(image)
+    w, h = output_size(aspect)
+    with Image.open(image) as img, tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.png"
+        ImageOps.fit(img.convert("RGB"), (w // 2, h // 2)).save(path)
+        return image_data_uri(path)
+
+
 def _first_frame(prompt: ClipPrompt) -> str:
     """A procedural still in the clip's palette, for image-only models when there is no reference image."""
     palette = (prompt.palette * 3)[: max(5, len(prompt.palette))]  # the painter wants >= 4 colours
     style = StyleInfo(palette=palette, visual_style=prompt.visual_style, mood=prompt.mood,
                       lighting=prompt.lighting)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        path = paint_reference(style, Path(tmp) / "frame.png", seed=prompt.seed, size=(1024, 576))
+        w, h = output_size(prompt.aspect)
+        path = paint_reference(style, Path(tmp) / "frame.png", seed=prompt.seed, size=(w * 8 // 15, h * 8 // 15))
         return image_data_uri(path)

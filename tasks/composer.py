@@ -59,7 +59,7 @@ def compose_video(
         beats=analysis.beats,
         downbeats=analysis.downbeats,
         onsets=analysis.onsets,
-        render=settings.render,
+        render=timeline.render(settings.render),  # the timeline's output frame (its aspect)
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
     final = get_storage().put_file(JobKeys(job_id).final("final.mp4"), out, "final")

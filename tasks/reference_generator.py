@@ -1,13 +1,16 @@
-"""PRD module 5 as a Prefect task: one style image, cached by a hash of its description."""
+"""PRD module 5 as a Prefect task: one style image plus one image per main character, each cached by a hash of its
+description (a character's image is reused by any plan that describes it the same way)."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 from prefect.context import TaskRunContext
 
-from core.contracts import ReferenceImage, VideoPlan
-from core.reference import describe
+from core.contracts import Character, CharacterReference, ReferenceImage, VideoPlan
+from core.errors import PipelineError
+from core.reference import describe, describe_character, main_characters
 from core.settings import get_settings
 from core.storage import JobKeys
 from providers.base import ReferenceGenerator
@@ -17,6 +20,7 @@ from tasks.common import (
     cache_path,
     content_key,
     local_file,
+    log,
     provider_call,
     report,
     run_cache_key,
@@ -30,7 +34,8 @@ def _generator() -> ReferenceGenerator:
 
 def reference_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     plan: VideoPlan = params["plan"]
-    return content_key("reference", describe(plan.style), _generator().cache_identity())
+    characters = [describe_character(plan.style, c) for c in main_characters(plan)]
+    return content_key("reference", describe(plan.style), characters, _generator().cache_identity())
 
 
 @stage_task("reference", cache_key_fn=reference_key)
@@ -44,8 +49,38 @@ def generate_reference(job_id: str, plan: VideoPlan) -> ReferenceImage:
         uri = get_storage().put_file(JobKeys(job_id).intermediate("reference.png"), local_file(image.uri),
                                      "intermediate")  # fmt: skip
         image = image.model_copy(update={"uri": uri})
-    report(job_id, "reference", "completed", 100, f"Style reference ready ({image.provider})", cost=image.cost)
+    characters = [_character(job_id, generator, plan, c) for c in main_characters(plan)]
+    image = image.model_copy(update={"characters": characters, "cost": image.cost + sum(c.cost for c in characters)})
+    ok = sum(c.uri is not None for c in characters)
+    who = f", {ok}/{len(characters)} character references" if characters else ""
+    report(job_id, "reference", "completed", 100, f"Style reference ready ({image.provider}){who}", cost=image.cost)
     return image
+
+
+def _character(job_id: str, generator: ReferenceGenerator, plan: VideoPlan, character: Character) -> CharacterReference:
+    """One character's image, from the content cache when painted before; a failure is recorded, not raised: the
+    clips showing that character go with text and the style reference."""
+    description = describe_character(plan.style, character)
+    key = content_key("character", description, generator.cache_identity())
+    local = cache_path("characters", key, ".png")
+    status: Literal["generated", "cached"] = "cached" if local.is_file() else "generated"
+    cost = 0.0
+    if status == "generated":
+        try:
+            with provider_call(job_id, generator):
+                cost = generator.generate_character(plan, character, description=description, out=local)
+        except PipelineError as exc:
+            log.warning("character reference %s failed: %s", character.name, exc)
+            return CharacterReference(name=character.name, uri=None, description=description, cache_key=key,
+                                      status="failed", error=str(exc))  # fmt: skip
+    name = f"characters/{_slug(character.name)}.png"
+    uri = get_storage().put_file(JobKeys(job_id).intermediate(name), local, "intermediate")
+    return CharacterReference(name=character.name, uri=uri, description=description, cache_key=key, status=status,
+                              cost=cost)  # fmt: skip
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "character"
 
 
 def no_reference(plan: VideoPlan, error: str) -> ReferenceImage:

@@ -24,7 +24,7 @@ def plan_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     return content_key(
         "plan",
         analysis.model_dump(mode="json", exclude={"source"}),  # content, not where the file happened to be
-        request.model_dump(mode="json", exclude={"audio_uri"}),
+        request.model_dump(mode="json", exclude={"audio_uri", "aspect"}),  # format-free: one storyboard, any format
         _planner().cache_identity(),
         get_settings().render.crossfade,
         get_settings().render.fade,

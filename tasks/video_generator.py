@@ -10,7 +10,8 @@ from prefect.context import TaskRunContext, get_run_context
 
 from core.budget import VideoChoice
 from core.compose import conform_clip
-from core.contracts import ClipPrompt, ClipResult, ClipValidation
+from core.consistency import check_clip
+from core.contracts import ClipConsistency, ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, ProviderError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
@@ -48,13 +49,21 @@ def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     slot: Slot = params["slot"]
     ref = prompt.reference_uri
     ref_hash = sha256_file(local_file(ref)) if ref and get_storage().has(ref) else None
+    characters = {name: sha256_file(p) for name, p in _character_files(prompt).items()}
     return content_key(
         "video",
-        prompt.model_dump(mode="json", exclude={"reference_uri"}),
+        prompt.model_dump(mode="json", exclude={"reference_uri", "character_uris"}),
+        characters,
         slot.model_dump(mode="json", include={"duration", "beats"}),  # its length and pulse, not its place
         ref_hash,
         _generator(params.get("video")).cache_identity(),
     )
+
+
+def _character_files(prompt: ClipPrompt) -> dict[str, Path]:
+    """The clip's characters' reference images that still exist (a missing one: text + style reference)."""
+    storage = get_storage()
+    return {name: local_file(u) for name, u in prompt.character_uris.items() if storage.has(u)}
 
 
 def validate_clip(result: ClipResult) -> ClipValidation:
@@ -99,8 +108,10 @@ def generate_clip(
     started = time.perf_counter()
     ref = prompt.reference_uri
     reference = local_file(ref) if ref and get_storage().has(ref) else None  # expired: text-only, as the PRD says
+    characters = _character_files(prompt) if generator.takes_references() else {}
     with provider_call(job_id, generator):
-        clip = generator.generate(prompt, slot=slot, reference=reference, out=out)
+        clip = generator.generate_with_characters(prompt, slot=slot, reference=reference,
+                                                  characters=list(characters.values()), out=out)  # fmt: skip
     try:
         info = probe(clip.path)
     except CompositionError as exc:  # a broken file from the model: another attempt may do better
@@ -130,6 +141,7 @@ def generate_clip(
             provider=generator.provider_id,
             stage="video",
         )
+    result = result.model_copy(update={"consistency": _consistency(clip.path, result, prompt, reference, characters)})
     # validated: into the job's storage, where the composer (on any worker) and the API find it
     uri = get_storage().put_file(JobKeys(job_id).clip(prompt.index, ".mp4"), clip.path, "intermediate")
     result = result.model_copy(update={"validation": validation, "uri": uri})
@@ -149,12 +161,26 @@ def generate_clip(
     return result
 
 
+def _consistency(
+    path: Path, result: ClipResult, prompt: ClipPrompt, reference: Path | None, characters: dict[str, Path]
+) -> ClipConsistency | None:
+    """The clip's look against the plan's palette and its references; None (and a log line) if it cannot be read."""
+    refs = [p for p in (reference, *characters.values()) if p is not None]
+    try:
+        return check_clip(path, duration=result.duration, palette=prompt.palette, references=refs,
+                          characters=list(characters))  # fmt: skip
+    except CompositionError as exc:
+        log.warning("consistency check of clip %d failed: %s", result.index, exc)
+        return None
+
+
 def _conform_now(path: Path, spec: ConformSpec) -> None:
     """Encode the clip's 1080p pieces now, while other clips are still being generated: x264 at 1080p is the
     pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
     try:
         conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
-                     fade_out=spec.fade_out, render=get_settings().render, cache_dir=conform_cache())  # fmt: skip
+                     fade_out=spec.fade_out, render=spec.render(get_settings().render),
+                     cache_dir=conform_cache())  # fmt: skip
     except CompositionError as exc:
         log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from core.contracts import ClipPrompt, Lyrics, ReferenceImage, VideoPlan
+from core.contracts import Character, ClipPrompt, Lyrics, ReferenceImage, VideoPlan
 from core.errors import ProviderError, TransientProviderError
 from core.timeline import Slot
 from providers.base import GeneratedClip
@@ -51,3 +51,14 @@ class BrokenTranscriber(InstrumentalTranscriber):
 
     def transcribe(self, audio: Path, *, duration: float) -> Lyrics:
         raise ProviderError("transcription service rejected the file", provider=self.provider_id, status=400)
+
+
+class HalfCharacterReference(ProceduralReference):
+    """The style image works; the first main character's image fails (e.g. refused by the image model)."""
+
+    provider_id = "half-characters"
+
+    def generate_character(self, plan: VideoPlan, character: Character, *, description: str, out: Path) -> float:
+        if character.name == plan.characters[0].name:
+            raise ProviderError("image refused for this description", provider=self.provider_id, status=422)
+        return super().generate_character(plan, character, description=description, out=out)

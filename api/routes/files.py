@@ -36,6 +36,7 @@ async def list_clips(job_id: JobId, storage: StorageDep) -> ClipList:
                 ),
                 provider=c.provider,
                 error=c.error,
+                consistency=c.consistency,
                 url=f"/api/jobs/{job_id}/clips/{c.index}" if c.uri else None,
             )
             for c in clips

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 #: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint")
+TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint", "aspect")
 
 
 def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
@@ -52,6 +52,7 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
             style=fields.get("style") or None,
             mood=fields.get("mood") or None,
             duration_hint=fields.get("duration_hint") or None,  # pydantic parses the text
+            aspect=fields.get("aspect") or "16:9",  # pydantic checks it: 422 names the formats
         )
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from core.catalog import SIZES, VIDEO_MODELS
+from core.catalog import VIDEO_MODELS, VideoModel, frame_size
 from core.contracts import Camera, ClipPrompt, StyleInfo
 from devtools.fakes.common import Faults, redact
 from providers.offline.reference import paint_reference
@@ -72,6 +72,35 @@ def _palette(text: str) -> list[str]:
     return [f"#{h[i : i + 6]}" for i in range(0, 30, 6)]
 
 
+def input_problems(spec: VideoModel, data: dict[str, Any]) -> list[str]:
+    """What the real API's input validation would say about ``data`` (Replicate answers 422 and creates nothing):
+    unknown inputs, an aspect ratio or resolution the model does not offer, too many reference images."""
+    problems = [f"Additional property {k} is not allowed" for k in sorted(set(data) - spec.inputs())]
+    if spec.aspect_param and spec.aspect_param in data and data[spec.aspect_param] not in spec.aspect_ratios:
+        problems.append(f"{spec.aspect_param} must be one of the following: {', '.join(spec.aspect_ratios)}")
+    if spec.resolution_param and spec.resolution_param in data:
+        allowed = [spec.resolution_values.get(r, r) for r in spec.resolutions]
+        if data[spec.resolution_param] not in allowed:
+            problems.append(f"{spec.resolution_param} must be one of the following: {allowed}")
+    refs = data.get(spec.reference_images_param or "", [])
+    if spec.reference_images_param and (not isinstance(refs, list) or len(refs) > spec.max_reference_images):
+        problems.append(f"{spec.reference_images_param}: at most {spec.max_reference_images} images")
+    if spec.image == "required" and spec.image_param not in data:
+        problems.append(f"{spec.image_param} is required")
+    return problems
+
+
+def _shape_of(image: Path | None) -> str:
+    """Image-to-video models without an aspect input follow their first frame's shape."""
+    if image is None:
+        return "16:9"
+    from PIL import Image
+
+    with Image.open(image) as img:
+        ratio = img.width / img.height
+    return "16:9" if ratio > 1.3 else "9:16" if ratio < 0.77 else "1:1"
+
+
 def _decode_image(value: Any, folder: Path) -> Path | None:
     if not isinstance(value, str) or not value.startswith("data:"):
         return None
@@ -87,6 +116,7 @@ class FakeReplicate:
         self.base_url = ""  # set by the runner, for output file URLs
         self.predictions: dict[str, Prediction] = {}
         self.http_errors: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []  # creates refused with 422 (input validation failed)
         self.fail_next_video = 0  # the next N video predictions end failed (permanent)
         self.dir = Path(tempfile.mkdtemp(prefix="fake-replicate-"))
         self._lock = threading.Lock()
@@ -102,12 +132,19 @@ class FakeReplicate:
         with self._lock:
             self.predictions.clear()
             self.http_errors.clear()
+            self.rejected.clear()
 
     # ------------------------------------------------------------------ behaviour
     def _create(self, model: str, version: str | None, data: dict[str, Any]) -> Prediction:
         known = model in VIDEO_MODELS or model == "openai/whisper" or model.startswith(IMAGE_MODELS)
         if not known:
             raise HTTPException(404, detail=f"model {model} not found")
+        if model in VIDEO_MODELS:
+            problems = input_problems(VIDEO_MODELS[model], data)
+            if problems:
+                with self._lock:
+                    self.rejected.append({"model": model, "input": redact(data), "problems": problems})
+                raise HTTPException(422, detail="\n".join(f"- input: {p}" for p in problems))
         fate = self.faults.draw(("failed",))
         if fate in ("429", "500", "503"):
             self.http_errors.append({"model": model, "status": int(fate)})
@@ -153,7 +190,9 @@ class FakeReplicate:
     def _video(self, pred: Prediction, folder: Path) -> str:
         spec = VIDEO_MODELS[pred.model]
         duration, resolution = spec.parse_input(pred.input)
-        width, height = SIZES[resolution]
+        reference = _decode_image(pred.input.get(spec.image_param), folder)
+        aspect = str(pred.input.get(spec.aspect_param or "", "")) or _shape_of(reference)
+        width, height = frame_size(resolution, aspect if aspect in ("16:9", "9:16", "1:1") else "16:9")
         text = str(pred.input.get("prompt", ""))
         prompt = ClipPrompt(
             index=0, prompt=text or "clip", palette=_palette(text),
@@ -161,7 +200,6 @@ class FakeReplicate:
             energy=0.5, scene_id="fake", seed=int(pred.input.get("seed", 0)) % 2**31,
         )  # fmt: skip
         out = folder / "output.mp4"
-        reference = _decode_image(pred.input.get(spec.image_param), folder)
         render_clip(prompt, out, duration=duration, reference=reference, width=width, height=height, fps=spec.fps)
         return self._url(pred, "output.mp4", out)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from core.contracts import ReferenceImage, StyleInfo, VideoPlan
+from core.contracts import Character, ReferenceImage, StyleInfo, VideoPlan
 from core.errors import ProviderError
 from core.hashing import seed_of
 from core.reference import cache_key
@@ -75,6 +75,42 @@ def paint_reference(style: StyleInfo, out: Path, *, seed: int, size: tuple[int, 
     return out
 
 
+def paint_character(style: StyleInfo, character: Character, out: Path, *, seed: int, size: int = 512) -> Path:
+    """A character sheet: the style's ground, softened, with the character's drawable asset large in the middle
+    (a glowing disc in its palette colour when no asset matches its description)."""
+    import numpy as np
+
+    from providers.offline.assets import catalogue, match, raster
+
+    ground = out.with_suffix(".ground.png")
+    paint_reference(style, ground, seed=seed, size=(size, size))
+    with Image.open(ground) as g:
+        img = g.convert("RGB").filter(ImageFilter.GaussianBlur(size // 40))
+    ground.unlink(missing_ok=True)
+    found = match(f"{character.name} {character.description}", limit=1)
+    if found:
+        asset = catalogue()[found[0]]
+        planes = raster(asset, int(size * 0.7))
+        alpha = np.clip(planes[3], 0, 1)
+        if asset.colour:  # un-premultiply the colour emoji
+            rgb = np.clip(planes[:3] / np.maximum(alpha, 1e-4), 0, 1).transpose(1, 2, 0)
+        else:  # a silhouette takes the palette's brightest colour, as in the clips
+            tint = max((_rgb(c) for c in style.palette), key=sum)
+            rgb = np.broadcast_to(np.array(tint, dtype=np.float32) / 255, (*alpha.shape, 3))
+        sprite = Image.fromarray(np.dstack([rgb * 255, alpha[..., None] * 255]).astype(np.uint8))
+        img.paste(sprite, ((size - sprite.width) // 2, (size - sprite.height) // 2), sprite)
+    else:
+        draw = ImageDraw.Draw(img)
+        colour = _rgb(style.palette[seed % len(style.palette)])
+        r = size // 4
+        draw.ellipse([size // 2 - r, size // 2 - r, size // 2 + r, size // 2 + r], fill=colour)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.png")
+    img.save(tmp, "PNG")
+    tmp.replace(out)
+    return out
+
+
 class ProceduralReference(ReferenceGenerator):
     provider_id = "offline"
     model = "procedural-v1"
@@ -97,3 +133,10 @@ class ProceduralReference(ReferenceGenerator):
             height=self.size[1],
             status="generated",
         )
+
+    def generate_character(self, plan: VideoPlan, character: Character, *, description: str, out: Path) -> float:
+        try:
+            paint_character(plan.style, character, out, seed=seed_of(description))
+        except OSError as exc:
+            raise ProviderError(f"cannot write character reference: {exc}", provider=self.provider_id) from exc
+        return 0.0

@@ -33,7 +33,7 @@ def test_estimate_prices_every_paid_stage() -> None:
     stages = {line.stage: line for line in est.lines}
     assert set(stages) == {"audio", "plan", "reference", "prompts", "video"}
     assert stages["video"].cost == pytest.approx(12 * 0.05)
-    assert stages["reference"].cost == pytest.approx(0.003)
+    assert stages["reference"].cost == pytest.approx(4 * 0.003)  # the style image + up to 3 characters
     assert est.budget == pytest.approx(1.50) and est.fits
 
 

@@ -151,3 +151,18 @@ def test_precheck_is_the_shared_check_naming_the_users_file(tmp_path: Path) -> N
         with pytest.raises(AudioError) as cli:
             _precheck(path)
         assert str(cli.value) == f"{path}: {shared.value}"
+
+
+@pytest.mark.parametrize("aspect", ["4:3", "wide"])
+def test_unknown_aspect_is_one_line_exit_2_before_anything_starts(
+    aspect: str, short_song: Path, tmp_path: Path
+) -> None:
+    """--aspect 4:3 / wide with a good song: exit 2, one line naming the formats, no output, no server needed."""
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    proc = videogen("render", str(short_song), "--prompt", PROMPT, "--aspect", aspect, "--out", str(out),
+                    env={"PREFECT_API_URL": "http://127.0.0.1:9/api"}, timeout=60)  # fmt: skip
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "aspect" in lines[0] and "'9:16'" in lines[0]
+    assert not out.exists() and time.perf_counter() - started < 30

@@ -164,3 +164,43 @@ def test_missing_token_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_p
     with pytest.raises(ConfigError, match="REPLICATE_API_TOKEN"):
         ReplicateVideo().generate(_prompt(), slot=_slot(), reference=None, out=tmp_path / "c.mp4")
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("model", sorted(VIDEO_MODELS))
+def test_every_catalogue_model_request_passes_its_schema(model: str) -> None:
+    """For each model of the catalogue, the input our client builds (first frame, references, last frame, 9:16) is
+    one the fake's schema for that model accepts, and it carries only what the model takes."""
+    from devtools.fakes.replicate import input_problems
+
+    spec = VIDEO_MODELS[model]
+    data = spec.build_input(prompt="p", negative_prompt="blurry", duration=spec.durations[0],
+                            resolution=spec.default_resolution, image="data:image/jpeg;base64,AA==", seed=3,
+                            aspect="9:16", references=["data:a", "data:b", "data:c", "data:d", "data:e"],
+                            last_frame="data:z")  # fmt: skip
+    assert input_problems(spec, data) == []
+    assert ("reference_images" in data) is spec.takes_references
+    assert len(data.get("reference_images", [])) <= spec.max_reference_images
+    assert (spec.aspect_param in data) is ("9:16" in spec.aspect_ratios)
+
+
+def test_a_model_rejects_an_input_it_does_not_take(fake_replicate: FakeReplicate) -> None:
+    """kling-v2.1 has no aspect_ratio input: the fake answers 422 like Replicate, the client raises a permanent
+    ProviderError, and no prediction (nothing billed) exists."""
+    from providers.replicate_client import make_client, predict
+
+    data = {"prompt": "p", "duration": 5, "mode": "standard", "start_image": "data:x", "aspect_ratio": "9:16"}
+    with pytest.raises(ProviderError, match="aspect_ratio is not allowed") as info:
+        predict(make_client(get_settings().replicate), "kwaivgi/kling-v2.1", data, stage="video", timeout=10,
+                poll_interval=0.05)  # fmt: skip
+    assert info.value.status == 422 and not isinstance(info.value, TransientProviderError)
+    assert fake_replicate.calls == [] and fake_replicate.rejected[0]["model"] == "kwaivgi/kling-v2.1"
+
+
+def test_audio_generating_model_is_asked_for_silence(fake_replicate: FakeReplicate, tmp_path: Path) -> None:
+    """LTX-2 fast makes its own soundtrack: the request the fake saw says generate_audio=false."""
+    clip = ReplicateVideo(model="lightricks/ltx-2-fast").generate(
+        _prompt(6.0), slot=_slot(6.0), reference=None, out=tmp_path / "c.mp4"
+    )
+    (call,) = fake_replicate.calls
+    assert call["input"]["generate_audio"] is False and call["input"]["duration"] == 6
+    assert probe(clip.path).height == 1080 and clip.cost == pytest.approx(6 * 0.04)

@@ -27,6 +27,7 @@ export interface JobForm {
   style?: string;
   mood?: string;
   durationHint?: number | null;
+  aspect?: string;
 }
 
 export function getToken(): string | null {
@@ -79,6 +80,7 @@ export const api = {
     if (form.style) body.append("style", form.style);
     if (form.mood) body.append("mood", form.mood);
     if (form.durationHint) body.append("duration_hint", String(form.durationHint));
+    if (form.aspect) body.append("aspect", form.aspect);
     const res = await fetch("/api/jobs", { method: "POST", body, headers: headers() });
     if (!res.ok) throw await problem(res);
     return (await res.json()) as Created<"/api/jobs">;

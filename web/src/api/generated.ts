@@ -426,6 +426,63 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * CharacterReference
+         * @description One main character's reference image (a portrait on a plain ground), cached by its description.
+         */
+        CharacterReference: {
+            /** Name */
+            name: string;
+            /**
+             * Uri
+             * @description PNG URI, or None when it failed (its clips use text + the style image)
+             */
+            uri: string | null;
+            /** Description */
+            description: string;
+            /** Cache Key */
+            cache_key: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "generated" | "cached" | "failed";
+            /**
+             * Cost
+             * @default 0
+             */
+            cost: number;
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * ClipConsistency
+         * @description How well a clip keeps the video's look (``core.consistency``): flagged beyond the thresholds.
+         */
+        ClipConsistency: {
+            /**
+             * Palette Distance
+             * @description mean distance of its colours to the plan's palette
+             */
+            palette_distance: number;
+            /**
+             * Reference Similarity
+             * @description colour-histogram overlap with the references
+             */
+            reference_similarity: number;
+            /**
+             * Characters Used
+             * @description character references sent with it
+             */
+            characters_used: string[];
+            /**
+             * Flagged
+             * @default false
+             */
+            flagged: boolean;
+            /** Reasons */
+            reasons: string[];
+        };
         /** ClipInfo */
         ClipInfo: {
             /** Index */
@@ -474,6 +531,8 @@ export interface components {
             cost: number;
             /** Error */
             error: string | null;
+            /** @description look check; flagged clips are worth regenerating */
+            consistency: components["schemas"]["ClipConsistency"] | null;
         };
         /** ClipList */
         ClipList: {
@@ -545,6 +604,25 @@ export interface components {
              * @default 0
              */
             cost: number;
+            /**
+             * Aspect
+             * @description the frame the clip is composed for (core.prompts.frame_for)
+             * @default 16:9
+             * @enum {string}
+             */
+            aspect: "16:9" | "9:16" | "1:1";
+            /**
+             * Characters
+             * @description the characters this clip shows
+             */
+            characters: string[];
+            /**
+             * Character Uris
+             * @description name -> reference image of those that have one, for models that take them
+             */
+            character_uris: {
+                [key: string]: string;
+            };
         };
         /**
          * ClipScript
@@ -790,6 +868,11 @@ export interface components {
             max_upload_mb: number;
             /** Audio Formats */
             audio_formats: string[];
+            /**
+             * Aspects
+             * @description output formats (core.timeline), the first is the default
+             */
+            aspects: string[];
         };
         /** LyricSegment */
         LyricSegment: {
@@ -951,6 +1034,11 @@ export interface components {
             cost: number;
             /** Error */
             error: string | null;
+            /**
+             * Characters
+             * @description one per main character
+             */
+            characters: components["schemas"]["CharacterReference"][];
         };
         /** ReferenceInfo */
         ReferenceInfo: {
@@ -1142,6 +1230,23 @@ export interface components {
             /** Fps */
             fps: number;
             /**
+             * Aspect
+             * @default 16:9
+             * @enum {string}
+             */
+            aspect: "16:9" | "9:16" | "1:1";
+            /**
+             * Width
+             * @description output frame, from the aspect (output_size)
+             * @default 1920
+             */
+            width: number;
+            /**
+             * Height
+             * @default 1080
+             */
+            height: number;
+            /**
              * Frames
              * @description total output frames
              */
@@ -1247,6 +1352,8 @@ export type AudioValidation = components['schemas']['AudioValidation'];
 export type Boundary = components['schemas']['Boundary'];
 export type Camera = components['schemas']['Camera'];
 export type Character = components['schemas']['Character'];
+export type CharacterReference = components['schemas']['CharacterReference'];
+export type ClipConsistency = components['schemas']['ClipConsistency'];
 export type ClipInfo = components['schemas']['ClipInfo'];
 export type ClipList = components['schemas']['ClipList'];
 export type ClipPrompt = components['schemas']['ClipPrompt'];

@@ -14,7 +14,20 @@ function ClipCard({ clip }: { clip: ClipInfo }) {
         <span>Clip {clip.index + 1}</span>
         <span className="muted">{clip.duration ? `${clip.duration.toFixed(1)} s` : ""}</span>
       </figcaption>
+      {clip.consistency && <Consistency check={clip.consistency} />}
     </figure>
+  );
+}
+
+/** The clip's look check (palette distance, similarity to its references): flagged clips say why. */
+function Consistency({ check }: { check: NonNullable<ClipInfo["consistency"]> }) {
+  const figures = `palette ${check.palette_distance.toFixed(2)} · refs ${check.reference_similarity.toFixed(2)}`;
+  return (
+    <p className={`clip-consistency ${check.flagged ? "flagged" : ""}`} data-testid="clip-consistency" data-flagged={check.flagged} title={check.reasons.join("; ") || "consistent with the plan's look"}>
+      {check.flagged ? "⚠ Off-look: " : "Look: "}
+      {figures}
+      {check.characters_used.length ? ` · ${check.characters_used.join(", ")}` : ""}
+    </p>
   );
 }
 

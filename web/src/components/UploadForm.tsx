@@ -12,6 +12,13 @@ interface Props {
   loadLimits?: (signal: AbortSignal) => Promise<Limits>;
 }
 
+/** What each output format is for; the formats themselves come from the server (GET /api/limits). */
+const ASPECT_LABELS: Record<string, string> = {
+  "16:9": "16:9 landscape (YouTube)",
+  "9:16": "9:16 vertical (TikTok, Reels, Shorts)",
+  "1:1": "1:1 square (feeds)",
+};
+
 function hintProblem(value: number | null, limits: Limits | null): string | null {
   if (value === null) return null;
   if (!limits) return value > 0 ? null : "Use a positive number of seconds, or leave empty.";
@@ -31,6 +38,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   const [style, setStyle] = useState("");
   const [mood, setMood] = useState("");
   const [hint, setHint] = useState("");
+  const [aspect, setAspect] = useState("");
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -65,7 +73,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
     if (!file || fileError || checking || loading || !prompt.trim() || hintError) return;
     setBusy(true);
     try {
-      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue });
+      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, aspect: aspect || undefined });
       setCreated(job.job_id);
       onCreated(job);
     } catch (err) {
@@ -131,6 +139,20 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
             </p>
           )}
         </div>
+        {limits && limits.aspects.length > 1 && (
+          <div className="field field-narrow">
+            <label htmlFor="aspect" className="label">
+              Format
+            </label>
+            <select id="aspect" value={aspect || limits.aspects[0]} onChange={(e) => setAspect(e.target.value)} data-testid="aspect-select">
+              {limits.aspects.map((a) => (
+                <option key={a} value={a}>
+                  {ASPECT_LABELS[a] ?? a}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
       </div>
       {error && (
         <div className="alert" role="alert">

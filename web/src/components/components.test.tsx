@@ -17,6 +17,7 @@ const LIMITS: Limits = {
   max_upload_mb: 20, max_prompt_chars: 300, max_style_chars: 40, max_mood_chars: 30, min_duration: 8, max_duration: 240,
   min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
+  aspects: ["16:9", "9:16", "1:1"],
 };
 const limitsOk = async () => LIMITS;
 
@@ -97,6 +98,21 @@ describe("UploadForm", () => {
     expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ prompt: "neon fox", style: "watercolor", mood: "", durationHint: 4 }));
     expect(onCreated).toHaveBeenCalled();
   });
+
+  it("offers the server's output formats and sends the chosen one", async () => {
+    const createJob = vi.fn(async () => ({ job_id: "v", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 42} loadLimits={limitsOk} />);
+    const select = (await screen.findByTestId("aspect-select")) as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(["16:9", "9:16", "1:1"]);
+    expect(select.value).toBe("16:9");
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
+    fireEvent.change(select, { target: { value: "9:16" } });
+    expect(await screen.findByText(/0:42/)).toBeTruthy();
+    fireEvent.click(screen.getByTestId("submit"));
+    expect(await screen.findByText("Job v created")).toBeTruthy();
+    expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ aspect: "9:16" }));
+  });
 });
 
 describe("job view components", () => {
@@ -133,12 +149,24 @@ describe("job view components", () => {
   });
 
   it("ClipGallery shows one preview per clip file, failed and rendering slots for the rest", () => {
-    const clip = (index: number): ClipInfo => ({ index, status: "succeeded", url: `/api/jobs/j/clips/${index}`, duration: 4, target_duration: 4, width: 1920, height: 1080, fps: 24, provider: "offline", cost: 0, error: null });
+    const clip = (index: number): ClipInfo => ({ index, status: "succeeded", url: `/api/jobs/j/clips/${index}`, duration: 4, target_duration: 4, width: 1920, height: 1080, fps: 24, provider: "offline", cost: 0, error: null, consistency: null });
     const { container } = render(<ClipGallery clips={[clip(0), clip(2)]} ready={[0, 2]} failed={[1]} expected={4} />);
     expect(screen.getAllByTestId("clip-preview").map((c) => c.getAttribute("data-index"))).toEqual(["0", "2"]);
     expect(container.querySelector(".clip-failed")?.getAttribute("data-index")).toBe("1");
     expect(container.querySelector(".clip-pending")?.getAttribute("data-index")).toBe("3");
     expect(screen.getByTestId("clips-count").textContent).toBe("2 of 4 ready · 1 failed");
+  });
+
+  it("ClipGallery shows each clip's consistency figures and flags the off-look ones", () => {
+    const base = { status: "succeeded" as const, url: null, duration: 4, target_duration: 4, width: 1080, height: 1920, fps: 24, provider: "replicate", cost: 0, error: null };
+    const ok: ClipInfo = { ...base, index: 0, consistency: { palette_distance: 0.19, reference_similarity: 0.25, characters_used: ["fox"], flagged: false, reasons: [] } };
+    const off: ClipInfo = { ...base, index: 1, consistency: { palette_distance: 0.22, reference_similarity: 0.14, characters_used: [], flagged: true, reasons: ["looks unlike its references (0.14 < 0.2)"] } };
+    render(<ClipGallery clips={[ok, off]} ready={[0, 1]} failed={[]} expected={2} />);
+    const [first, second] = screen.getAllByTestId("clip-consistency") as [HTMLElement, HTMLElement];
+    expect(first.textContent).toBe("Look: palette 0.19 · refs 0.25 · fox");
+    expect(first.getAttribute("data-flagged")).toBe("false");
+    expect(second.textContent).toContain("Off-look");
+    expect(second.getAttribute("title")).toContain("unlike its references");
   });
 
   it("ErrorMessage names the failing stage by its registry title", () => {
@@ -156,7 +184,7 @@ describe("job view components", () => {
       clips: [script(0), script(1)], transitions: [], fade_in: 0, fade_out: 0, planner: "offline", cost: 0,
     };
     const slot = (index: number, start: number, end: number) => ({ index, start_frame: start * 30, end_frame: end * 30, start, end, duration: end - start, beats: [] });
-    const timeline: Timeline = { fps: 30, frames: 300, slots: [slot(0, 0, 4.5), slot(1, 4.5, 10)], windows: [{ to_index: 1, kind: "cut", frames: 0 }], fade_in: 0, fade_out: 0 };
+    const timeline: Timeline = { fps: 30, aspect: "16:9", width: 1920, height: 1080, frames: 300, slots: [slot(0, 0, 4.5), slot(1, 4.5, 10)], windows: [{ to_index: 1, kind: "cut", frames: 0 }], fade_in: 0, fade_out: 0 };
     render(<Storyboard plan={plan} timeline={timeline} prompts={null} reference={null} />);
     expect(screen.getAllByTestId("storyboard-shot").map((s) => s.querySelector(".shot-head .muted")?.textContent)).toEqual([
       "0.0–4.5 s · wide, pan left",
