@@ -9,6 +9,8 @@ from core.contracts import JobRequest
 from core.settings import Settings
 
 AUDIO_FORMATS = ("mp3", "wav", "ogg", "flac", "m4a")
+#: the user's lyrics (plain text or LRC): a long song's lyrics are ~3 kB
+MAX_LYRICS_BYTES = 20_000
 
 
 class Limits(BaseModel):
@@ -21,6 +23,7 @@ class Limits(BaseModel):
     max_duration: float = Field(description="longest song, seconds")
     max_upload_mb: float
     audio_formats: list[str]
+    max_lyrics_bytes: int = Field(MAX_LYRICS_BYTES, description="lyrics text (plain or LRC), UTF-8 bytes")
 
 
 def limits_of(settings: Settings) -> Limits:

@@ -144,6 +144,8 @@ class ConformSpec:
     tail: int
     fade_in: int
     fade_out: int
+    start: int = 0  # song frame of the first conformed frame (where burned-in subtitles are read from)
+    subtitles: str | None = None  # ASS file in song time to burn in (karaoke captions), set by the flow
 
 
 @dataclass
@@ -167,7 +169,7 @@ class Segment:
 
     @property
     def spec(self) -> ConformSpec:
-        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out)
+        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, self.start - self.pre)
 
 
 @dataclass(frozen=True)

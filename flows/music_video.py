@@ -11,6 +11,7 @@ planning and every later stage reads its slots.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
@@ -31,7 +32,7 @@ from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
 from tasks.audio_parser import parse_audio
 from tasks.common import configured, local_file, put_json, report
-from tasks.composer import compose_video
+from tasks.composer import compose_video, karaoke_file
 from tasks.guard import check_budget
 from tasks.prompt_generator import write_prompt
 from tasks.reference_generator import generate_reference, no_reference
@@ -77,6 +78,8 @@ def music_video(
     duration_hint: float | None = None,
     job_id: str | None = None,
     allow_partial: bool = True,
+    lyrics: str | None = None,
+    captions: str | None = None,
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -86,6 +89,9 @@ def music_video(
     prompt : what the video should show.
     style, mood : optional steering ("watercolor", "melancholic").
     duration_hint : preferred clip length in seconds (3-7); boundaries stay on beats.
+    lyrics : the song's lyrics (plain text, one line per lyric line, or LRC), aligned to the vocals.
+    captions : ``none``, ``soft`` (default: a subtitle track and .srt/.vtt sidecars, when there are words) or
+        ``karaoke`` (word-highlighted captions burned into the frames as well).
     job_id : identifies the job's files and events; the flow run's id when omitted, so a retry of the run keeps
         writing to the same job.
     allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
@@ -93,7 +99,8 @@ def music_video(
         regenerates just those clips.
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
-    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                         lyrics=lyrics, captions=captions)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
@@ -115,7 +122,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     parse, plan_, paint = configured(parse_audio), configured(plan_scenes), configured(generate_reference)
     write, generate, compose = configured(write_prompt), configured(generate_clip), configured(compose_video)
     (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
-        job_id, audio_uri, hint), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
+        job_id, audio_uri, hint, request.lyrics), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
         cost=lambda a: a.lyrics.cost)  # fmt: skip
     publish_analysis(job_id, analysis)
     (plan,) = job.stage("plan", lambda i, fresh: plan_.submit(job_id, request, analysis))
@@ -135,8 +142,11 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         adapt=lambda p: p.model_copy(update={"reference_uri": reference.uri}) if p.reference_uri else p,
     )
     n = len(prompts)
+    captions = request.captions or "soft"
+    ass = karaoke_file(analysis.lyrics, plan.style.palette) if captions == "karaoke" else None
+    specs = [replace(timeline.conform_spec(i), subtitles=str(ass) if ass else None) for i in range(n)]
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
-        job_id, prompts[i], timeline.slot(i), n, video, timeline.conform_spec(i)), items=n,
+        job_id, prompts[i], timeline.slot(i), n, video, specs[i]), items=n,
         files=Files(lambda i: keys.clip(i, ".mp4")),
         on_failure=lambda i, exc, fut: _failed(job_id, timeline.slot(i), exc, run_count(fut)))  # fmt: skip
     try:
@@ -145,7 +155,9 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         raise job.fail("video", exc) from None
     (composition,) = job.stage(
         "compose",
-        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(job_id, audio_uri, analysis, timeline, clips),
+        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(
+            job_id, audio_uri, analysis, timeline, clips, captions, str(ass) if ass else None
+        ),
         files=Files(lambda i: keys.final("final.mp4"), "final"),
     )
     if not all(((v := composition.validation).duration_ok, v.sync_ok, v.resolution_ok, v.fps_ok)):  # not complete
