@@ -3,7 +3,7 @@
 The ASS is in song time, for ffmpeg's ``subtitles`` filter (libass, in imageio-ffmpeg's ffmpeg) with the bundled
 Roboto (``font_roboto``, Apache-2.0, licence in ``assets/fonts/``) as its only font directory, so the look never
 depends on the machine's fonts. The text sits in the lower title-safe area (10 % margins of EBU R 95), in white
-with the plan's brightest palette colour for the sung words and its darkest for the outline.
+with the plan's most saturated bright palette colour for the sung words and its darkest for the outline.
 """
 
 from __future__ import annotations
@@ -82,6 +82,12 @@ def _luma(hex_colour: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def _saturation(hex_colour: str) -> int:
+    h = hex_colour.lstrip("#")
+    rgb = [int(h[i : i + 2], 16) for i in (0, 2, 4)]
+    return max(rgb) - min(rgb)
+
+
 def _ass_time(t: float) -> str:
     cs = max(0, round(t * 100))
     h, rest = divmod(cs, 360_000)
@@ -93,7 +99,8 @@ def _ass_time(t: float) -> str:
 def to_ass(lyrics: Lyrics, *, width: int, height: int, palette: list[str] | None = None) -> str:
     """Karaoke: each line appears as it starts; each word fills with the highlight colour over its own time."""
     colours = sorted(palette or ["#FFD166", "#1B1B2F", "#FFFFFF"], key=_luma)
-    highlight = _ass_colour(colours[-1] if _luma(colours[-1]) > 120 else "#FFD166")
+    bright = [c for c in colours if _luma(c) >= 110 and _saturation(c) >= 60]  # visible against white text
+    highlight = _ass_colour(max(bright, key=_saturation) if bright else "#FFD166")
     outline = _ass_colour(colours[0] if _luma(colours[0]) < 90 else "#101010")
     size = round(height * 0.055)
     margin_v, margin_h = round(height * 0.10), round(width * 0.10)

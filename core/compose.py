@@ -307,8 +307,10 @@ def _mux(
         [
             # Input -r gives the timestamp-less Annex B stream an exact constant frame rate.
             *("-r", str(render.fps), "-f", "h264", "-i", "pipe:0"),
-            *("-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"),
-            *(["-i", str(captions), "-map", "2:s:0", "-c:s", "mov_text"] if captions else []),
+            *("-i", str(audio)),
+            *(["-i", str(captions)] if captions else []),
+            *("-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"),
+            *(["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=und"] if captions else []),
             *(["-af", ",".join(afilters)] if afilters else []),
             *("-c:a", "aac", "-b:a", render.audio_bitrate, "-movflags", "+faststart", str(out)),
         ],

@@ -109,12 +109,13 @@ def test_unknown_language_with_lrc_uses_line_times() -> None:
 
 def test_srt_vtt_and_karaoke_ass() -> None:
     """Two aligned lines: two cues with exact times in SRT and VTT; the ASS has one \\kf per word, the bundled
-    font, the palette's brightest colour (#E0FF40 -> &H0040FFE0) as the sung colour."""
+    font, the palette's saturated bright colour (#E0FF40 -> &H0040FFE0, not the cream #F9E0C1) as the sung
+    colour."""
     out = lyrics.align(lyrics.parse("Ask not what\nyour country"), heard_of("ask not what your country"), duration=9)
     srt, vtt = captions.to_srt(out), captions.to_vtt(out)
     assert srt.startswith("1\n00:00:01,000 --> 00:00:02,500\nAsk not what\n\n2\n00:00:02,500 --> ")
     assert vtt.startswith("WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nAsk not what\n")
-    ass = captions.to_ass(out, width=1920, height=1080, palette=["#101020", "#E0FF40", "#884422"])
+    ass = captions.to_ass(out, width=1920, height=1080, palette=["#101020", "#E0FF40", "#884422", "#F9E0C1"])
     assert ass.count("\\kf") == 5 and "Style: Karaoke,Roboto," in ass and ",&H0040FFE0," in ass
     assert (captions.font_dir() / "Roboto-Regular.ttf").is_file()
 
