@@ -26,6 +26,7 @@ from core.errors import (
     BudgetError,
     CompositionError,
     ConfigError,
+    LyricsError,
     PipelineError,
     PlanningError,
     ProviderError,
@@ -54,6 +55,7 @@ TITLES = {
 # Most specific first: the first isinstance match wins. (status, the body's ``error`` code)
 PIPELINE_STATUS: list[tuple[type[PipelineError], int, str]] = [
     (AudioError, 422, "invalid_audio"),
+    (LyricsError, 422, "invalid_lyrics"),
     (PlanningError, 422, "planning_failed"),
     (BudgetError, 422, "over_budget"),
     (StorageError, 503, "storage_unavailable"),

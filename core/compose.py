@@ -71,7 +71,16 @@ def _x264_args(render: RenderSettings, crf: int) -> list[str]:
 
 
 def conform_key(
-    src: Path, *, frames: int, head: int, tail: int, fade_in: int, fade_out: int, render: RenderSettings
+    src: Path,
+    *,
+    frames: int,
+    head: int,
+    tail: int,
+    fade_in: int,
+    fade_out: int,
+    render: RenderSettings,
+    subtitles: Path | None = None,
+    start: int = 0,
 ) -> str:
     """Cache key: the clip's bytes, the piece layout and every setting that changes the pixels."""
     spec = {
@@ -84,6 +93,8 @@ def conform_key(
         "fade_out": fade_out,
         "render": [render.width, render.height, render.fps, render.preset, render.crf],
     }
+    if subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
+        spec.update(subtitles=sha256_file(subtitles), start=start)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -97,16 +108,20 @@ def conform_clip(
     cache_dir: Path,
     fade_in: int = 0,
     fade_out: int = 0,
+    subtitles: Path | None = None,
+    start: int = 0,
 ) -> ConformedClip:
     """Normalise ``src`` to ``frames`` output frames (fill+crop to the render size, render fps), cached.
 
     The first ``head`` and last ``tail`` frames become separate window pieces for transitions; ``fade_in`` /
     ``fade_out`` frames fade from/to black at the start/end. A clip that is too short loops at its seamless
-    loop point (or repeats plainly); a long one is trimmed, never stretched.
+    loop point (or repeats plainly); a long one is trimmed, never stretched. ``subtitles`` (ASS in song time) are
+    burned in during this same encode; ``start`` is the song frame of the piece's first frame.
     """
     if frames < 1 or head < 0 or tail < 0 or head + tail > frames:
         raise CompositionError(f"bad conform layout: frames={frames} head={head} tail={tail}")
-    key = conform_key(src, frames=frames, head=head, tail=tail, fade_in=fade_in, fade_out=fade_out, render=render)
+    key = conform_key(src, frames=frames, head=head, tail=tail, fade_in=fade_in, fade_out=fade_out, render=render,
+                      subtitles=subtitles, start=start)  # fmt: skip
     final = cache_dir / key
     if (final / "meta.json").is_file():
         return _load_conformed(final, cached=True)
@@ -114,7 +129,7 @@ def conform_clip(
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir))
     try:
-        meta = _encode_pieces(src, tmp, frames, head, tail, fade_in, fade_out, render)
+        meta = _encode_pieces(src, tmp, frames, head, tail, fade_in, fade_out, render, subtitles, start)
         meta.update(key=key, seconds=time.perf_counter() - t0)
         (tmp / "meta.json").write_text(json.dumps(meta))
         try:
@@ -153,6 +168,8 @@ def _encode_pieces(
     fade_in: int,
     fade_out: int,
     render: RenderSettings,
+    subtitles: Path | None = None,
+    start: int = 0,
 ) -> dict[str, object]:
     info = probe(src)
     if not info.video_codec or info.fps <= 0:
@@ -180,6 +197,8 @@ def _encode_pieces(
     # Scale the fewer frames: before fps conversion when it adds frames, after when it drops them.
     chain += [scale, fps] if float(rate) <= render.fps else [fps, scale]
     chain.append(f"trim=end_frame={frames}")
+    if subtitles is not None:
+        chain += _subtitles_filter(subtitles, start / render.fps)
     if fade_in > 0:
         chain.append(f"fade=t=in:s=0:n={min(fade_in, frames)}")
     if fade_out > 0:
@@ -210,6 +229,17 @@ def _encode_pieces(
         "looped": looped,
         "loop_point": loop_point,
     }
+
+
+def _subtitles_filter(ass: Path, offset: float) -> list[str]:
+    """libass on the piece, shifted to song time and back; the bundled font is its only font directory."""
+    from core.captions import font_dir
+
+    def esc(p: Path) -> str:
+        return str(p).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+
+    return [f"setpts=PTS+{offset:.6f}/TB", f"subtitles=filename='{esc(ass)}':fontsdir='{esc(font_dir())}'",
+            "setpts=PTS-STARTPTS"]  # fmt: skip
 
 
 def _clip_path(clip: ClipResult) -> Path:
@@ -264,7 +294,9 @@ def _mux(
     audio_dur: float,
     fade_in: float,
     fade_out: float,
+    captions: Path | None = None,
 ) -> None:
+    """Join the pieces (stream copy) with the song; ``captions`` (SRT) become a soft ``mov_text`` track."""
     afilters = []
     if fade_in > 0:
         afilters.append(f"afade=t=in:st=0:d={fade_in:.3f}")
@@ -275,7 +307,10 @@ def _mux(
         [
             # Input -r gives the timestamp-less Annex B stream an exact constant frame rate.
             *("-r", str(render.fps), "-f", "h264", "-i", "pipe:0"),
-            *("-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"),
+            *("-i", str(audio)),
+            *(["-i", str(captions)] if captions else []),
+            *("-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"),
+            *(["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=und"] if captions else []),
             *(["-af", ",".join(afilters)] if afilters else []),
             *("-c:a", "aac", "-b:a", render.audio_bitrate, "-movflags", "+faststart", str(out)),
         ],
@@ -301,11 +336,14 @@ def compose(
     cache_dir: Path | None = None,
     workers: int = 2,
     timings: dict[str, float] | None = None,
+    captions: Path | None = None,
+    subtitles: Path | None = None,
 ) -> CompositionResult:
     """Compose the clips onto the timeline's frames. ``timings`` (if given) receives conform/final seconds.
 
     ``downbeats`` and ``onsets`` (the analysis' bar starts and tracker-independent onset peaks) feed the per-cut
-    sync report; without them it says nothing about downbeats / onsets."""
+    sync report; without them it says nothing about downbeats / onsets. ``captions`` (SRT) is muxed as a soft
+    subtitle track; ``subtitles`` (ASS in song time) is burned into the frames in the per-clip conform."""
     t0 = time.perf_counter()
     audio_info = probe(audio)
     audio_dur = audio_info.audio_duration or audio_info.duration
@@ -325,7 +363,7 @@ def compose(
     cache = cache_dir or work / "conform"
     try:
         t_setup = time.perf_counter() - t0
-        conformed, kinds, t_conform = _render_pieces(plan, sources, render, cache, work, workers)
+        conformed, kinds, t_conform = _render_pieces(plan, sources, render, cache, work, workers, subtitles)
         t1 = time.perf_counter()
         t_windows = t1 - t0 - t_setup - t_conform
         pieces: list[Path] = []
@@ -334,7 +372,7 @@ def compose(
                 pieces.append(c.body)
             if i < len(plan.cuts) and plan.cuts[i].window:
                 pieces.append(work / f"window-{i:03d}.h264")
-        _mux(pieces, audio, out, render, audio_dur, fade_in, fade_out)
+        _mux(pieces, audio, out, render, audio_dur, fade_in, fade_out, captions)
         t_final = time.perf_counter() - t1
     finally:
         if own_tmp:
@@ -352,7 +390,13 @@ def compose(
 
 
 def _render_pieces(
-    plan: Layout, sources: dict[int, Path], render: RenderSettings, cache: Path, work: Path, workers: int
+    plan: Layout,
+    sources: dict[int, Path],
+    render: RenderSettings,
+    cache: Path,
+    work: Path,
+    workers: int,
+    subtitles: Path | None = None,
 ) -> tuple[list[ConformedClip], list[TransitionKind], float]:
     """Conform all clips in parallel; encode each transition window as soon as both neighbours are ready.
 
@@ -374,7 +418,8 @@ def _render_pieces(
             if i is not None:
                 s = plan.segments[i]
                 fut = pool.submit(conform_clip, sources[s.clip], frames=s.frames, head=s.head, tail=s.tail,
-                                  render=render, cache_dir=cache, fade_in=s.fade_in, fade_out=s.fade_out)  # fmt: skip
+                                  render=render, cache_dir=cache, fade_in=s.fade_in, fade_out=s.fade_out,
+                                  subtitles=subtitles, start=s.start - s.pre)  # fmt: skip
                 running[fut] = i
 
         for _ in range(workers):

@@ -59,9 +59,34 @@ class LyricSegment(Contract):
     text: str
 
 
+CaptionMode = Literal["none", "soft", "karaoke"]
+WordTiming = Literal["recognised", "matched", "interpolated", "spread"]
+
+
+class LyricWord(Contract):
+    """One word with its time in the song. ``timing``: ``recognised`` (the recogniser's own word), ``matched`` (a
+    supplied word aligned onto a recognised one), ``interpolated`` (a supplied word the recogniser missed, timed
+    between its matched neighbours), ``spread`` (supplied words timed over the vocal regions / LRC line times
+    because recognition was skipped)."""
+
+    text: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    confidence: Unit = 0.0
+    line: int = Field(0, ge=0, description="index of its line in Lyrics.segments")
+    timing: WordTiming = "recognised"
+
+
 class Lyrics(Contract):
     text: str = ""
     segments: list[LyricSegment] = Field(default_factory=list)
+    words: list[LyricWord] = Field(default_factory=list, description="word-level times, in song order")
+    confidence: Unit = Field(0.0, description="mean word confidence of the recogniser")
+    supplied: bool = Field(False, description="the words are the user's lyrics, aligned to the audio")
+    alignment: str | None = Field(None, description="how supplied lyrics were timed, with counts")
+    voiced: list[tuple[float, float]] = Field(
+        default_factory=list, description="where the recogniser heard a voice at all (before its hallucination guard)"
+    )
     language: str | None = None
     instrumental: bool = True
     provider: str = "offline"
@@ -363,6 +388,9 @@ class CompositionResult(Contract):
     cuts: list[float] = Field(description="times of the cuts in the output")
     sync: list[CutSync] = Field(default_factory=list, description="per cut: offsets from beats and onsets")
     wall_time: float = 0.0
+    captions: CaptionMode = Field("none", description="as made: none (no words), soft, karaoke")
+    captions_srt: str | None = Field(None, description="URI of the .srt sidecar")
+    captions_vtt: str | None = Field(None, description="URI of the .vtt sidecar")
     validation: CompositionValidation
 
 
@@ -397,6 +425,10 @@ class JobRequest(Contract):
     mood: str | None = None
     duration_hint: float | None = Field(None, gt=0, description="preferred clip length, seconds (core.limits)")
     aspect: Aspect = Field("16:9", description="output format: 16:9 (1920x1080), 9:16 (1080x1920), 1:1 (1080x1080)")
+    lyrics: str | None = Field(None, description="the user's lyrics, plain text or LRC (core.lyrics, core.limits)")
+    captions: CaptionMode | None = Field(
+        None, description="none, soft (a subtitle track + .srt/.vtt) or karaoke (burned in); default: soft"
+    )
 
 
 class JobResult(Contract):

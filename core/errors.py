@@ -2,6 +2,7 @@
 
     PipelineError                  anything the pipeline raises on purpose; ``stage`` says where it happened
     ├── AudioError                 the input song: missing, empty, not audio, undecodable, silent, too short or long
+    ├── LyricsError                the user's lyrics: empty, not text, too long, LRC times beyond the song
     ├── PlanningError              the plan failed validation
     ├── ProviderError              a vendor (or offline provider) failed; carries provider id and status
     │   └── TransientProviderError timeouts, 429, 5xx: retried
@@ -25,6 +26,7 @@ __all__ = [
     "ClipsFailedError",
     "CompositionError",
     "ConfigError",
+    "LyricsError",
     "PipelineError",
     "PlanningError",
     "ProviderError",
@@ -46,6 +48,10 @@ class PipelineError(Exception):
 
 
 class AudioError(PipelineError):
+    stage = "audio"
+
+
+class LyricsError(PipelineError):
     stage = "audio"
 
 

@@ -10,6 +10,8 @@ from core.settings import Settings
 from core.timeline import ASPECTS
 
 AUDIO_FORMATS = ("mp3", "wav", "ogg", "flac", "m4a")
+#: the user's lyrics (plain text or LRC): a long song's lyrics are ~3 kB
+MAX_LYRICS_BYTES = 20_000
 
 
 class Limits(BaseModel):
@@ -23,6 +25,7 @@ class Limits(BaseModel):
     max_upload_mb: float
     audio_formats: list[str]
     aspects: list[str] = Field(description="output formats (core.timeline), the first is the default")
+    max_lyrics_bytes: int = Field(MAX_LYRICS_BYTES, description="lyrics text (plain or LRC), UTF-8 bytes")
 
 
 def limits_of(settings: Settings) -> Limits:

@@ -16,7 +16,7 @@ offline renderer read (``Timeline.render`` / ``ConformSpec.render``).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -178,9 +178,11 @@ class ConformSpec:
     fade_out: int
     width: int = 1920  # the output frame (the timeline's)
     height: int = 1080
+    start: int = 0  # song frame of the first conformed frame (where burned-in subtitles are read from)
+    subtitles: str | None = None  # ASS file in song time to burn in (karaoke captions), set by the flow
 
     def sized(self, width: int, height: int) -> ConformSpec:
-        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, width, height)
+        return replace(self, width=width, height=height)
 
     def render(self, render: RenderSettings) -> RenderSettings:
         return render.model_copy(update={"width": self.width, "height": self.height})
@@ -207,7 +209,7 @@ class Segment:
 
     @property
     def spec(self) -> ConformSpec:
-        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out)
+        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, start=self.start - self.pre)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -28,7 +28,8 @@ from flows.infra_cli import infra  # noqa: E402
 
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
     from core.audio_input import AudioFacts
-    from core.contracts import JobResult, ProgressEvent
+    from core.contracts import CaptionMode, JobResult, ProgressEvent
+    from core.timeline import Aspect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
@@ -56,6 +57,27 @@ def _precheck(audio: Path) -> AudioFacts:
         return inspect_audio(audio, settings=get_settings().audio)
     except AudioError as exc:
         raise AudioError(f"{audio}: {exc}") from None
+
+
+def _read_lyrics(path: Path, duration: float) -> str:
+    """The lyrics file's text, checked (``core.lyrics.parse``) against the song before anything starts."""
+    from core.errors import LyricsError
+    from core.limits import MAX_LYRICS_BYTES
+    from core.lyrics import parse
+
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_LYRICS_BYTES + 1)
+            size = path.stat().st_size
+    except OSError as exc:
+        raise LyricsError(f"{path}: cannot read the lyrics ({exc.strerror or exc})") from None
+    if size > MAX_LYRICS_BYTES:
+        raise LyricsError(f"{path}: the lyrics are {size:,} bytes; the limit is {MAX_LYRICS_BYTES:,}")
+    try:
+        parse(data, duration=duration)
+    except LyricsError as exc:
+        raise LyricsError(f"{path}: {exc}") from None
+    return data.decode("utf-8-sig")
 
 
 def _warm_audio_stack() -> threading.Thread:
@@ -134,14 +156,23 @@ def render(
     aspect: Annotated[
         str, typer.Option(help="output format: 16:9 (1920x1080), 9:16 (1080x1920) or 1:1 (1080x1080)")
     ] = "16:9",
+    lyrics: Annotated[
+        Path | None, typer.Option("--lyrics", help="the song's lyrics: plain text (one line per lyric line) or LRC")
+    ] = None,
+    captions: Annotated[
+        str | None, typer.Option("--captions", help="none | soft (default when there are words) | karaoke")
+    ] = None,
 ) -> None:
-    """Render AUDIO into OUT/final.mp4 and OUT/result.json."""
+    """Render AUDIO into OUT/final.mp4 and OUT/result.json (and OUT/final.srt, OUT/final.vtt with lyrics)."""
     started = time.perf_counter()
     if not prompt.strip():
         raise _fail("--prompt must not be empty")
+    if captions is not None and captions not in ("none", "soft", "karaoke"):
+        raise _fail(f"--captions must be none, soft or karaoke, not {captions!r}")
     _check_limits(prompt, duration_hint, aspect)
     try:
-        _precheck(audio)
+        facts = _precheck(audio)
+        lyrics_text = _read_lyrics(lyrics, facts.duration) if lyrics else None
     except PipelineError as exc:
         raise _fail(str(exc)) from None
     if fresh:
@@ -156,14 +187,16 @@ def render(
     add_listener(display)
     try:
         with display.progress:
-            result = music_video(  # type: ignore[call-overload]  # aspect: checked by _check_limits
+            result = music_video(
                 audio_uri=to_uri(audio),
                 prompt=prompt,
                 style=style,
                 mood=mood,
                 duration_hint=duration_hint,
                 job_id=job_id,
-                aspect=aspect,
+                aspect=cast("Aspect", aspect),  # both checked above
+                lyrics=lyrics_text,
+                captions=cast("CaptionMode | None", captions),
             )
     except PipelineError as exc:
         raise _fail(str(exc)) from None
@@ -292,6 +325,11 @@ def _write_outputs(result: JobResult, out: Path) -> None:
     video_tmp, json_tmp = out / ".final.mp4.tmp", out / ".result.json.tmp"
     shutil.copyfile(get_storage().local(result.output_uri), video_tmp)
     json_tmp.write_text(result.model_dump_json(indent=2))
+    comp = result.composition
+    for uri, name in ((comp.captions_srt, "final.srt"), (comp.captions_vtt, "final.vtt")):
+        if uri:  # sidecars first: a reader that sees final.mp4 sees its captions
+            shutil.copyfile(get_storage().local(uri), out / f".{name}.tmp")
+            (out / f".{name}.tmp").replace(out / name)
     video_tmp.replace(out / "final.mp4")
     json_tmp.replace(out / "result.json")
 

@@ -11,6 +11,7 @@ planning and every later stage reads its slots.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
@@ -32,7 +33,7 @@ from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
 from tasks.audio_parser import parse_audio
 from tasks.common import configured, local_file, put_json, report
-from tasks.composer import compose_video
+from tasks.composer import compose_video, karaoke_file
 from tasks.guard import check_budget
 from tasks.prompt_generator import template_prompt, write_prompt
 from tasks.reference_generator import generate_reference, no_reference
@@ -79,6 +80,8 @@ def music_video(
     job_id: str | None = None,
     allow_partial: bool = True,
     aspect: Aspect = "16:9",
+    lyrics: str | None = None,
+    captions: str | None = None,
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -88,6 +91,9 @@ def music_video(
     prompt : what the video should show.
     style, mood : optional steering ("watercolor", "melancholic").
     duration_hint : preferred clip length in seconds (3-7); boundaries stay on beats.
+    lyrics : the song's lyrics (plain text, one line per lyric line, or LRC), aligned to the vocals.
+    captions : ``none``, ``soft`` (default: a subtitle track and .srt/.vtt sidecars, when there are words) or
+        ``karaoke`` (word-highlighted captions burned into the frames as well).
     job_id : identifies the job's files and events; the flow run's id when omitted, so a retry of the run keeps
         writing to the same job.
     allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
@@ -98,7 +104,7 @@ def music_video(
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
-                         aspect=aspect)  # fmt: skip
+                         aspect=aspect, lyrics=lyrics, captions=captions)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
@@ -120,7 +126,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     parse, plan_, paint = configured(parse_audio), configured(plan_scenes), configured(generate_reference)
     write, generate, compose = configured(write_prompt), configured(generate_clip), configured(compose_video)
     (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
-        job_id, audio_uri, hint), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
+        job_id, audio_uri, hint, request.lyrics), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
         cost=lambda a: a.lyrics.cost)  # fmt: skip
     publish_analysis(job_id, analysis)
     (plan,) = job.stage("plan", lambda i, fresh: plan_.submit(job_id, request, analysis))
@@ -142,8 +148,11 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, request.aspect, exc),
     )
     n = len(prompts)
+    captions = request.captions or "soft"
+    ass = karaoke_file(analysis.lyrics, plan.style.palette) if captions == "karaoke" else None
+    specs = [replace(timeline.conform_spec(i), subtitles=str(ass) if ass else None) for i in range(n)]
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
-        job_id, prompts[i], timeline.slot(i), n, video, timeline.conform_spec(i)), items=n,
+        job_id, prompts[i], timeline.slot(i), n, video, specs[i]), items=n,
         files=Files(lambda i: keys.clip(i, ".mp4")),
         on_failure=lambda i, exc, fut: _failed(job_id, timeline.slot(i), exc, run_count(fut)))  # fmt: skip
     try:
@@ -152,7 +161,9 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         raise job.fail("video", exc) from None
     (composition,) = job.stage(
         "compose",
-        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(job_id, audio_uri, analysis, timeline, clips),
+        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(
+            job_id, audio_uri, analysis, timeline, clips, captions, str(ass) if ass else None
+        ),
         files=Files(lambda i: keys.final("final.mp4"), "final"),
     )
     if not all(((v := composition.validation).duration_ok, v.sync_ok, v.resolution_ok, v.fps_ok)):  # not complete

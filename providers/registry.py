@@ -27,7 +27,8 @@ P = TypeVar("P", bound=Provider)
 
 REGISTRY: dict[str, dict[str, str]] = {
     "transcription": {
-        "offline": "providers.offline.transcription:InstrumentalTranscriber",
+        "offline": "providers.offline.transcription:WhisperTranscriber",
+        "instrumental": "providers.offline.transcription:InstrumentalTranscriber",
         "replicate": "providers.replicate_whisper:ReplicateWhisper",
     },
     "planner": {

@@ -8,6 +8,7 @@ from typing import Any
 from prefect.context import TaskRunContext
 
 from core import audio as audio_core
+from core import lyrics as lyrics_core
 from core import numba_cache
 from core.contracts import AudioAnalysis, Lyrics
 from core.errors import ProviderError, TransientProviderError
@@ -33,9 +34,10 @@ def audio_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         "audio",
         sha256_file(local_file(params["audio_uri"])),
         settings.audio,
-        code_fingerprint("core.audio", "core.audio_input"),
+        code_fingerprint("core.audio", "core.audio_input", "core.lyrics"),
         _transcriber().cache_identity(),
         params.get("duration_hint"),
+        params.get("lyrics"),
         _clip_durations(),
     )
 
@@ -62,7 +64,10 @@ def _will_retry() -> bool:
 
 
 @stage_task("audio", cache_key_fn=audio_key)
-def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None) -> AudioAnalysis:
+def parse_audio(
+    job_id: str, audio_uri: str, duration_hint: float | None = None, lyrics: str | None = None
+) -> AudioAnalysis:
+    """``lyrics``: the user's lyrics (plain text or LRC), aligned onto the transcriber's words."""
     settings = get_settings()
     path = local_file(audio_uri)
     report(job_id, "audio", "running", 5, "Detecting beats, tempo and sections")
@@ -76,8 +81,13 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
         )
     report(job_id, "audio", "running", 70, "Transcribing lyrics")
     transcriber = _transcriber()
-    lyrics = _transcribe(job_id, transcriber, path, analysis.duration)
-    analysis = analysis.model_copy(update={"lyrics": lyrics})
+    heard = _transcribe(job_id, transcriber, path, analysis.duration)
+    if lyrics:
+        report(job_id, "audio", "running", 90, "Aligning your lyrics")
+        lines = lyrics_core.parse(lyrics, duration=analysis.duration)
+        heard = lyrics_core.align(lines, heard, duration=analysis.duration, voiced=heard.voiced)
+    analysis = analysis.model_copy(update={"lyrics": heard})
+    lyrics_note = f", {len(heard.words)} lyric words" if heard.words else ""
     grid = " (tempo grid fallback)" if analysis.fallback_used else ""
     report(
         job_id,
@@ -85,7 +95,7 @@ def parse_audio(job_id: str, audio_uri: str, duration_hint: float | None = None)
         "completed",
         100,
         f"{analysis.tempo:.0f} BPM {analysis.meter}, {len(analysis.beats)} beats{grid}, "
-        f"{len(analysis.boundaries)} clips",
-        cost=lyrics.cost,
+        f"{len(analysis.boundaries)} clips{lyrics_note}",
+        cost=heard.cost,
     )
     return analysis

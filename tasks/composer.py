@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from prefect.context import TaskRunContext
 
+from core import captions as captions_core
 from core import compose as compose_core
-from core.contracts import AudioAnalysis, ClipResult, CompositionResult
+from core.contracts import AudioAnalysis, ClipResult, CompositionResult, Lyrics
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
 from core.storage import JobKeys
@@ -37,20 +41,46 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         # a clip's URI names its job slot, not its content (a retry may replace it): key on the bytes
         [(c.index, c.status, sha256_file(local_file(c.uri)) if c.uri else None) for c in clips],
         get_settings().render,
-        code_fingerprint("core.compose", "core.timeline", "core.loop", "core.media"),
+        code_fingerprint("core.compose", "core.timeline", "core.loop", "core.media", "core.captions"),
+        params.get("captions", "soft"),
+        analysis.lyrics.words,
+        sha256_file(Path(params["subtitles"])) if params.get("subtitles") else None,
     )
+
+
+def karaoke_file(lyrics: Lyrics, palette: list[str]) -> Path | None:
+    """The karaoke ASS (song time) for the per-clip conform, content-addressed in the cache; None without words."""
+    render = get_settings().render
+    if not captions_core.cues(lyrics):
+        return None
+    text = captions_core.to_ass(lyrics, width=render.width, height=render.height, palette=palette)
+    path = cache_path("captions", hashlib.sha256(text.encode()).hexdigest()[:32], ".ass")
+    if not path.is_file():
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 @stage_task("compose", cache_key_fn=compose_key)
 def compose_video(
-    job_id: str, audio_uri: str, analysis: AudioAnalysis, timeline: Timeline, clips: list[ClipResult]
+    job_id: str,
+    audio_uri: str,
+    analysis: AudioAnalysis,
+    timeline: Timeline,
+    clips: list[ClipResult],
+    captions: str = "soft",
+    subtitles: str | None = None,
 ) -> CompositionResult:
+    """``captions``: none / soft / karaoke (``JobRequest.captions``); ``subtitles``: the karaoke ASS the clips
+    were conformed with (``karaoke_file``)."""
     settings = get_settings()
     good = sum(c.status == "succeeded" for c in clips)
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
-    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips}))
+    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips,
+                                                   "captions": captions, "subtitles": subtitles}))  # fmt: skip
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
+    side = tempfile.TemporaryDirectory(prefix="captions-")
+    sidecars = captions_core.write_sidecars(analysis.lyrics, Path(side.name)) if captions != "none" else None
     result = compose_core.compose(
         local_clips,
         timeline=timeline,
@@ -61,9 +91,18 @@ def compose_video(
         onsets=analysis.onsets,
         render=timeline.render(settings.render),  # the timeline's output frame (its aspect)
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
+        captions=sidecars[0] if sidecars else None,
+        subtitles=Path(subtitles) if subtitles and sidecars else None,
     )
-    final = get_storage().put_file(JobKeys(job_id).final("final.mp4"), out, "final")
-    result = result.model_copy(update={"uri": final})
+    storage, keys = get_storage(), JobKeys(job_id)
+    final = storage.put_file(keys.final("final.mp4"), out, "final")
+    update: dict[str, Any] = {"uri": final}
+    if sidecars:
+        update.update(captions="karaoke" if subtitles else "soft",
+                      captions_srt=storage.put_file(keys.final("final.srt"), sidecars[0], "final"),
+                      captions_vtt=storage.put_file(keys.final("final.vtt"), sidecars[1], "final"))  # fmt: skip
+    side.cleanup()
+    result = result.model_copy(update=update)
     report(
         job_id,
         "compose",

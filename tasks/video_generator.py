@@ -179,8 +179,8 @@ def _conform_now(path: Path, spec: ConformSpec) -> None:
     pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
     try:
         conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
-                     fade_out=spec.fade_out, render=spec.render(get_settings().render),
-                     cache_dir=conform_cache())  # fmt: skip
+                     fade_out=spec.fade_out, render=spec.render(get_settings().render), cache_dir=conform_cache(),
+                     subtitles=Path(spec.subtitles) if spec.subtitles else None, start=spec.start)  # fmt: skip
     except CompositionError as exc:
         log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)
 

@@ -14,6 +14,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
+# Whisper costs seconds per song on 2 cores: flows in tests skip it unless a test asks for it
+# (tests/providers/test_offline_transcription.py and the lyrics flow test set ``offline``).
+os.environ.setdefault("VIDEOGEN_PROVIDERS__TRANSCRIPTION", "instrumental")
 
 from collections.abc import Iterator  # noqa: E402
 

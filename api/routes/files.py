@@ -85,6 +85,17 @@ async def video(
     )
 
 
+@router.get("/{job_id}/captions.vtt")
+async def captions_vtt(job_id: JobId, storage: StorageDep) -> Response:
+    """The lyrics as WebVTT (the web player's ``<track>``); 404 when the job has no captions (instrumental)."""
+    key = JobKeys(job_id).final("final.vtt")
+    if not await anyio.to_thread.run_sync(storage.exists, key):
+        raise Problem(404, f"job {job_id} has no captions (not finished, no lyrics, or captions off)")
+    return await anyio.to_thread.run_sync(
+        lambda: media_response(storage.uri(key), media_type="text/vtt", filename=f"{job_id}.vtt", storage=storage)
+    )
+
+
 def _mov_dir(settings: Settings, job_id: str) -> Path:
     """MOV remuxes are the API's own cache, not job storage (cheap to redo: a stream copy)."""
     folder: Path = settings.cache_dir / "mov" / job_id

@@ -22,6 +22,7 @@ from api.runs import flow_run_state, start_flow_run
 from api.schemas import JobCreated, JobList, JobStatus
 from api.store import JobStore
 from api.upload import check_upload, read_job_form
+from core import lyrics as lyrics_core
 from core.contracts import JobRequest, ProgressEvent
 from core.limits import request_problems
 from core.progress import JobError
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 #: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint", "aspect")
+TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint", "aspect", "lyrics", "captions")
 
 
 def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
@@ -53,6 +54,8 @@ def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
             mood=fields.get("mood") or None,
             duration_hint=fields.get("duration_hint") or None,  # pydantic parses the text
             aspect=fields.get("aspect") or "16:9",  # pydantic checks it: 422 names the formats
+            lyrics=fields.get("lyrics") if (fields.get("lyrics") or "").strip() else None,
+            captions=fields.get("captions") or None,  # pydantic checks the choice
         )
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
@@ -75,6 +78,8 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep, s
             raise Problem(422, "the 'audio' file is required", errors=[{"loc": ["audio"], "msg": "required"}])
         job = _request(form.fields, settings)
         facts = await anyio.to_thread.run_sync(check_upload, upload, settings.audio)
+        if job.lyrics:  # against the song's length (LRC times): a LyricsError is a 422 invalid_lyrics
+            lyrics_core.parse(job.lyrics, duration=facts.duration)
         audio = upload.with_name(f"audio.{facts.format}")
         await anyio.to_thread.run_sync(upload.rename, audio)
         # into the job storage (jobs/{id}/input/): a no-op for local storage, an upload to the bucket on S3

@@ -166,3 +166,44 @@ def test_unknown_aspect_is_one_line_exit_2_before_anything_starts(
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert "aspect" in lines[0] and "'9:16'" in lines[0]
     assert not out.exists() and time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("empty lyrics", "empty"),
+        ("binary lyrics", "binary"),
+        ("1 MB of lyrics", "the limit is 20,000"),
+        ("LRC past the end", "beyond the song"),
+        ("missing lyrics", "cannot read"),
+        ("bad captions", "--captions must be"),
+    ],
+)
+def test_bad_lyrics_give_one_line_exit_2_and_nothing_started(
+    case: str, words: str, tmp_path: Path, short_song: Path
+) -> None:
+    """Lyrics files that are empty, a PNG header, 1 MB of text, LRC timed at 9:59 on a short song, missing; and
+    --captions sparkle: exit 2 with one line on stderr, before any server starts (the test gives none: a started
+    flow would take many seconds) and with no output written."""
+    lyrics = tmp_path / "lyrics.txt"
+    extra: list[str] = []
+    if case == "empty lyrics":
+        lyrics.write_bytes(b"")
+    elif case == "binary lyrics":
+        lyrics.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    elif case == "1 MB of lyrics":
+        lyrics.write_text("la la la\n" * 116_000)
+    elif case == "LRC past the end":
+        lyrics.write_text("[00:01.00]first\n[09:59.00]far too late\n")
+    elif case == "bad captions":
+        lyrics.write_text("hello\n")
+        extra = ["--captions", "sparkle"]
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    proc = videogen("render", str(short_song), "--prompt", PROMPT, "--lyrics", str(lyrics), *extra, "--out", str(out),
+                    env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})  # fmt: skip
+    assert proc.returncode == 2, f"{case}: {proc.stdout[-500:]} {proc.stderr[-500:]}"
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and words in lines[0], f"{case}: {proc.stderr}"
+    assert not out.exists(), f"{case}: wrote output"
+    assert time.perf_counter() - started < 60
