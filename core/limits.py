@@ -21,6 +21,7 @@ class Limits(BaseModel):
     max_duration: float = Field(description="longest song, seconds")
     max_upload_mb: float
     audio_formats: list[str]
+    max_variants: int = Field(description="variants one regeneration of a clip may ask for (director mode)")
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -28,7 +29,7 @@ def limits_of(settings: Settings) -> Limits:
     return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
                   min_duration=a.min_duration, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
-                  audio_formats=list(AUDIO_FORMATS))  # fmt: skip
+                  audio_formats=list(AUDIO_FORMATS), max_variants=settings.max_variants)  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:
