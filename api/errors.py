@@ -30,6 +30,7 @@ from core.errors import (
     PlanningError,
     ProviderError,
     StorageError,
+    StoryboardError,
     TransientProviderError,
 )
 
@@ -54,6 +55,7 @@ TITLES = {
 # Most specific first: the first isinstance match wins. (status, the body's ``error`` code)
 PIPELINE_STATUS: list[tuple[type[PipelineError], int, str]] = [
     (AudioError, 422, "invalid_audio"),
+    (StoryboardError, 422, "invalid_storyboard"),
     (PlanningError, 422, "planning_failed"),
     (BudgetError, 422, "over_budget"),
     (StorageError, 503, "storage_unavailable"),

@@ -26,6 +26,9 @@ from core.errors import StoryboardError
 from core.settings import Settings
 
 STORYBOARD_RECORD = "storyboard.json"  # under jobs/{id}/intermediate/
+#: director mode's Prefect deployments (served by deployments/serve.py beside music-video; the API starts them)
+REGENERATE_DEPLOYMENT = "director-regenerate/director-regenerate"
+CHOOSE_DEPLOYMENT = "director-choose/director-choose"
 BEAT_TOLERANCE = 1e-3  # seconds: a cut "is" a detected beat when it is within this of one
 
 

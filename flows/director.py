@@ -32,7 +32,7 @@ from tasks.video_generator import generate_clip
 
 def load_result(job_id: str) -> JobResult:
     storage, key = get_storage(), JobKeys(job_id).final("result.json")
-    if not storage.has(key):
+    if not storage.exists(key):
         raise StoryboardError("job", f"job {job_id} has no finished render to direct")
     return JobResult.model_validate_json(storage.local(storage.uri(key)).read_bytes())
 
@@ -41,7 +41,7 @@ def load_versions(job_id: str, result: JobResult, clip: int) -> ClipVersions:
     """Clip ``clip``'s versions; the first call records the render's clip as version 0."""
     storage, keys = get_storage(), JobKeys(job_id)
     key = keys.clip_versions(clip)
-    if storage.has(key):
+    if storage.exists(key):
         return ClipVersions.model_validate_json(storage.local(storage.uri(key)).read_bytes())
     versions = ClipVersions(index=clip)
     current = result.clips[clip]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from prefect import pause_flow_run, suspend_flow_run
 from prefect.input import RunInput
-from prefect.runtime import flow_run
+from prefect.runtime import deployment
 
 from core.settings import get_settings
 from core.storage import JobKeys
@@ -29,7 +29,7 @@ class StoryboardInput(RunInput):
 
 def stored_storyboard(job_id: str) -> Storyboard | None:
     storage, key = get_storage(), JobKeys(job_id).intermediate(STORYBOARD_RECORD)
-    if not storage.has(key):
+    if not storage.exists(key):
         return None
     return Storyboard.model_validate_json(storage.local(storage.uri(key)).read_bytes())
 
@@ -44,7 +44,7 @@ def await_review(job_id: str, board: Storyboard) -> Storyboard:
         report(job_id, "job", "awaiting_review", 0, f"Storyboard ready for review: {len(board.clips)} clips, "
                f"estimate ${total:.2f}")  # fmt: skip
     timeout = get_settings().review_timeout
-    if flow_run.get_deployment_id():
+    if deployment.id:
         reply = suspend_flow_run(wait_for_input=StoryboardInput, timeout=timeout, key=REVIEW_KEY)
     else:
         reply = pause_flow_run(wait_for_input=StoryboardInput, timeout=timeout, poll_interval=1, key=REVIEW_KEY)
