@@ -31,6 +31,7 @@ from core.errors import (
     PlanningError,
     ProviderError,
     StorageError,
+    StoryboardError,
     TransientProviderError,
 )
 
@@ -56,6 +57,7 @@ TITLES = {
 PIPELINE_STATUS: list[tuple[type[PipelineError], int, str]] = [
     (AudioError, 422, "invalid_audio"),
     (LyricsError, 422, "invalid_lyrics"),
+    (StoryboardError, 422, "invalid_storyboard"),
     (PlanningError, 422, "planning_failed"),
     (BudgetError, 422, "over_budget"),
     (StorageError, 503, "storage_unavailable"),

@@ -36,7 +36,7 @@ def clip_results(storage: Storage, job_id: str) -> tuple[list[ClipResult], bool]
     keys = JobKeys(job_id)
     clips = []
     for key in storage.list(keys.intermediate("clips/")):
-        if key.endswith(".json"):
+        if key.endswith(".json") and key.rsplit("/", 1)[-1].startswith("clip-"):  # not director mode's versions
             raw = read_json(storage, key)
             if raw is not None:
                 clips.append(ClipResult.model_validate_json(raw))

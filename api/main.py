@@ -12,7 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from api import errors
 from api.hub import Hub
 from api.logs import redact_access_log
-from api.routes import artifacts, files, health, jobs, limits, site, ws
+from api.routes import artifacts, director, files, health, jobs, limits, site, ws
 from api.schemas import Problem as ProblemBody
 from api.store import JobStore
 from core.settings import Settings, get_settings
@@ -52,13 +52,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api.cors_origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Range"],
         expose_headers=["Content-Range", "Accept-Ranges", "Content-Length"],
     )
     errors.install(app)
     redact_access_log()
-    for router in (jobs.router, files.router, artifacts.router, limits.router, ws.router, health.router):
+    for router in (
+        jobs.router,
+        director.router,
+        files.router,
+        artifacts.router,
+        limits.router,
+        ws.router,
+        health.router,
+    ):
         app.include_router(router)
     site.mount(app)  # the web UI at / (after every API route: it has the catch-all)
     return app

@@ -26,8 +26,9 @@ def _not_registered(deployment: str) -> str:
     return f"the Prefect deployment {deployment!r} is not registered (is the worker running?)"
 
 
-async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any]) -> str:
-    """Create a flow run of ``deployment`` and return at once (timeout=0): a worker/served process executes it."""
+async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any], *, idempotent: bool = True) -> str:
+    """Create a flow run of ``deployment`` and return at once (timeout=0): a worker/served process executes it.
+    ``idempotent``: one run per job (the render); director runs are many per job."""
     try:
         run = await arun_deployment(
             deployment,
@@ -35,7 +36,7 @@ async def start_flow_run(deployment: str, job_id: str, parameters: dict[str, Any
             timeout=0,
             tags=["videogen", job_tag(job_id)],
             flow_run_name=f"job-{job_id}",
-            idempotency_key=job_id,
+            idempotency_key=job_id if idempotent else None,
             as_subflow=False,
         )
     except ObjectNotFound:

@@ -8,7 +8,7 @@ every process of the job shares (``core.ledger``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -64,6 +64,17 @@ class Estimate(BaseModel):
         return self.total <= self.budget + 1e-9
 
 
+def check_extra(spent: float, extra: float, budget: float, cap: float, what: str) -> str | None:
+    """More spending on a finished job (director mode's variants): refused (BudgetError) past the hard cap; a
+    warning when it passes the budget; None when it fits."""
+    if spent + extra > cap + 1e-9:
+        raise BudgetError(f"{what} (${extra:.2f}) would bring the job to ${spent + extra:.2f}, past its hard cap "
+                          f"${cap:.2f}")  # fmt: skip
+    if spent + extra > budget + 1e-9:
+        return f"{what} (${extra:.2f}) brings the job to ${spent + extra:.2f}, over its budget ${budget:.2f}"
+    return None
+
+
 def budget_for(duration: float, settings: Settings) -> tuple[float, float]:
     """(budget, hard cap) in USD for a song of ``duration`` seconds."""
     budget = settings.budget.per_minute * duration / 60
@@ -100,11 +111,13 @@ def estimate(
     *,
     video: VideoChoice | None = None,
     duration_hint: float | None = None,
+    slots: Sequence[float] | None = None,
 ) -> Estimate:
-    """Price a job from the audio duration and the selected providers/models, without calling anything."""
+    """Price a job from the audio duration and the selected providers/models, without calling anything.
+    ``slots`` (a storyboard's clip lengths) prices those clips instead of the count the analysis would cut."""
     p = settings.providers
     video = video or configured_video(settings, duration)
-    n = clip_count(duration, settings, duration_hint)
+    n = len(slots) if slots else clip_count(duration, settings, duration_hint)
     slot = duration / n
     lines: list[CostLine] = []
     notes: list[str] = []
@@ -134,10 +147,12 @@ def estimate(
     if video is not None:
         vm = video_model(video.model)
         clip_seconds = vm.closest_duration(slot)
-        per_clip = pricing.video_cost(vm, resolution=video.resolution, duration=clip_seconds)
+        lengths = [vm.closest_duration(s) for s in slots] if slots else [clip_seconds] * n
+        cost = sum(pricing.video_cost(vm, resolution=video.resolution, duration=d) for d in lengths)
         if not pricing.is_video_priced(vm.name, video.resolution):
             notes.append(f"{vm.name} at {video.resolution}: no price in the catalogue, counted as free")
-        add("video", "replicate", f"{vm.name} {video.resolution}", n, f"{n} x {clip_seconds:.2f} s", n * per_clip)
+        unit = f"{sum(lengths):.2f} s in {n} clips" if slots else f"{n} x {clip_seconds:.2f} s"
+        add("video", "replicate", f"{vm.name} {video.resolution}", n, unit, cost)
     budget, cap = budget_for(duration, settings)
     return Estimate(
         audio_duration=duration,

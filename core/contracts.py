@@ -451,7 +451,7 @@ class ProgressEvent(Contract):
 
     job_id: str
     stage: StageId | Literal["job"]
-    status: Literal["queued", "running", "completed", "cached", "failed", "error", "complete"]
+    status: Literal["queued", "running", "completed", "cached", "failed", "error", "complete", "awaiting_review"]
     progress: float = Field(ge=0, le=100, description="percent of the stage (or of the job for stage='job')")
     message: str = ""
     clip_index: int | None = None

@@ -10,6 +10,7 @@
     ├── ConfigError                missing key / bad setting; names the variable
     ├── BudgetError                the job would cost more than its budget, or a call would pass the hard cap
     ├── StorageError               the job storage could not store or return a file: retried
+    ├── StoryboardError            a storyboard edit the timeline or the beats refuse; ``field`` names what
     └── ClipsFailedError           some clips failed and the run does not accept a partial video
 
 "Retried" is :func:`is_transient` (which also takes the built-in TimeoutError and ConnectionError), the retry
@@ -31,6 +32,7 @@ __all__ = [
     "PlanningError",
     "ProviderError",
     "StorageError",
+    "StoryboardError",
     "TransientProviderError",
     "is_transient",
 ]
@@ -106,6 +108,17 @@ class BudgetError(PipelineError):
 
 class StorageError(PipelineError):
     """The job storage (local directory or S3) could not store or return a file; boto3 has already retried."""
+
+
+class StoryboardError(PipelineError):
+    """A storyboard edit that breaks the timeline (a cut off a beat, a clip outside its length limits, too few
+    clips, an unknown clip, a locked clip changed, too many variants); ``field`` is the JSON path it names."""
+
+    stage = "plan"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 class ClipsFailedError(PipelineError):

@@ -26,6 +26,7 @@ class Limits(BaseModel):
     audio_formats: list[str]
     aspects: list[str] = Field(description="output formats (core.timeline), the first is the default")
     max_lyrics_bytes: int = Field(MAX_LYRICS_BYTES, description="lyrics text (plain or LRC), UTF-8 bytes")
+    max_variants: int = Field(description="variants one regeneration of a clip may ask for (director mode)")
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -33,7 +34,8 @@ def limits_of(settings: Settings) -> Limits:
     return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
                   min_duration=a.shortest_song, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
-                  audio_formats=list(AUDIO_FORMATS), aspects=list(ASPECTS))  # fmt: skip
+                  audio_formats=list(AUDIO_FORMATS), aspects=list(ASPECTS),
+                  max_variants=settings.max_variants)  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:

@@ -10,7 +10,9 @@ status it is sent. Rules (one set, everywhere):
 - the job's progress is the weights (``core.stages``) of the stages done, plus the running stage's share of its
   weight; a per-clip stage's share is the clips *finished*, failed ones included (they will not run again);
 - a stage's cost is its completed/cached event's cost, else the sum of its clips' costs (failed clips cost 0);
-- an event for a stage means every earlier stage has finished; a job-level ``complete`` finishes them all.
+- an event for a stage means every earlier stage has finished; a job-level ``complete`` finishes them all;
+- a job-level ``awaiting_review`` (director mode) holds the job after its prompts until the storyboard is approved;
+  the next event (a stage or ``running``) means it was.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ EVENT_PREFIX = "videogen.progress."
 JOB_RESOURCE_PREFIX = "videogen.job."
 JOB_TAG_PREFIX = "videogen-job-"
 
-JobStatusName = Literal["queued", "processing", "complete", "error"]
+JobStatusName = Literal["queued", "processing", "awaiting_review", "complete", "error"]
 StageState = Literal["pending", "running", "done", "cached", "failed"]
 TERMINAL_EVENTS = frozenset({"complete", "error"})
-_STATUS: dict[str, JobStatusName] = {"queued": "queued", "complete": "complete", "error": "error"}
+_STATUS: dict[str, JobStatusName] = {
+    "queued": "queued",
+    "awaiting_review": "awaiting_review",  # director mode: planned, nothing paid for clips yet
+    "complete": "complete",
+    "error": "error",
+}
 
 
 def event_name(stage_id: str) -> str:

@@ -196,6 +196,8 @@ class Settings(BaseSettings):
     retries: int = Field(3, ge=0, le=10, description="retries of transient provider errors")
     retry_backoff: float = Field(2.0, ge=0, description="first retry delay, doubled each time")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    review_timeout: int = Field(7 * 86400, ge=60, description="seconds a run waits for its storyboard's approval")
+    max_variants: int = Field(4, ge=1, le=16, description="variants one regeneration of a clip may ask for")
 
     @model_validator(mode="after")
     def _conventional_env(self) -> Settings:

@@ -6,6 +6,7 @@ Keys are organised by job, and each object belongs to a retention class that the
     jobs/{job_id}/input/audio.mp3                   input         (VIDEOGEN_STORAGE__INPUT_DAYS, 7)
     jobs/{job_id}/intermediate/analysis.json        intermediate  (VIDEOGEN_STORAGE__INTERMEDIATE_DAYS, 1)
     jobs/{job_id}/intermediate/clips/clip-000.mp4   intermediate
+    jobs/{job_id}/intermediate/clips/0/v1.mp4       intermediate  (director mode: versions of clip 0)
     jobs/{job_id}/final/final.mp4                   final         (VIDEOGEN_STORAGE__FINAL_DAYS, 7)
     prefect-results/<cache key>                     Prefect task results (VIDEOGEN_STORAGE__RESULTS_DAYS, 7)
 
@@ -55,6 +56,14 @@ class JobKeys:
 
     def clip(self, index: int, suffix: str) -> str:
         return self.intermediate(f"clips/clip-{index:03d}{suffix}")
+
+    def clip_version(self, index: int, version: int) -> str:
+        """Version ``version`` of clip ``index`` (director mode: v0 is the first render, v1.. regenerations)."""
+        return self.intermediate(f"clips/{index}/v{version}.mp4")
+
+    def clip_versions(self, index: int) -> str:
+        """The manifest of clip ``index``'s versions."""
+        return self.intermediate(f"clips/{index}/versions.json")
 
     def final(self, name: str) -> str:
         return f"{self.prefix}final/{name}"

@@ -15,7 +15,13 @@ import os
 import signal
 import threading
 from types import FrameType
+from typing import Any, cast
 
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+
+from core.storyboard import CHOOSE_DEPLOYMENT, REGENERATE_DEPLOYMENT
+from flows.director import choose_version, regenerate_clip
 from flows.music_video import music_video
 
 HANGUP_GRACE_SECONDS = 5.0  # honcho's own wait between SIGTERM and SIGKILL
@@ -28,11 +34,21 @@ def _stop_group(signum: int, frame: FrameType | None) -> None:
     os.killpg(group, signal.SIGTERM)  # this process too: Prefect's handler cancels the runs
 
 
+def _deployment(flow: Any, name: str) -> RunnerDeployment:
+    return cast(RunnerDeployment, flow.to_deployment(name=name, tags=["videogen"]))
+
+
 def main() -> None:
     limit = int(os.environ.get("VIDEOGEN_SERVE_LIMIT", "2"))
     signal.signal(signal.SIGHUP, _stop_group)
-    print(f"serve: deployment music-video/music-video (max {limit} runs at once)", flush=True)
-    music_video.serve(name="music-video", tags=["videogen"], limit=limit, pause_on_shutdown=False)
+    print(f"serve: deployment music-video/music-video and director mode's (max {limit} runs at once)", flush=True)
+    serve(
+        _deployment(music_video, "music-video"),
+        _deployment(regenerate_clip, REGENERATE_DEPLOYMENT.split("/")[1]),
+        _deployment(choose_version, CHOOSE_DEPLOYMENT.split("/")[1]),
+        limit=limit,
+        pause_on_shutdown=False,
+    )
 
 
 if __name__ == "__main__":

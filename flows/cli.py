@@ -29,6 +29,7 @@ from flows.infra_cli import infra  # noqa: E402
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
     from core.audio_input import AudioFacts
     from core.contracts import CaptionMode, JobResult, ProgressEvent
+    from core.storyboard import Storyboard
     from core.timeline import Aspect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
@@ -162,19 +163,33 @@ def render(
     captions: Annotated[
         str | None, typer.Option("--captions", help="none | soft (default when there are words) | karaoke")
     ] = None,
+    review: Annotated[
+        bool, typer.Option("--review", help="stop after planning: write OUT/storyboard.json with the estimate")
+    ] = False,
+    storyboard: Annotated[
+        Path | None, typer.Option("--storyboard", help="render this (edited) storyboard.json instead of the plan")
+    ] = None,
 ) -> None:
-    """Render AUDIO into OUT/final.mp4 and OUT/result.json (and OUT/final.srt, OUT/final.vtt with lyrics)."""
+    """Render AUDIO into OUT/final.mp4 and OUT/result.json (and OUT/final.srt, OUT/final.vtt with lyrics; with
+    --review: OUT/storyboard.json, nothing rendered)."""
     started = time.perf_counter()
     if not prompt.strip():
         raise _fail("--prompt must not be empty")
     if captions is not None and captions not in ("none", "soft", "karaoke"):
         raise _fail(f"--captions must be none, soft or karaoke, not {captions!r}")
     _check_limits(prompt, duration_hint, aspect)
+    if review and storyboard is not None:
+        raise _fail("--review and --storyboard exclude each other: review first, then render the storyboard")
+    board = _load_storyboard(storyboard) if storyboard is not None else None
     try:
         facts = _precheck(audio)
         lyrics_text = _read_lyrics(lyrics, facts.duration) if lyrics else None
     except PipelineError as exc:
         raise _fail(str(exc)) from None
+    if review:
+        _review(audio, out, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint, job_id=job_id,
+                aspect=cast("Aspect", aspect), lyrics=lyrics_text)  # fmt: skip
+        return
     if fresh:
         os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
     _warm_audio_stack()  # no join: the audio task's own import waits on the import lock if needed
@@ -193,7 +208,8 @@ def render(
                 style=style,
                 mood=mood,
                 duration_hint=duration_hint,
-                job_id=job_id,
+                job_id=job_id or (board.job_id if board else None),
+                storyboard=board.model_dump(mode="json") if board else None,
                 aspect=cast("Aspect", aspect),  # both checked above
                 lyrics=lyrics_text,
                 captions=cast("CaptionMode | None", captions),
@@ -298,6 +314,153 @@ def models() -> None:
     if cat.stale():
         age = f"the price table was checked {cat.checked}, {cat.age_days()} days ago (> {catalog.STALE_DAYS})"
         err.print(f"[bold yellow]warning:[/] {age}: re-check the prices before trusting an estimate", highlight=False)
+
+
+# --------------------------------------------------------------------------- director mode (issue 14)
+
+
+def _load_storyboard(path: Path) -> Storyboard:
+    """An edited storyboard, checked (beats, clip limits, locks against the stored one) before anything starts."""
+    from pydantic import ValidationError
+
+    from core.errors import StoryboardError
+    from core.settings import get_settings
+    from core.storyboard import Storyboard, check
+    from flows.review import stored_storyboard
+
+    try:
+        board = Storyboard.model_validate_json(path.read_bytes())
+        return check(board, get_settings(), stored_storyboard(board.job_id))
+    except OSError as exc:
+        raise _fail(f"{path}: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except StoryboardError as exc:
+        raise _fail(f"{path}: {exc}") from None
+
+
+def _review(
+    audio: Path,
+    out: Path,
+    *,
+    prompt: str,
+    style: str | None,
+    mood: str | None,
+    duration_hint: float | None,
+    job_id: str | None,
+    aspect: Aspect,
+    lyrics: str | None,
+) -> None:
+    """``render --review``: plan the job and write OUT/storyboard.json; nothing is generated or paid for."""
+    from flows.music_video import plan_storyboard
+    from tasks.common import add_listener, remove_listener
+
+    _warm_audio_stack()
+    console = Console()
+    display = _Display(console)
+    add_listener(display)
+    try:
+        with display.progress:
+            board = plan_storyboard(audio_uri=to_uri(audio), prompt=prompt, style=style, mood=mood,
+                                    duration_hint=duration_hint, job_id=job_id, aspect=aspect,
+                                    lyrics=lyrics)  # fmt: skip
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        remove_listener(display)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".storyboard.json.tmp"
+    tmp.write_text(board.model_dump_json(indent=2))
+    tmp.replace(out / "storyboard.json")
+    _storyboard_table(console, board)
+    if board.estimate is not None:
+        _estimate_table(console, board.estimate, "estimate of the storyboard")
+    path = out / "storyboard.json"
+    console.print(f"[bold green]wrote[/] {path}: edit it, then videogen render {audio} --prompt ... "
+                  f"--storyboard {path} --out {out}")  # fmt: skip
+
+
+def _storyboard_table(console: Console, board: Storyboard) -> None:
+    table = Table(title=f"storyboard of job {board.job_id}", title_justify="left")
+    for col in ("clip", "start", "end", "transition", "camera", "script"):
+        table.add_column(col)
+    edges = board.edges()
+    for k, script in enumerate(board.plan.clips):
+        kind = board.plan.transitions[k - 1].kind if k else "-"
+        lock = " (locked)" if board.clips[k].locked else ""
+        table.add_row(str(k), f"{edges[k]:.2f}", f"{edges[k + 1]:.2f}", kind, script.camera.movement,
+                      script.visual_description[:60] + lock)  # fmt: skip
+    console.print(table)
+
+
+def _job_of(folder: Path) -> tuple[str, int]:
+    """The job id and clip count of a rendered output folder (its result.json)."""
+    import json
+
+    try:
+        data = json.loads((folder / "result.json").read_text())
+        return str(data["job_id"]), len(data["clips"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise _fail(f"{folder}: no result.json of a finished render (videogen render ... --out {folder})") from None
+
+
+@app.command()
+def regenerate(
+    folder: Annotated[Path, typer.Argument(help="output folder of a render (holds result.json)")],
+    clip: Annotated[int, typer.Option("--clip", help="clip index (0-based, as in result.json)")],
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="new prompt for the clip")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="seed of the first variant")] = None,
+    variants: Annotated[int, typer.Option("--variants", help="how many versions to generate")] = 1,
+) -> None:
+    """Generate new versions of one clip; nothing else is regenerated. Then `videogen choose`."""
+    from core.errors import StoryboardError
+    from core.settings import get_settings
+    from core.storyboard import check_regenerate
+
+    job_id, count = _job_of(folder)
+    try:
+        check_regenerate(count, clip, variants, get_settings())
+    except StoryboardError as exc:
+        raise _fail(str(exc)) from None
+    if prompt is not None and not prompt.strip():
+        raise _fail("--prompt must not be empty")
+    from flows.director import regenerate_clip
+
+    try:
+        versions = regenerate_clip(job_id=job_id, clip=clip, prompt=prompt, seed=seed, variants=variants)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    console = Console()
+    table = Table(title=f"clip {clip} of job {job_id}", title_justify="left")
+    for col in ("version", "seed", "cost (USD)", "sha256", "prompt"):
+        table.add_column(col)
+    for v in versions.versions:
+        mark = " (in use)" if v.version == versions.chosen else ""
+        table.add_row(f"{v.version}{mark}", str(v.seed), f"{v.clip.cost:.4f}", v.sha256[:12], v.prompt[:50])
+    console.print(table)
+    console.print(f"choose one: videogen choose {folder} --clip {clip} --version N")
+
+
+@app.command()
+def choose(
+    folder: Annotated[Path, typer.Argument(help="output folder of a render (holds result.json)")],
+    clip: Annotated[int, typer.Option("--clip", help="clip index (0-based)")],
+    version: Annotated[int, typer.Option("--version", min=0, help="version to use (0: the first render)")],
+) -> None:
+    """Use VERSION of CLIP and recompose FOLDER/final.mp4 and FOLDER/result.json (only the compose runs)."""
+    job_id, count = _job_of(folder)
+    if not 0 <= clip < count:
+        raise _fail(f"clip: no clip {clip}: the video has clips 0-{count - 1}")
+    started = time.perf_counter()
+    from flows.director import choose_version
+
+    try:
+        result = choose_version(job_id=job_id, clip=clip, version=version)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    _write_outputs(result, folder)
+    _summary(Console(), result, folder, time.perf_counter() - started)
 
 
 def _estimate_table(console: Console, est: object, title: str) -> None:

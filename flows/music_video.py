@@ -19,16 +19,19 @@ from urllib.parse import urlparse
 from prefect import flow
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic import ValidationError
 
-from core.budget import close_job
+from core.budget import VideoChoice, close_job
 from core.clips import check_clips
-from core.contracts import CostReport, JobRequest, JobResult
-from core.errors import AudioError, CompositionError, PipelineError, ProviderError, StorageError
+from core.contracts import AudioAnalysis, ClipPrompt, CostReport, JobRequest, JobResult, ReferenceImage, VideoPlan
+from core.errors import AudioError, CompositionError, PipelineError, ProviderError, StorageError, StoryboardError
 from core.media import probe
 from core.prompts import with_references
 from core.settings import get_settings
-from core.timeline import TIMELINE_RECORD, Aspect, build_timeline
+from core.storyboard import STORYBOARD_RECORD, Storyboard, check, direct, new_storyboard, plan_of
+from core.timeline import TIMELINE_RECORD, Aspect, Timeline, build_timeline
 from flows.artifacts import publish_analysis, publish_result
+from flows.review import await_review
 from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
 from tasks.audio_parser import parse_audio
@@ -82,6 +85,8 @@ def music_video(
     aspect: Aspect = "16:9",
     lyrics: str | None = None,
     captions: str | None = None,
+    review: bool = False,
+    storyboard: dict[str, Any] | None = None,
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -101,52 +106,40 @@ def music_video(
         regenerates just those clips.
     aspect : output format, ``16:9`` (1920x1080), ``9:16`` (1080x1920) or ``1:1`` (1080x1080). The analysis, plan
         and reference do not depend on it: a second format of the same song and prompt reuses them from the cache.
+    review : director mode: after the prompts, store the storyboard (``intermediate/storyboard.json``), report
+        ``awaiting_review`` and suspend the run (no worker slot held) until it is resumed with a
+        :class:`flows.review.StoryboardInput` (the API's approve, or the Prefect UI); then render the storyboard.
+    storyboard : a director's storyboard (``core.storyboard.Storyboard`` as JSON) to render instead of the plan's.
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
                          aspect=aspect, lyrics=lyrics, captions=captions)  # fmt: skip
     try:
-        return _render(job_id, request, allow_partial=allow_partial)
+        return _render(job_id, request, allow_partial=allow_partial, review=review, storyboard=storyboard)
     finally:
         close_job(job_id)  # this process's handle on the spend ledger; the ledger itself outlives a retry
 
 
-def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> JobResult:
+def _render(
+    job_id: str,
+    request: JobRequest,
+    *,
+    allow_partial: bool = True,
+    review: bool = False,
+    storyboard: dict[str, Any] | None = None,
+) -> JobResult:
     job = JobRun(job_id)
     keys = job.keys
-    report(job_id, "job", "running", 0, "Job started")
-    audio_uri = _adopt_song(job, request.audio_uri)
-    request = request.model_copy(update={"audio_uri": audio_uri})
-    put_json(keys.input("request.json"), request, "input")
-    # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
-    estimate = check_budget(job_id, audio_uri, request.duration_hint)
-    video = estimate.video if estimate else None
-    hint = estimate.duration_hint if estimate and estimate.duration_hint else request.duration_hint
-
-    parse, plan_, paint = configured(parse_audio), configured(plan_scenes), configured(generate_reference)
-    write, generate, compose = configured(write_prompt), configured(generate_clip), configured(compose_video)
-    (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
-        job_id, audio_uri, hint, request.lyrics), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
-        cost=lambda a: a.lyrics.cost)  # fmt: skip
-    publish_analysis(job_id, analysis)
-    (plan,) = job.stage("plan", lambda i, fresh: plan_.submit(job_id, request, analysis))
-    audio_info = probe(local_file(audio_uri), error=AudioError)
-    timeline = build_timeline(analysis.boundaries, plan.transitions, beats=analysis.beats,
-                              audio_duration=audio_info.audio_duration or audio_info.duration,
-                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out,
-                              aspect=request.aspect, render=get_settings().render)  # fmt: skip
-    put_json(keys.intermediate(TIMELINE_RECORD), timeline)
-
-    (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
-        job_id, plan), files=Files(lambda i: keys.intermediate("reference.png")),
-        on_failure=lambda i, exc, fut: _text_only(job_id, plan, exc))  # fmt: skip
-    prompts = job.stage(
-        "prompts",
-        lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis, request.aspect),
-        items=len(plan.clips),  # prompts cached from another job name its copy of the image
-        adapt=lambda p: with_references(p, plan.clips[p.index], reference),  # this job's copies of the images
-        on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, request.aspect, exc),
-    )
+    request, analysis, plan, video = _plan(job, request)
+    audio_uri = request.audio_uri
+    generate, compose = configured(generate_clip), configured(compose_video)
+    board = _edited(job, storyboard, analysis) if storyboard is not None else None
+    plan, timeline, reference, prompts = _prepare(job, request, analysis, plan, board)
+    if review and board is None:  # director mode: stop before any clip is paid for
+        board = _new_storyboard(job, request, analysis, plan, prompts, video)
+        board = _edited(job, await_review(job_id, board).model_dump(mode="json"), analysis)
+        job.redo("reference", "prompts")
+        plan, timeline, reference, prompts = _prepare(job, request, analysis, plan, board)
     n = len(prompts)
     captions = request.captions or "soft"
     ass = karaoke_file(analysis.lyrics, plan.style.palette) if captions == "karaoke" else None
@@ -174,10 +167,121 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
                        cost=CostReport.from_stages(job.stages), stages=job.stages,
                        output_uri=composition.uri)  # fmt: skip
     put_json(keys.final("result.json"), result, "final")
+    if board is not None:
+        put_json(keys.intermediate(STORYBOARD_RECORD), board)
     publish_result(result)
     note = f"; clips {failed} failed and were covered by neighbours" if failed else ""
     report(job_id, "job", "complete", 100, f"Video ready: {composition.duration:.2f} s{note}", cost=result.cost.total)
     return result
+
+
+def _plan(job: JobRun, request: JobRequest) -> tuple[JobRequest, AudioAnalysis, VideoPlan, VideoChoice | None]:
+    """The song adopted, the job priced, analysed and planned."""
+    job_id = job.job_id
+    report(job_id, "job", "running", 0, "Job started")
+    audio_uri = _adopt_song(job, request.audio_uri)
+    request = request.model_copy(update={"audio_uri": audio_uri})
+    put_json(job.keys.input("request.json"), request, "input")
+    # Paid providers: priced before any call; may pick a cheaper video configuration or refuse (BudgetError).
+    estimate = check_budget(job_id, audio_uri, request.duration_hint)
+    video = estimate.video if estimate else None
+    hint = estimate.duration_hint if estimate and estimate.duration_hint else request.duration_hint
+    parse, plan_ = configured(parse_audio), configured(plan_scenes)
+    (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
+        job_id, audio_uri, hint, request.lyrics), adapt=lambda a: a.model_copy(update={"source": audio_uri}),
+        cost=lambda a: a.lyrics.cost)  # fmt: skip
+    publish_analysis(job_id, analysis)
+    (plan,) = job.stage("plan", lambda i, fresh: plan_.submit(job_id, request, analysis))
+    return request, analysis, plan, video
+
+
+def _new_storyboard(
+    job: JobRun,
+    request: JobRequest,
+    analysis: AudioAnalysis,
+    plan: VideoPlan,
+    prompts: list[ClipPrompt],
+    video: VideoChoice | None,
+) -> Storyboard:
+    return new_storyboard(job.job_id, request, audio_sha256=analysis.sha256, duration=analysis.duration,
+                          beats=analysis.beats, plan=plan, boundaries=analysis.boundaries, prompts=prompts,
+                          settings=get_settings(), video=video)  # fmt: skip
+
+
+@flow(name="music-video-storyboard", task_runner=ConfiguredTaskRunner(), log_prints=True)  # type: ignore[arg-type]
+def plan_storyboard(
+    audio_uri: str,
+    prompt: str,
+    style: str | None = None,
+    mood: str | None = None,
+    duration_hint: float | None = None,
+    job_id: str | None = None,
+    aspect: Aspect = "16:9",
+    lyrics: str | None = None,
+) -> Storyboard:
+    """Director mode without waiting (the CLI's ``render --review``): analyse, plan, paint the reference and write
+    the prompts, then store and return the storyboard with its estimate. No clip is generated; render the
+    (edited) storyboard with ``music_video(storyboard=...)``."""
+    job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
+    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                         aspect=aspect, lyrics=lyrics)  # fmt: skip
+    try:
+        job = JobRun(job_id)
+        request, analysis, plan, video = _plan(job, request)
+        plan, _, _, prompts = _prepare(job, request, analysis, plan, None)
+        board = _new_storyboard(job, request, analysis, plan, prompts, video)
+        put_json(job.keys.intermediate(STORYBOARD_RECORD), board)
+        total = board.estimate.total if board.estimate else 0.0
+        report(job_id, "job", "awaiting_review", job.done, f"Storyboard ready: {len(board.clips)} clips, "
+               f"estimate ${total:.2f}", cost=job.total)  # fmt: skip
+        return board
+    finally:
+        close_job(job_id)
+
+
+def _prepare(
+    job: JobRun, request: JobRequest, analysis: AudioAnalysis, plan: VideoPlan, board: Storyboard | None
+) -> tuple[VideoPlan, Timeline, ReferenceImage, list[ClipPrompt]]:
+    """Timeline, style reference and prompts of the plan, or of the storyboard a director edited."""
+    job_id, keys = job.job_id, job.keys
+    boundaries = analysis.boundaries
+    if board is not None:
+        plan, boundaries = plan_of(board), board.boundaries()
+        put_json(keys.stage("plan"), plan)
+    audio_info = probe(local_file(analysis.source), error=AudioError)
+    timeline = build_timeline(boundaries, plan.transitions, beats=analysis.beats,
+                              audio_duration=audio_info.audio_duration or audio_info.duration,
+                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out,
+                              aspect=request.aspect, render=get_settings().render)  # fmt: skip
+    put_json(keys.intermediate(TIMELINE_RECORD), timeline)
+    paint, write = configured(generate_reference), configured(write_prompt)
+    (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
+        job_id, plan), files=Files(lambda i: keys.intermediate("reference.png")),
+        on_failure=lambda i, exc, fut: _text_only(job_id, plan, exc))  # fmt: skip
+
+    def adapt(p: ClipPrompt) -> ClipPrompt:  # prompts cached from another job name its copies of the images
+        p = with_references(p, plan.clips[p.index], reference)
+        return direct(p, board.clips[p.index], plan) if board is not None else p
+
+    prompts = job.stage("prompts", lambda i, fresh: write.submit(job_id, plan.clips[i], plan, reference, analysis,
+                        request.aspect), items=len(plan.clips), adapt=adapt,
+                        on_failure=lambda i, exc, fut: _template_prompt(job_id, plan, i, reference, request.aspect,
+                                                                        exc))  # fmt: skip
+    return plan, timeline, reference, prompts
+
+
+def _edited(job: JobRun, storyboard: dict[str, Any], analysis: AudioAnalysis) -> Storyboard:
+    """A director's storyboard, checked against this song's beats and the clip limits (a bad one fails the job)."""
+    try:
+        board = Storyboard.model_validate(storyboard)
+        if board.audio_sha256 != analysis.sha256:
+            raise StoryboardError("audio_sha256", "the storyboard was made for another song")
+        return check(board.model_copy(update={"job_id": job.job_id, "beats": analysis.beats}), get_settings())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise job.fail("plan", StoryboardError(".".join(map(str, first["loc"])), first["msg"])) from None
+    except StoryboardError as exc:
+        raise job.fail("plan", exc) from None
 
 
 def _adopt_song(job: JobRun, uri: str) -> str:

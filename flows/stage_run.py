@@ -51,6 +51,12 @@ class JobRun:
     def total(self) -> float:
         return sum(s.cost for s in self.stages)
 
+    def redo(self, *stage_ids: StageId) -> None:
+        """Forget these stages' records before they run again in this run (a reviewed storyboard)."""
+        for s in [s for s in self.stages if s.stage in stage_ids]:
+            self.stages.remove(s)
+            self.done -= stage(s.stage).weight
+
     def fail(self, stage_id: StageId, error: PipelineError) -> PipelineError:
         report(self.job_id, stage_id, "failed", 100, str(error))
         report(self.job_id, "job", "error", self.done, f"{stage(stage_id).title} failed: {error}")

@@ -90,9 +90,10 @@ def generate_clip(
     total: int,
     video: VideoChoice | None = None,
     conform: ConformSpec | None = None,
+    version: int | None = None,
 ) -> ClipResult:
     """Generate the clip of ``slot``, validate it, and (given its ``conform`` layout) encode it for the composer
-    right away."""
+    right away. ``version`` (director mode) stores it as that version of the clip, leaving the clip in use."""
     generator = _generator(video)
     key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "slot": slot, "video": video}))
     out = cache_path("clips", key, ".mp4")
@@ -143,9 +144,12 @@ def generate_clip(
         )
     result = result.model_copy(update={"consistency": _consistency(clip.path, result, prompt, reference, characters)})
     # validated: into the job's storage, where the composer (on any worker) and the API find it
-    uri = get_storage().put_file(JobKeys(job_id).clip(prompt.index, ".mp4"), clip.path, "intermediate")
+    keys = JobKeys(job_id)
+    key = keys.clip(prompt.index, ".mp4") if version is None else keys.clip_version(prompt.index, version)
+    uri = get_storage().put_file(key, clip.path, "intermediate")
     result = result.model_copy(update={"validation": validation, "uri": uri})
-    _record_clip(job_id, result)
+    if version is None:
+        _record_clip(job_id, result)
     if conform is not None:
         _conform_now(clip.path, conform)
     report(
@@ -153,7 +157,8 @@ def generate_clip(
         "video",
         "running",
         100,
-        f"Clip {prompt.index + 1}/{total} ready: {result.duration:.1f} s for a {slot.duration:.2f} s slot",
+        f"Clip {prompt.index + 1}/{total}{f' version {version}' if version else ''} ready: {result.duration:.1f} s "
+        f"for a {slot.duration:.2f} s slot",
         clip_index=prompt.index,
         clip_count=total,
         cost=result.cost,

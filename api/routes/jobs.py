@@ -77,6 +77,7 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep, s
         if form.filename is None:
             raise Problem(422, "the 'audio' file is required", errors=[{"loc": ["audio"], "msg": "required"}])
         job = _request(form.fields, settings)
+        review = form.fields.get("review", "").strip().lower() in ("1", "true", "on", "yes")  # director mode
         facts = await anyio.to_thread.run_sync(check_upload, upload, settings.audio)
         if job.lyrics:  # against the song's length (LRC times): a LyricsError is a 422 invalid_lyrics
             lyrics_core.parse(job.lyrics, duration=facts.duration)
@@ -103,7 +104,9 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep, s
         await store.create(job_id, meta)
         await store.append(queued, source_id="api:queued")
         flow_run_id = await asyncio.wait_for(
-            start_flow_run(settings.api.deployment, job_id, {**job.model_dump(mode="json"), "job_id": job_id}),
+            start_flow_run(
+                settings.api.deployment, job_id, {**job.model_dump(mode="json"), "job_id": job_id, "review": review}
+            ),  # fmt: skip
             timeout=START_TIMEOUT,
         )
         await store.update_meta(job_id, flow_run_id=flow_run_id)
