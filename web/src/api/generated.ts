@@ -43,6 +43,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/storyboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storyboard */
+        get: operations["get_storyboard_api_jobs__job_id__storyboard_get"];
+        /** Put Storyboard */
+        put: operations["put_storyboard_api_jobs__job_id__storyboard_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve */
+        post: operations["approve_api_jobs__job_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Regenerate */
+        post: operations["regenerate_api_jobs__job_id__clips__index__regenerate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions */
+        get: operations["versions_api_jobs__job_id__clips__index__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/choose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Choose */
+        post: operations["choose_api_jobs__job_id__clips__index__choose_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/clips": {
         parameters: {
             query?: never;
@@ -89,6 +175,26 @@ export interface paths {
          * @description The final MP4 (local: served here with Range support; S3: a redirect to a signed URL), or a MOV remux.
          */
         get: operations["video_api_jobs__job_id__video_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/captions.vtt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Captions Vtt
+         * @description The lyrics as WebVTT (the web player's ``<track>``); 404 when the job has no captions (instrumental).
+         */
+        get: operations["captions_vtt_api_jobs__job_id__captions_vtt_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -455,6 +561,14 @@ export interface components {
             /** Error */
             error: string | null;
         };
+        /** ChooseRequest */
+        ChooseRequest: {
+            /**
+             * Version
+             * @description 0 is the first render
+             */
+            version: number;
+        };
         /**
          * ClipConsistency
          * @description How well a clip keeps the video's look (``core.consistency``): flagged beyond the thresholds.
@@ -482,6 +596,43 @@ export interface components {
             flagged: boolean;
             /** Reasons */
             reasons: string[];
+        };
+        /**
+         * ClipDirection
+         * @description What the director decides per clip, beside its script in the plan.
+         */
+        ClipDirection: {
+            /**
+             * Prompt
+             * @description the video prompt; text differing from `written` replaces it
+             * @default
+             */
+            prompt: string;
+            /** @description the prompt as written from the script (read-only) */
+            written: components["schemas"]["ClipPrompt"] | null;
+            /**
+             * Written From
+             * @description digest of the script and style `written` was made from
+             * @default
+             */
+            written_from: string;
+            /**
+             * Seed
+             * @description None: the prompt writer's seed
+             */
+            seed: number | null;
+            /**
+             * Locked
+             * @description a locked clip keeps its script, cuts, prompt and version
+             * @default false
+             */
+            locked: boolean;
+            /**
+             * Version
+             * @description the clip file in use: 0 the first render, 1.. regenerations
+             * @default 0
+             */
+            version: number;
         };
         /** ClipInfo */
         ClipInfo: {
@@ -624,6 +775,80 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** ClipResult */
+        ClipResult: {
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "succeeded" | "failed";
+            /** Uri */
+            uri: string | null;
+            /** Provider */
+            provider: string;
+            /**
+             * Model
+             * @default
+             */
+            model: string;
+            /**
+             * Target Duration
+             * @description the slot length the composer must fill
+             */
+            target_duration: number;
+            /**
+             * Requested Duration
+             * @description closest duration the model offers
+             */
+            requested_duration: number;
+            /**
+             * Duration
+             * @description actual duration of the returned file
+             * @default 0
+             */
+            duration: number;
+            /**
+             * Width
+             * @default 0
+             */
+            width: number;
+            /**
+             * Height
+             * @default 0
+             */
+            height: number;
+            /**
+             * Fps
+             * @default 0
+             */
+            fps: number;
+            /**
+             * Cost
+             * @default 0
+             */
+            cost: number;
+            /**
+             * Generation Time
+             * @default 0
+             */
+            generation_time: number;
+            /**
+             * Attempts
+             * @default 1
+             */
+            attempts: number;
+            /** Error */
+            error: string | null;
+            validation: components["schemas"]["ClipValidation"] | null;
+            /**
+             * Assets
+             * @description drawable assets the clip shows (offline model)
+             */
+            assets: string[];
+            consistency: components["schemas"]["ClipConsistency"] | null;
+        };
         /**
          * ClipScript
          * @description What one clip shows. Its place in the video is slot ``index`` of the job's Timeline.
@@ -656,6 +881,53 @@ export interface components {
              */
             energy: number;
         };
+        /** ClipValidation */
+        ClipValidation: {
+            /** File Ok */
+            file_ok: boolean;
+            /** Duration Ok */
+            duration_ok: boolean;
+            /** Resolution Ok */
+            resolution_ok: boolean;
+            /** Fps Ok */
+            fps_ok: boolean;
+            /**
+             * Duration Diff
+             * @description actual - target duration, seconds
+             */
+            duration_diff: number;
+        };
+        /**
+         * ClipVersion
+         * @description One generation of a clip: version 0 is the first render, 1.. the regenerations.
+         */
+        ClipVersion: {
+            /** Version */
+            version: number;
+            clip: components["schemas"]["ClipResult"];
+            /** Prompt */
+            prompt: string;
+            /** Seed */
+            seed: number;
+            /**
+             * Sha256
+             * @description of the clip file
+             * @default
+             */
+            sha256: string;
+        };
+        /** ClipVersions */
+        ClipVersions: {
+            /** Index */
+            index: number;
+            /**
+             * Chosen
+             * @default 0
+             */
+            chosen: number;
+            /** Versions */
+            versions: components["schemas"]["ClipVersion"][];
+        };
         /** Cost */
         Cost: {
             /** By Stage */
@@ -673,6 +945,53 @@ export interface components {
              * @constant
              */
             currency: "USD";
+        };
+        /** CostLine */
+        CostLine: {
+            /** Stage */
+            stage: string;
+            /** Provider */
+            provider: string;
+            /** Model */
+            model: string;
+            /** Calls */
+            calls: number;
+            /** Unit */
+            unit: string;
+            /** Cost */
+            cost: number;
+        };
+        /** DirectorRun */
+        DirectorRun: {
+            /** Job Id */
+            job_id: string;
+            /** Flow Run Id */
+            flow_run_id: string;
+            /** Status Url */
+            status_url: string;
+        };
+        /** Estimate */
+        Estimate: {
+            /** Audio Duration */
+            audio_duration: number;
+            /** Clips */
+            clips: number;
+            /**
+             * Clip Seconds
+             * @description length each clip is requested at (the model's closest duration)
+             */
+            clip_seconds: number;
+            /** Duration Hint */
+            duration_hint: number | null;
+            video: components["schemas"]["VideoChoice"] | null;
+            /** Lines */
+            lines: components["schemas"]["CostLine"][];
+            /** Budget */
+            budget: number;
+            /** Hard Cap */
+            hard_cap: number;
+            /** Notes */
+            notes: string[];
         };
         /**
          * Health
@@ -709,7 +1028,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "processing" | "complete" | "error";
+            status: "queued" | "processing" | "awaiting_review" | "complete" | "error";
             /** Flow Run Id */
             flow_run_id: string;
             /** Events Url */
@@ -733,6 +1052,45 @@ export interface components {
             jobs: components["schemas"]["JobStatus"][];
         };
         /**
+         * JobRequest
+         * @description What a user asks for; the flow's parameters.
+         */
+        JobRequest: {
+            /** Audio Uri */
+            audio_uri: string;
+            /**
+             * Prompt
+             * @description its length limit is a setting (core.limits)
+             */
+            prompt: string;
+            /** Style */
+            style: string | null;
+            /** Mood */
+            mood: string | null;
+            /**
+             * Duration Hint
+             * @description preferred clip length, seconds (core.limits)
+             */
+            duration_hint: number | null;
+            /**
+             * Aspect
+             * @description output format: 16:9 (1920x1080), 9:16 (1080x1920), 1:1 (1080x1080)
+             * @default 16:9
+             * @enum {string}
+             */
+            aspect: "16:9" | "9:16" | "1:1";
+            /**
+             * Lyrics
+             * @description the user's lyrics, plain text or LRC (core.lyrics, core.limits)
+             */
+            lyrics: string | null;
+            /**
+             * Captions
+             * @description none, soft (a subtitle track + .srt/.vtt) or karaoke (burned in); default: soft
+             */
+            captions: ("none" | "soft" | "karaoke") | null;
+        };
+        /**
          * JobStatus
          * @description A job's status: its folded events (``core.progress``) plus what the gateway knows of it.
          */
@@ -742,7 +1100,7 @@ export interface components {
              * @default queued
              * @enum {string}
              */
-            status: "queued" | "processing" | "complete" | "error";
+            status: "queued" | "processing" | "awaiting_review" | "complete" | "error";
             /**
              * Progress
              * @description percent of the whole job
@@ -873,6 +1231,17 @@ export interface components {
              * @description output formats (core.timeline), the first is the default
              */
             aspects: string[];
+            /**
+             * Max Lyrics Bytes
+             * @description lyrics text (plain or LRC), UTF-8 bytes
+             * @default 20000
+             */
+            max_lyrics_bytes: number;
+            /**
+             * Max Variants
+             * @description variants one regeneration of a clip may ask for (director mode)
+             */
+            max_variants: number;
         };
         /** LyricSegment */
         LyricSegment: {
@@ -883,6 +1252,38 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * LyricWord
+         * @description One word with its time in the song. ``timing``: ``recognised`` (the recogniser's own word), ``matched`` (a
+         *     supplied word aligned onto a recognised one), ``interpolated`` (a supplied word the recogniser missed, timed
+         *     between its matched neighbours), ``spread`` (supplied words timed over the vocal regions / LRC line times
+         *     because recognition was skipped).
+         */
+        LyricWord: {
+            /** Text */
+            text: string;
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+            /**
+             * Confidence
+             * @default 0
+             */
+            confidence: number;
+            /**
+             * Line
+             * @description index of its line in Lyrics.segments
+             * @default 0
+             */
+            line: number;
+            /**
+             * Timing
+             * @default recognised
+             * @enum {string}
+             */
+            timing: "recognised" | "matched" | "interpolated" | "spread";
+        };
         /** Lyrics */
         Lyrics: {
             /**
@@ -892,6 +1293,36 @@ export interface components {
             text: string;
             /** Segments */
             segments: components["schemas"]["LyricSegment"][];
+            /**
+             * Words
+             * @description word-level times, in song order
+             */
+            words: components["schemas"]["LyricWord"][];
+            /**
+             * Confidence
+             * @description mean word confidence of the recogniser
+             * @default 0
+             */
+            confidence: number;
+            /**
+             * Supplied
+             * @description the words are the user's lyrics, aligned to the audio
+             * @default false
+             */
+            supplied: boolean;
+            /**
+             * Alignment
+             * @description how supplied lyrics were timed, with counts
+             */
+            alignment: string | null;
+            /**
+             * Voiced
+             * @description where the recogniser heard a voice at all (before its hallucination guard)
+             */
+            voiced: [
+                number,
+                number
+            ][];
             /** Language */
             language: string | null;
             /**
@@ -947,7 +1378,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "running" | "completed" | "cached" | "failed" | "error" | "complete";
+            status: "queued" | "running" | "completed" | "cached" | "failed" | "error" | "complete" | "awaiting_review";
             /**
              * Progress
              * @description percent of the stage (or of the job for stage='job')
@@ -1045,6 +1476,25 @@ export interface components {
             reference: components["schemas"]["ReferenceImage"];
             /** Image Url */
             image_url: string | null;
+        };
+        /** RegenerateRequest */
+        RegenerateRequest: {
+            /**
+             * Prompt
+             * @description new prompt for the clip; its own when omitted
+             */
+            prompt: string | null;
+            /**
+             * Seed
+             * @description seed of the first variant
+             */
+            seed: number | null;
+            /**
+             * Variants
+             * @description separate generations (1 to the limit's max_variants)
+             * @default 1
+             */
+            variants: number;
         };
         /** Scene */
         Scene: {
@@ -1207,6 +1657,37 @@ export interface components {
              */
             cost: number;
         };
+        /** Storyboard */
+        Storyboard: {
+            /** Job Id */
+            job_id: string;
+            request: components["schemas"]["JobRequest"];
+            /**
+             * Audio Sha256
+             * @description the analysed song (the analysis is its cached stage output)
+             */
+            audio_sha256: string;
+            /**
+             * Duration
+             * @description song length, seconds
+             */
+            duration: number;
+            /**
+             * Beats
+             * @description detected beat times: every cut must be one of them
+             */
+            beats: number[];
+            plan: components["schemas"]["VideoPlan"];
+            /**
+             * Cuts
+             * @description cut times, seconds; clip k runs from cut k-1 to cut k
+             */
+            cuts: number[];
+            /** Clips */
+            clips: components["schemas"]["ClipDirection"][];
+            /** @description recomputed after every edit */
+            estimate: components["schemas"]["Estimate"] | null;
+        };
         /** StyleInfo */
         StyleInfo: {
             /** Palette */
@@ -1285,6 +1766,16 @@ export interface components {
             /** Duration */
             duration: number;
         };
+        /**
+         * VideoChoice
+         * @description The video model and resolution a job uses (the configured one, or a cheaper one the budget chose).
+         */
+        VideoChoice: {
+            /** Model */
+            model: string;
+            /** Resolution */
+            resolution: string;
+        };
         /** VideoPlan */
         VideoPlan: {
             /** Summary */
@@ -1353,35 +1844,49 @@ export type Boundary = components['schemas']['Boundary'];
 export type Camera = components['schemas']['Camera'];
 export type Character = components['schemas']['Character'];
 export type CharacterReference = components['schemas']['CharacterReference'];
+export type ChooseRequest = components['schemas']['ChooseRequest'];
 export type ClipConsistency = components['schemas']['ClipConsistency'];
+export type ClipDirection = components['schemas']['ClipDirection'];
 export type ClipInfo = components['schemas']['ClipInfo'];
 export type ClipList = components['schemas']['ClipList'];
 export type ClipPrompt = components['schemas']['ClipPrompt'];
+export type ClipResult = components['schemas']['ClipResult'];
 export type ClipScript = components['schemas']['ClipScript'];
+export type ClipValidation = components['schemas']['ClipValidation'];
+export type ClipVersion = components['schemas']['ClipVersion'];
+export type ClipVersions = components['schemas']['ClipVersions'];
 export type Cost = components['schemas']['Cost'];
+export type CostLine = components['schemas']['CostLine'];
+export type DirectorRun = components['schemas']['DirectorRun'];
+export type Estimate = components['schemas']['Estimate'];
 export type Health = components['schemas']['Health'];
 export type JobCreated = components['schemas']['JobCreated'];
 export type JobError = components['schemas']['JobError'];
 export type JobList = components['schemas']['JobList'];
+export type JobRequest = components['schemas']['JobRequest'];
 export type JobStatus = components['schemas']['JobStatus'];
 export type JobSummary = components['schemas']['JobSummary'];
 export type JobUpdate = components['schemas']['JobUpdate'];
 export type Limits = components['schemas']['Limits'];
 export type LyricSegment = components['schemas']['LyricSegment'];
+export type LyricWord = components['schemas']['LyricWord'];
 export type Lyrics = components['schemas']['Lyrics'];
 export type Problem = components['schemas']['Problem'];
 export type ProgressEvent = components['schemas']['ProgressEvent'];
 export type ReferenceImage = components['schemas']['ReferenceImage'];
 export type ReferenceInfo = components['schemas']['ReferenceInfo'];
+export type RegenerateRequest = components['schemas']['RegenerateRequest'];
 export type Scene = components['schemas']['Scene'];
 export type SceneObject = components['schemas']['SceneObject'];
 export type Section = components['schemas']['Section'];
 export type Slot = components['schemas']['Slot'];
 export type StageSpec = components['schemas']['StageSpec'];
 export type StageView = components['schemas']['StageView'];
+export type Storyboard = components['schemas']['Storyboard'];
 export type StyleInfo = components['schemas']['StyleInfo'];
 export type Timeline = components['schemas']['Timeline'];
 export type Transition = components['schemas']['Transition'];
+export type VideoChoice = components['schemas']['VideoChoice'];
 export type VideoPlan = components['schemas']['VideoPlan'];
 export type Window = components['schemas']['Window'];
 export type $defs = Record<string, never>;
@@ -1510,6 +2015,273 @@ export interface operations {
             };
         };
     };
+    get_storyboard_api_jobs__job_id__storyboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Storyboard"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_storyboard_api_jobs__job_id__storyboard_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Storyboard"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Storyboard"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_api_jobs__job_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_api_jobs__job_id__clips__index__regenerate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_api_jobs__job_id__clips__index__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClipVersions"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_api_jobs__job_id__clips__index__choose_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChooseRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_clips_api_jobs__job_id__clips_get: {
         parameters: {
             query?: never;
@@ -1612,6 +2384,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    captions_vtt_api_jobs__job_id__captions_vtt_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
             };
             /** @description Client Error */
             "4XX": {

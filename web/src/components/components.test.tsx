@@ -18,6 +18,7 @@ const LIMITS: Limits = {
   min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
   aspects: ["16:9", "9:16", "1:1"],
+  max_lyrics_bytes: 20000, max_variants: 4,
 };
 const limitsOk = async () => LIMITS;
 
@@ -201,7 +202,7 @@ describe("job view components", () => {
       sections: [{ start: 0, end: 5, label: 0, energy: 0.3 }, { start: 5, end: 10, label: 1, energy: 0.6 }],
       boundaries: [{ index: 0, start: 0, end: 4, duration: 4 }, { index: 1, start: 4, end: 7, duration: 3 }, { index: 2, start: 7, end: 10, duration: 3 }],
       fallback_used: false, fallback_reason: null,
-      lyrics: { text: "", segments: [], language: null, instrumental: true, provider: "offline", fallback_used: false, error: null, cost: 0 },
+      lyrics: { text: "", segments: [], words: [], confidence: 0, supplied: false, alignment: null, voiced: [], language: null, instrumental: true, provider: "offline", fallback_used: false, error: null, cost: 0 },
       validation: { beats_detected: true, boundaries_valid: true, min_clip_duration: 3, max_clip_duration: 4, cuts_on_beats: true, messages: [] },
     };
     const { container } = render(<SongAnalysis analysis={analysis} />);
