@@ -171,6 +171,8 @@ def restyle_parameters(run: FlowRun, style: str) -> dict[str, Any]:
     params: dict[str, Any] = {name: run.parameters.get(name) for name in CARRIED_PARAMETERS}
     if "allow_partial" in run.parameters:  # a run that had to be complete stays strict
         params["allow_partial"] = run.parameters["allow_partial"]
+    if run.parameters.get("aspect"):  # a restyle keeps the format (runs from before formats: 16:9)
+        params["aspect"] = run.parameters["aspect"]
     return params | {"style": style, "job_id": None}
 
 

@@ -179,6 +179,9 @@ def test_restyle_parameters_keep_the_song_and_start_a_new_job() -> None:
     }
     # Input: a run from before allow_partial existed: the parameter is not invented.
     assert "allow_partial" not in restyle_parameters(fake_run("job-2", Completed()), "ink")
+    # Input: a 9:16 run: the restyle keeps its format; a run from before formats gets none (the flow's 16:9).
+    assert restyle_parameters(fake_run("job-3", Completed(), aspect="9:16"), "ink")["aspect"] == "9:16"
+    assert "aspect" not in restyle_parameters(fake_run("job-2", Completed()), "ink")
 
 
 @pytest.mark.parametrize("style", [None, "", "   "])

@@ -14,9 +14,9 @@ interface Props {
 
 /** What each output format is for; the formats themselves come from the server (GET /api/limits). */
 const ASPECT_LABELS: Record<string, string> = {
-  "16:9": "16:9 landscape (YouTube)",
-  "9:16": "9:16 vertical (TikTok, Reels, Shorts)",
-  "1:1": "1:1 square (feeds)",
+  "16:9": "16:9 landscape",
+  "9:16": "9:16 vertical",
+  "1:1": "1:1 square",
 };
 
 function hintProblem(value: number | null, limits: Limits | null): string | null {
@@ -141,7 +141,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
         </div>
         {limits && limits.aspects.length > 1 && (
           <div className="field field-narrow">
-            <label htmlFor="aspect" className="label">
+            <label htmlFor="aspect" className="label" title="16:9 for YouTube, 9:16 for TikTok, Reels and Shorts, 1:1 for feeds">
               Format
             </label>
             <select id="aspect" value={aspect || limits.aspects[0]} onChange={(e) => setAspect(e.target.value)} data-testid="aspect-select">
