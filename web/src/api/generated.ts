@@ -97,6 +97,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/captions.vtt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Captions Vtt
+         * @description The lyrics as WebVTT (the web player's ``<track>``); 404 when the job has no captions (instrumental).
+         */
+        get: operations["captions_vtt_api_jobs__job_id__captions_vtt_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/analysis": {
         parameters: {
             query?: never;
@@ -790,6 +810,12 @@ export interface components {
             max_upload_mb: number;
             /** Audio Formats */
             audio_formats: string[];
+            /**
+             * Max Lyrics Bytes
+             * @description lyrics text (plain or LRC), UTF-8 bytes
+             * @default 20000
+             */
+            max_lyrics_bytes: number;
         };
         /** LyricSegment */
         LyricSegment: {
@@ -800,6 +826,38 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * LyricWord
+         * @description One word with its time in the song. ``timing``: ``recognised`` (the recogniser's own word), ``matched`` (a
+         *     supplied word aligned onto a recognised one), ``interpolated`` (a supplied word the recogniser missed, timed
+         *     between its matched neighbours), ``spread`` (supplied words timed over the vocal regions / LRC line times
+         *     because recognition was skipped).
+         */
+        LyricWord: {
+            /** Text */
+            text: string;
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+            /**
+             * Confidence
+             * @default 0
+             */
+            confidence: number;
+            /**
+             * Line
+             * @description index of its line in Lyrics.segments
+             * @default 0
+             */
+            line: number;
+            /**
+             * Timing
+             * @default recognised
+             * @enum {string}
+             */
+            timing: "recognised" | "matched" | "interpolated" | "spread";
+        };
         /** Lyrics */
         Lyrics: {
             /**
@@ -809,6 +867,36 @@ export interface components {
             text: string;
             /** Segments */
             segments: components["schemas"]["LyricSegment"][];
+            /**
+             * Words
+             * @description word-level times, in song order
+             */
+            words: components["schemas"]["LyricWord"][];
+            /**
+             * Confidence
+             * @description mean word confidence of the recogniser
+             * @default 0
+             */
+            confidence: number;
+            /**
+             * Supplied
+             * @description the words are the user's lyrics, aligned to the audio
+             * @default false
+             */
+            supplied: boolean;
+            /**
+             * Alignment
+             * @description how supplied lyrics were timed, with counts
+             */
+            alignment: string | null;
+            /**
+             * Voiced
+             * @description where the recogniser heard a voice at all (before its hallucination guard)
+             */
+            voiced: [
+                number,
+                number
+            ][];
             /** Language */
             language: string | null;
             /**
@@ -1261,6 +1349,7 @@ export type JobSummary = components['schemas']['JobSummary'];
 export type JobUpdate = components['schemas']['JobUpdate'];
 export type Limits = components['schemas']['Limits'];
 export type LyricSegment = components['schemas']['LyricSegment'];
+export type LyricWord = components['schemas']['LyricWord'];
 export type Lyrics = components['schemas']['Lyrics'];
 export type Problem = components['schemas']['Problem'];
 export type ProgressEvent = components['schemas']['ProgressEvent'];
@@ -1505,6 +1594,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    captions_vtt_api_jobs__job_id__captions_vtt_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
             };
             /** @description Client Error */
             "4XX": {

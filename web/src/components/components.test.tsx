@@ -16,7 +16,7 @@ const song = (name = "song.mp3", type = "audio/mpeg", size = 1000) => new File([
 const LIMITS: Limits = {
   max_upload_mb: 20, max_prompt_chars: 300, max_style_chars: 40, max_mood_chars: 30, min_duration: 8, max_duration: 240,
   min_clip: 3, max_clip: 7,
-  audio_formats: ["mp3", "wav", "ogg"],
+  audio_formats: ["mp3", "wav", "ogg"], max_lyrics_bytes: 5000,
 };
 const limitsOk = async () => LIMITS;
 
@@ -60,6 +60,21 @@ describe("UploadForm", () => {
     expect(screen.queryByText("Use 3–7 seconds, or leave empty.")).toBeNull();
     fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
     expect(screen.getByTestId("prompt-count").textContent).toBe(" 8/300");
+  });
+
+  it("sends the lyrics and the karaoke choice with the job", async () => {
+    const createJob = vi.fn(async () => ({ job_id: "abc", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 30} loadLimits={limitsOk} />);
+    const lyrics = await screen.findByTestId("lyrics-input");
+    await waitFor(() => expect(lyrics.getAttribute("maxLength")).toBe("5000"));
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "a ghost in a hat" } });
+    fireEvent.change(lyrics, { target: { value: "[00:17.60]soy un fantasma que\n" } });
+    fireEvent.click(screen.getByTestId("karaoke-input"));
+    await waitFor(() => expect((screen.getByTestId("submit") as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(screen.getByTestId("submit"));
+    await waitFor(() => expect(createJob).toHaveBeenCalled());
+    expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ lyrics: "[00:17.60]soy un fantasma que\n", captions: "karaoke" }));
   });
 
   it("waits for the limits before it submits, then works without them if the server does not say", async () => {
@@ -173,7 +188,7 @@ describe("job view components", () => {
       sections: [{ start: 0, end: 5, label: 0, energy: 0.3 }, { start: 5, end: 10, label: 1, energy: 0.6 }],
       boundaries: [{ index: 0, start: 0, end: 4, duration: 4 }, { index: 1, start: 4, end: 7, duration: 3 }, { index: 2, start: 7, end: 10, duration: 3 }],
       fallback_used: false, fallback_reason: null,
-      lyrics: { text: "", segments: [], language: null, instrumental: true, provider: "offline", fallback_used: false, error: null, cost: 0 },
+      lyrics: { text: "", segments: [], words: [], confidence: 0, supplied: false, alignment: null, voiced: [], language: null, instrumental: true, provider: "offline", fallback_used: false, error: null, cost: 0 },
       validation: { beats_detected: true, boundaries_valid: true, min_clip_duration: 3, max_clip_duration: 4, cuts_on_beats: true, messages: [] },
     };
     const { container } = render(<SongAnalysis analysis={analysis} />);
