@@ -255,3 +255,33 @@ def _layout(timeline: Timeline, succeeded: set[int]) -> Layout:
     first.fade_in = min(timeline.fade_in, first.end - first.start)
     last.fade_out = min(timeline.fade_out, last.end - last.start)
     return Layout(timeline.frames, segments, cuts, failed)
+
+
+def prefer_cuts_at(
+    cuts: list[float],
+    targets: list[float],
+    beats: list[float],
+    *,
+    reach: float,
+    min_len: float,
+    max_len: float,
+    on_beat: float = 0.08,
+) -> list[float]:
+    """Move each inner cut to the nearest ``target`` (e.g. a lyric line start) within ``reach`` s that lies on a
+    beat (within ``on_beat`` s: it moves to that beat), when both slots it bounds stay ``min_len``..``max_len``.
+    ``cuts`` are all slot edges, first (0) and last (the end) included; those two never move."""
+    if len(cuts) < 3 or not targets or not beats:
+        return list(cuts)
+    out = list(cuts)
+    for i in range(1, len(out) - 1):
+        best = None
+        for t in targets:
+            beat = min(beats, key=lambda b: abs(b - t))
+            if abs(beat - t) > on_beat or abs(beat - out[i]) > reach:
+                continue
+            fits = min_len <= beat - out[i - 1] <= max_len and min_len <= out[i + 1] - beat <= max_len
+            if fits and (best is None or abs(beat - out[i]) < abs(best - out[i])):
+                best = beat
+        if best is not None:
+            out[i] = best
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,11 @@ from prefect.context import TaskRunContext
 from core import audio as audio_core
 from core import lyrics as lyrics_core
 from core import numba_cache
-from core.contracts import AudioAnalysis, Lyrics
+from core.contracts import AudioAnalysis, Boundary, Lyrics
 from core.errors import ProviderError, TransientProviderError
 from core.hashing import code_fingerprint, sha256_file
 from core.settings import get_settings
+from core.timeline import prefer_cuts_at
 from providers.base import Transcriber, VideoGenerator
 from providers.registry import provider_of
 from tasks.common import content_key, local_file, provider_call, report, stage_task
@@ -57,6 +59,19 @@ def _transcribe(job_id: str, transcriber: Transcriber, path: Path, duration: flo
         return Lyrics(provider=transcriber.provider_id, fallback_used=True, error=str(exc))
 
 
+def _cuts_on_lines(analysis: AudioAnalysis, lyrics: Lyrics) -> list[Boundary]:
+    """Cuts move to a lyric line's start when it is on a beat within two beats of them (``core.timeline``)."""
+    b = analysis.boundaries
+    if not lyrics.segments or len(b) < 2:
+        return b
+    a = get_settings().audio
+    longest = min(a.max_clip, max(_clip_durations(), default=a.max_clip))
+    lines = [s.start for s in lyrics.segments]
+    edges = prefer_cuts_at([x.start for x in b] + [b[-1].end], lines, analysis.beats, reach=2 * 60 / analysis.tempo,
+                           min_len=a.min_clip, max_len=max(longest, a.min_clip))  # fmt: skip
+    return [Boundary(index=i, start=s, end=e, duration=e - s) for i, (s, e) in enumerate(itertools.pairwise(edges))]
+
+
 def _will_retry() -> bool:
     """Whether Prefect runs this task again after a transient error (never outside Prefect, e.g. ``.fn()``)."""
     ctx = TaskRunContext.get()
@@ -86,7 +101,7 @@ def parse_audio(
         report(job_id, "audio", "running", 90, "Aligning your lyrics")
         lines = lyrics_core.parse(lyrics, duration=analysis.duration)
         heard = lyrics_core.align(lines, heard, duration=analysis.duration, voiced=heard.voiced)
-    analysis = analysis.model_copy(update={"lyrics": heard})
+    analysis = analysis.model_copy(update={"lyrics": heard, "boundaries": _cuts_on_lines(analysis, heard)})
     lyrics_note = f", {len(heard.words)} lyric words" if heard.words else ""
     grid = " (tempo grid fallback)" if analysis.fallback_used else ""
     report(

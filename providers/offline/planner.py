@@ -242,8 +242,23 @@ def _scene_index(audio: AudioAnalysis, b: Boundary, n_clips: int, n_scenes: int)
 
 
 def _lyrics_for(audio: AudioAnalysis, b: Boundary) -> str:
+    """The lyric lines sung during the clip, " / " between lines."""
     parts = [s.text.strip() for s in audio.lyrics.segments if s.end > b.start and s.start < b.end]
-    return " ".join(p for p in parts if p)
+    return " / ".join(p for p in parts if p)
+
+
+#: what a lyric word may add to its clip's picture (the prompt's own lexicons)
+_MOTIF_WORDS = lx.OBJECT_WORDS | lx.PLACE_WORDS | lx.ANIMALS | lx.WEATHER
+
+
+def lyric_motif(lyrics: str, description: str) -> str | None:
+    """The first sung word that names something drawable and is not in the picture yet."""
+    present = {lx.canon(t) for t in lx.tokens(description)}
+    for token in lx.tokens(lyrics):
+        word = lx.canon(token)
+        if word in _MOTIF_WORDS and word not in present:
+            return word
+    return None
 
 
 def _motion(mood: str | None, level: float, tempo: float) -> tuple[str, float]:
@@ -398,6 +413,9 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
         text, intensity = _motion(mood, level, music.tempo)
         own = [next(c for c in characters if c.name == w).attributes.get("action", "") for w in who]
         acts = list(dict.fromkeys(a.split()[0] for a in own if a))
+        sung = _lyrics_for(audio, b)
+        motif = lyric_motif(sung, f"{place} {prop}") if sung else None
+        prop += f", {motif} from the lyrics" if motif else ""
         clips.append(
             ClipScript(
                 index=b.index,
@@ -411,7 +429,7 @@ def plan_video(request: JobRequest, audio: AudioAnalysis, *, crossfade: float = 
                     movement=movement,
                     angle=ANGLES[(seed + b.index) % len(ANGLES)],
                 ),
-                lyrics_context=_lyrics_for(audio, b),
+                lyrics_context=sung,
                 energy=round(energy, 3),
             )
         )

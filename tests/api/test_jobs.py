@@ -251,3 +251,18 @@ def test_bridge_and_api_restart_mid_job_lose_nothing(stack: Stack, api: httpx.Cl
     assert _stage_order(events) == list(STAGES)
     messages = [(e["stage"], e["status"], e["message"], e["clip_index"]) for e in events]
     assert len(messages) == len(set(messages))  # no event twice
+
+
+def test_bad_lyrics_are_refused_and_start_nothing(stack: Stack, api: httpx.Client, short_song: Path) -> None:
+    """Lyrics fields that are whitespace-free binary-ish (a C0 control), 30 kB of text, LRC timed past the
+    short song, and captions=sparkle: 422 each, naming the problem, and no flow run or job folder appears."""
+    before = flow_run_count(stack)
+    dirs_before = set((stack.data_dir / "jobs").glob("*"))
+    _problem(post_job(api, short_song, lyrics="la la\x01\x02"), 422, "control characters")
+    _problem(post_job(api, short_song, lyrics="la la la\n" * 3400), 422, "the limit is 20,000")
+    _problem(post_job(api, short_song, lyrics="[00:01.00]one\n[59:00.00]late\n"), 422, "beyond the song")
+    _problem(post_job(api, short_song, lyrics="fine", captions="sparkle"), 422, "captions")
+    r = post_job(api, short_song, lyrics="[00:01.00]one\n[59:00.00]late\n")
+    assert r.json()["error"] == "invalid_lyrics", r.text
+    assert flow_run_count(stack) == before
+    assert set((stack.data_dir / "jobs").glob("*")) == dirs_before

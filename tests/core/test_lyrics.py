@@ -152,3 +152,23 @@ def test_guard_drops_stock_phrases_loops_unsure_and_silent_words() -> None:
     real = Heard([_segment("hold my hand", 1.0), _segment("ghost", 6.5)])
     segments, words = guard(real, samples)
     assert [w.text for w in words] == ["hold", "my", "hand"] and len(segments) == 1
+
+
+def test_cuts_move_to_lyric_line_starts_on_beats() -> None:
+    """Beats every 0.5 s, cuts at 0/4/8/12. Line starts at 4.5 (on a beat, one beat away) and 7.2 (off-beat):
+    the 4 s cut moves to 4.5, the 8 s one stays; a line at 11.5 would leave a 0.5 s slot, so that cut stays."""
+    from core.timeline import prefer_cuts_at
+
+    beats = [k * 0.5 for k in range(25)]
+    moved = prefer_cuts_at([0, 4, 8, 12], [4.5, 7.2, 11.5], beats, reach=1.0, min_len=3.0, max_len=5.0)
+    assert moved == [0, 4.5, 8, 12]
+
+
+def test_lyric_words_become_clip_motifs() -> None:
+    """A clip whose sung line names 'rain' and 'guitar' gets the first one not already drawn; Spanish with no
+    lexicon word gives none."""
+    from providers.offline.planner import lyric_motif
+
+    assert lyric_motif("walking in the rain / my old guitar", "a dancer in a neon city") == "rain"
+    assert lyric_motif("walking in the rain / my old guitar", "a dancer in the rain") == "guitar"
+    assert lyric_motif("soy un fantasma que", "a city") is None

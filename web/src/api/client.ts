@@ -28,6 +28,9 @@ export interface JobForm {
   mood?: string;
   durationHint?: number | null;
   aspect?: string;
+  /** the song's lyrics, plain text or LRC (aligned to the vocals; captions come out) */
+  lyrics?: string;
+  captions?: "none" | "soft" | "karaoke";
 }
 
 export function getToken(): string | null {
@@ -81,6 +84,8 @@ export const api = {
     if (form.mood) body.append("mood", form.mood);
     if (form.durationHint) body.append("duration_hint", String(form.durationHint));
     if (form.aspect) body.append("aspect", form.aspect);
+    if (form.lyrics?.trim()) body.append("lyrics", form.lyrics);
+    if (form.captions) body.append("captions", form.captions);
     const res = await fetch("/api/jobs", { method: "POST", body, headers: headers() });
     if (!res.ok) throw await problem(res);
     return (await res.json()) as Created<"/api/jobs">;
@@ -95,6 +100,7 @@ export const api = {
   getTimeline: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/timeline">>(`/api/jobs/${id}/timeline`, signal),
   getPrompts: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/prompts">>(`/api/jobs/${id}/prompts`, signal),
   getReference: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/reference">>(`/api/jobs/${id}/reference`, signal),
+  captionsUrl: (id: string) => `/api/jobs/${id}/captions.vtt`,
   videoUrl: (id: string, format: "mp4" | "mov" = "mp4") =>
     format === "mp4" ? `/api/jobs/${id}/video` : `/api/jobs/${id}/video?format=mov`,
   referenceImageUrl: (id: string) => `/api/jobs/${id}/reference.png`,

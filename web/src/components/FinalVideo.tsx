@@ -55,7 +55,10 @@ export function FinalVideo({ jobId, duration }: { jobId: string; duration: numbe
       </div>
       <div className="player">
         {src ? (
-          <video data-testid="final-video" src={src} controls playsInline preload="metadata" aria-label="Final music video" />
+          <video data-testid="final-video" src={src} controls playsInline preload="metadata" aria-label="Final music video">
+            {/* the lyrics (404 when the song has none: the browser then shows no track) */}
+            <track kind="captions" src={api.captionsUrl(jobId)} srcLang="und" label="Lyrics" default data-testid="captions-track" />
+          </video>
         ) : (
           <div className="clip-missing shimmer">Loading video…</div>
         )}

@@ -37,6 +37,8 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   const [prompt, setPrompt] = useState("");
   const [style, setStyle] = useState("");
   const [mood, setMood] = useState("");
+  const [lyrics, setLyrics] = useState("");
+  const [karaoke, setKaraoke] = useState(false);
   const [hint, setHint] = useState("");
   const [aspect, setAspect] = useState("");
   const [submitted, setSubmitted] = useState(false);
@@ -73,7 +75,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
     if (!file || fileError || checking || loading || !prompt.trim() || hintError) return;
     setBusy(true);
     try {
-      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, aspect: aspect || undefined });
+      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, aspect: aspect || undefined, lyrics, captions: karaoke ? "karaoke" : undefined });
       setCreated(job.job_id);
       onCreated(job);
     } catch (err) {
@@ -153,6 +155,15 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
             </select>
           </div>
         )}
+      </div>
+      <div className="field">
+        <label htmlFor="lyrics" className="label">
+          Lyrics <span className="muted">optional · one line per lyric line, or LRC</span>
+        </label>
+        <textarea id="lyrics" rows={4} placeholder={"[00:17.60] first line…"} value={lyrics} maxLength={limits?.max_lyrics_bytes} onChange={(e) => setLyrics(e.target.value)} data-testid="lyrics-input" />
+        <label className="muted" style={{ display: "flex", alignItems: "center", gap: "0.5rem", marginTop: "0.5rem" }}>
+          <input type="checkbox" style={{ width: "auto" }} checked={karaoke} onChange={(e) => setKaraoke(e.target.checked)} data-testid="karaoke-input" /> Burn in karaoke captions
+        </label>
       </div>
       {error && (
         <div className="alert" role="alert">

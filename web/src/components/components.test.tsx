@@ -18,7 +18,7 @@ const LIMITS: Limits = {
   min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
   aspects: ["16:9", "9:16", "1:1"],
-  max_lyrics_bytes: 20000, max_variants: 4,
+  max_lyrics_bytes: 5000, max_variants: 4,
 };
 const limitsOk = async () => LIMITS;
 
@@ -62,6 +62,21 @@ describe("UploadForm", () => {
     expect(screen.queryByText("Use 3–7 seconds, or leave empty.")).toBeNull();
     fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "neon fox" } });
     expect(screen.getByTestId("prompt-count").textContent).toBe(" 8/300");
+  });
+
+  it("sends the lyrics and the karaoke choice with the job", async () => {
+    const createJob = vi.fn(async () => ({ job_id: "abc", status: "queued" as const, flow_run_id: "f", events_url: "", status_url: "" }));
+    render(<UploadForm onCreated={() => {}} createJob={createJob} measure={async () => 30} loadLimits={limitsOk} />);
+    const lyrics = await screen.findByTestId("lyrics-input");
+    await waitFor(() => expect(lyrics.getAttribute("maxLength")).toBe("5000"));
+    fireEvent.change(screen.getByTestId("audio-input"), { target: { files: [song()] } });
+    fireEvent.change(screen.getByTestId("prompt-input"), { target: { value: "a ghost in a hat" } });
+    fireEvent.change(lyrics, { target: { value: "[00:17.60]soy un fantasma que\n" } });
+    fireEvent.click(screen.getByTestId("karaoke-input"));
+    await waitFor(() => expect((screen.getByTestId("submit") as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(screen.getByTestId("submit"));
+    await waitFor(() => expect(createJob).toHaveBeenCalled());
+    expect(createJob).toHaveBeenCalledWith(expect.objectContaining({ lyrics: "[00:17.60]soy un fantasma que\n", captions: "karaoke" }));
   });
 
   it("waits for the limits before it submits, then works without them if the server does not say", async () => {
