@@ -293,7 +293,7 @@ def _bad_inputs(tmp: Path, formats: dict[str, Path]) -> dict[str, tuple[Path, st
             10 * SR)).astype(np.float32)), r"^the song is silent \(its loudest half second is -7\d dBFS\)$"),
         "L = -R stereo (mono mix cancels)": (write_wav(tmp / "cancel.wav", stereo_cancel),
                                              r"^the song is silent"),
-        "2 s beep": (write_wav(tmp / "beep.wav", tone), r"^the song is too short \(2\.0 s; the minimum is 5 s\)$"),
+        "2 s beep": (write_wav(tmp / "beep.wav", tone), r"^the song is too short \(2\.0 s; the minimum is 7 s\)$"),
         "missing file": (tmp / "nope.ogg", r"^file not found$"),
         "a directory": (tmp, r"^not a regular file$"),
     }  # fmt: skip
