@@ -189,8 +189,8 @@ def real_music(console: Console, before: ModuleType | None) -> None:
         meter = cells[1][1] if cells[1] else None
         f = f_measure(ref, np.asarray(cells[1][0].times)) if path == MADMOM and cells[1] else None
         b, a = cells
-        table.add_row(path.name[:38], f"{y.size / sr:.1f}", note, cell_text(b, "bpm"), cell_text(a, "bpm"), cell_text(b, "steady"),
-                      cell_text(a, "steady"), cell_text(b, "flips"), cell_text(a, "flips"),
+        table.add_row(path.name[:38], f"{y.size / sr:.1f}", note, cell_text(b, "bpm"), cell_text(a, "bpm"),
+                      cell_text(b, "steady"), cell_text(a, "steady"), cell_text(b, "flips"), cell_text(a, "flips"),
                       f"{meter.label} ({meter.confidence:.2f})" if meter else "-",
                       f"{f:.3f}" if f is not None else "")  # fmt: skip
     console.print(table)
