@@ -2,6 +2,7 @@
 tracker checks, and the wall time of a ~3-minute song, in one run and one table.
 
 uv run python -m bench.analysis            # BASE=<commit> picks the "before" code (default: the issue-13 base)
+uv run python -m bench.analysis --real     # only the real-music table (../shared/testdata, before and after)
 
 "Before" is ``core/audio.py`` as of ``BASE``, loaded from git into a private module, so both columns are
 measured on the same machine in the same process.
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import mir_eval
 import numpy as np
@@ -129,9 +131,77 @@ def timing(tmp: Path, before: ModuleType | None) -> tuple[float, float, float]:
     return cold, float(np.median(walls)), time.perf_counter() - t0 if before else float("nan")
 
 
+#: what ../shared/testdata/MANIFEST.md says of each recording (the only ground truth beside madmom's annotations)
+MANIFEST = {
+    "sweet-waltz": "3/4 waltz",
+    "solo-trumpet": "stated 90 BPM",
+    "Hungarian_Dance": "rubato, no drums",
+    "Drum-bass": "strong drum + bass",
+    "Lets_Go_Fishin": "vocals, steady",
+    "Vibe_Ace": "jazz/lounge, steady",
+    "Sugar_Plum": "classical, soft beat",
+    "ragtime": "solo piano ragtime",
+}
+
+
+def self_levels(beats: np.ndarray, window: float = 4.0) -> list[float]:
+    """Metrical level per ``window`` s against the song's own median beat period (no annotation to compare with):
+    changing levels mean the tracker switched octave inside the song."""
+    if beats.size < 4:
+        return []
+    return octave_levels(np.arange(beats[0], beats[-1], float(np.median(np.diff(beats)))), beats, window)
+
+
+def real_music(console: Console, before: ModuleType | None) -> None:
+    """Every song of testdata/music and madmom's annotated sample through the tracker and the meter, before and
+    after: tempo, stability (beat gaps within 10 % of the median), octave flips, meter, and the MANIFEST's word."""
+    table = Table(title="Real recordings (../shared/testdata; no annotations except madmom_sample)")
+    for col in ("song", "s", "MANIFEST", "BPM before", "BPM after", "steady gaps before", "steady gaps after",
+                "flips before", "flips after", "meter after (conf.)", "F (human)"):  # fmt: skip
+        table.add_column(col)
+    songs = sorted((TESTDATA / "music").glob("*.ogg")) + [MADMOM]
+    ref = np.loadtxt(MADMOM.with_suffix(".beats"), comments="#", ndmin=2)[:, 0]
+    for path in songs:
+        y, sr = load_audio(path)
+        cells: list[tuple[Any, Any] | None] = []
+        for mod in (before, after_audio):
+            if mod is None:
+                cells.append(None)
+                continue
+            feats = mod.compute_features(y, sr)
+            tracked = mod.track_beats(feats)
+            meter = mod.estimate_meter(feats, tracked.times) if hasattr(mod, "estimate_meter") else None
+            cells.append((tracked, meter))
+        note = next((v for k, v in MANIFEST.items() if k in path.name), "~88 BPM, annotated")
+
+        def cell_text(cell: tuple[Any, Any] | None, what: str) -> str:
+            if cell is None:
+                return "-"
+            beats = np.asarray(cell[0].times)
+            if what == "bpm":
+                return f"{60 / np.median(np.diff(beats)):.1f}" if beats.size > 2 else "-"
+            if what == "steady":
+                ibi = np.diff(beats)
+                return f"{np.mean(np.abs(ibi / np.median(ibi) - 1) <= 0.1):.0%}" if ibi.size > 1 else "-"
+            lv = self_levels(beats)
+            return str(sum(a != b for a, b in zip(lv, lv[1:], strict=False)))
+
+        meter = cells[1][1] if cells[1] else None
+        f = f_measure(ref, np.asarray(cells[1][0].times)) if path == MADMOM and cells[1] else None
+        b, a = cells
+        table.add_row(path.name[:38], f"{y.size / sr:.1f}", note, cell_text(b, "bpm"), cell_text(a, "bpm"),
+                      cell_text(b, "steady"), cell_text(a, "steady"), cell_text(b, "flips"), cell_text(a, "flips"),
+                      f"{meter.label} ({meter.confidence:.2f})" if meter else "-",
+                      f"{f:.3f}" if f is not None else "")  # fmt: skip
+    console.print(table)
+
+
 def main() -> int:
     console = Console(width=160)
     before = baseline_module()
+    if "--real" in sys.argv[1:]:
+        real_music(console, before)
+        return 0
     songs = corpus()
     table = Table(title=f"Synthetic corpus (30 s each; before = core/audio.py @ {BASE}; 70 ms F window)")
     for col in ("song", "F before", "F after", "level before", "level after", "meter", "on downbeat before",
@@ -160,6 +230,7 @@ def main() -> int:
                 f"{sa.worst_cut_ms:.0f} ms",
             )
         console.print(table)
+        real_music(console, before)
         cold, warm, warm_before = timing(Path(d), before)
 
     ref = np.loadtxt(MADMOM.with_suffix(".beats"), comments="#", ndmin=2)[:, 0]

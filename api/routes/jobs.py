@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import shutil
 from datetime import UTC, datetime
@@ -27,10 +28,11 @@ from core.contracts import JobRequest, ProgressEvent
 from core.limits import request_problems
 from core.progress import JobError
 from core.settings import Settings
-from core.storage import JobKeys
+from core.storage import JobKeys, Storage
 
 START_TIMEOUT = 30.0  # seconds for Prefect to accept a flow run
 
+log = logging.getLogger("videogen.api")
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 
@@ -111,7 +113,7 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep, s
         )
         await store.update_meta(job_id, flow_run_id=flow_run_id)
     except BaseException as exc:
-        await asyncio.shield(_forget(store, job_id, job_dir))
+        await asyncio.shield(_forget(store, storage, job_id, job_dir))
         if isinstance(exc, TimeoutError):
             raise Problem(503, "Prefect did not accept the job in time; nothing was started: try again") from None
         if isinstance(exc, RedisError):
@@ -126,8 +128,14 @@ async def create_job(request: Request, settings: SettingsDep, store: StoreDep, s
     )
 
 
-async def _forget(store: JobStore, job_id: str, job_dir: Path) -> None:
+async def _forget(store: JobStore, storage: Storage, job_id: str, job_dir: Path) -> None:
+    """Undo a job that could not start: its scratch files, the song already in the job storage (on S3 the upload
+    is in the bucket by now) and its Redis keys."""
     await anyio.to_thread.run_sync(lambda: shutil.rmtree(job_dir, ignore_errors=True))
+    try:
+        await anyio.to_thread.run_sync(storage.delete_prefix, JobKeys(job_id).prefix)
+    except Exception:  # noqa: BLE001 - the caller's error is the one to answer; this one goes to the log
+        log.exception("could not delete the stored files of job %s, which did not start", job_id)
     with contextlib.suppress(RedisError):  # Redis down: nothing was written there either
         await store.delete(job_id)
 

@@ -297,3 +297,30 @@ def test_operator_artifacts_and_named_task_runs(s3_job: JobResult, prefect_pool:
     assert "X-Amz-Signature=" in video and f"jobs/{s3_job.job_id}/final/final.mp4" in video
     cost = artifacts[f"{key}-cost"].data
     assert "total" in str(cost)
+
+
+def test_upload_to_s3_is_removed_when_the_flow_run_cannot_start(
+    s3_settings: Settings, redis_url: str, short_song: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried: a valid upload to an API on S3 storage (moto) whose Prefect never accepts the run (the start times
+    out). Before: 503, but ``jobs/<id>/input/audio.mp3`` stayed in the bucket, an orphan no lifecycle rule names
+    as a job's. Now: 503, and neither the bucket nor Redis nor the API's disk keeps anything of the job."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.routes import jobs
+
+    async def never_starts(*args: object, **kwargs: object) -> str:
+        raise TimeoutError
+
+    monkeypatch.setattr(jobs, "start_flow_run", never_starts)
+    settings = s3_settings.model_copy(update={"api": s3_settings.api.model_copy(update={"redis_url": redis_url})})
+    storage = S3Storage(settings.storage, settings.cache_dir)
+    before = set(redis.Redis.from_url(redis_url).keys("jobs:*"))
+    with TestClient(create_app(settings)) as client:
+        files = {"audio": ("song.mp3", short_song.read_bytes(), "audio/mpeg")}
+        r = client.post("/api/jobs", files=files, data={"prompt": "paper boats"})
+    assert r.status_code == 503 and "nothing was started" in r.json()["detail"], r.text
+    assert storage.list("jobs/") == []
+    assert set(redis.Redis.from_url(redis_url).keys("jobs:*")) == before
+    assert not settings.jobs_dir.exists() or not any(settings.jobs_dir.iterdir())
