@@ -22,6 +22,7 @@ class Limits(BaseModel):
     max_upload_mb: float
     audio_formats: list[str]
     max_variants: int = Field(description="variants one regeneration of a clip may ask for (director mode)")
+    review_default: bool = Field(description="a paid provider is selected: new jobs default to reviewing first")
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -29,7 +30,8 @@ def limits_of(settings: Settings) -> Limits:
     return Limits(max_prompt_chars=settings.api.max_prompt_chars, max_style_chars=settings.api.max_style_chars,
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
                   min_duration=a.min_duration, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
-                  audio_formats=list(AUDIO_FORMATS), max_variants=settings.max_variants)  # fmt: skip
+                  audio_formats=list(AUDIO_FORMATS), max_variants=settings.max_variants,
+                  review_default=any(v != "offline" for v in settings.providers.model_dump().values()))  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:

@@ -43,6 +43,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/storyboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Storyboard */
+        get: operations["get_storyboard_api_jobs__job_id__storyboard_get"];
+        /** Put Storyboard */
+        put: operations["put_storyboard_api_jobs__job_id__storyboard_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve */
+        post: operations["approve_api_jobs__job_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Regenerate */
+        post: operations["regenerate_api_jobs__job_id__clips__index__regenerate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions */
+        get: operations["versions_api_jobs__job_id__clips__index__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/choose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Choose */
+        post: operations["choose_api_jobs__job_id__clips__index__choose_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/clips/{index}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version File
+         * @description One version's MP4 (for the variants side by side).
+         */
+        get: operations["version_file_api_jobs__job_id__clips__index__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/clips": {
         parameters: {
             query?: never;
@@ -426,6 +532,51 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** ChooseRequest */
+        ChooseRequest: {
+            /**
+             * Version
+             * @description 0 is the first render
+             */
+            version: number;
+        };
+        /**
+         * ClipDirection
+         * @description What the director decides per clip, beside its script in the plan.
+         */
+        ClipDirection: {
+            /**
+             * Prompt
+             * @description the video prompt; text differing from `written` replaces it
+             * @default
+             */
+            prompt: string;
+            /** @description the prompt as written from the script (read-only) */
+            written: components["schemas"]["ClipPrompt"] | null;
+            /**
+             * Written From
+             * @description digest of the script and style `written` was made from
+             * @default
+             */
+            written_from: string;
+            /**
+             * Seed
+             * @description None: the prompt writer's seed
+             */
+            seed: number | null;
+            /**
+             * Locked
+             * @description a locked clip keeps its script, cuts, prompt and version
+             * @default false
+             */
+            locked: boolean;
+            /**
+             * Version
+             * @description the clip file in use: 0 the first render, 1.. regenerations
+             * @default 0
+             */
+            version: number;
+        };
         /** ClipInfo */
         ClipInfo: {
             /** Index */
@@ -546,6 +697,79 @@ export interface components {
              */
             cost: number;
         };
+        /** ClipResult */
+        ClipResult: {
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "succeeded" | "failed";
+            /** Uri */
+            uri: string | null;
+            /** Provider */
+            provider: string;
+            /**
+             * Model
+             * @default
+             */
+            model: string;
+            /**
+             * Target Duration
+             * @description the slot length the composer must fill
+             */
+            target_duration: number;
+            /**
+             * Requested Duration
+             * @description closest duration the model offers
+             */
+            requested_duration: number;
+            /**
+             * Duration
+             * @description actual duration of the returned file
+             * @default 0
+             */
+            duration: number;
+            /**
+             * Width
+             * @default 0
+             */
+            width: number;
+            /**
+             * Height
+             * @default 0
+             */
+            height: number;
+            /**
+             * Fps
+             * @default 0
+             */
+            fps: number;
+            /**
+             * Cost
+             * @default 0
+             */
+            cost: number;
+            /**
+             * Generation Time
+             * @default 0
+             */
+            generation_time: number;
+            /**
+             * Attempts
+             * @default 1
+             */
+            attempts: number;
+            /** Error */
+            error: string | null;
+            validation: components["schemas"]["ClipValidation"] | null;
+            /**
+             * Assets
+             * @description drawable assets the clip shows (offline model)
+             */
+            assets: string[];
+        };
         /**
          * ClipScript
          * @description What one clip shows. Its place in the video is slot ``index`` of the job's Timeline.
@@ -578,6 +802,53 @@ export interface components {
              */
             energy: number;
         };
+        /** ClipValidation */
+        ClipValidation: {
+            /** File Ok */
+            file_ok: boolean;
+            /** Duration Ok */
+            duration_ok: boolean;
+            /** Resolution Ok */
+            resolution_ok: boolean;
+            /** Fps Ok */
+            fps_ok: boolean;
+            /**
+             * Duration Diff
+             * @description actual - target duration, seconds
+             */
+            duration_diff: number;
+        };
+        /**
+         * ClipVersion
+         * @description One generation of a clip: version 0 is the first render, 1.. the regenerations.
+         */
+        ClipVersion: {
+            /** Version */
+            version: number;
+            clip: components["schemas"]["ClipResult"];
+            /** Prompt */
+            prompt: string;
+            /** Seed */
+            seed: number;
+            /**
+             * Sha256
+             * @description of the clip file
+             * @default
+             */
+            sha256: string;
+        };
+        /** ClipVersions */
+        ClipVersions: {
+            /** Index */
+            index: number;
+            /**
+             * Chosen
+             * @default 0
+             */
+            chosen: number;
+            /** Versions */
+            versions: components["schemas"]["ClipVersion"][];
+        };
         /** Cost */
         Cost: {
             /** By Stage */
@@ -595,6 +866,53 @@ export interface components {
              * @constant
              */
             currency: "USD";
+        };
+        /** CostLine */
+        CostLine: {
+            /** Stage */
+            stage: string;
+            /** Provider */
+            provider: string;
+            /** Model */
+            model: string;
+            /** Calls */
+            calls: number;
+            /** Unit */
+            unit: string;
+            /** Cost */
+            cost: number;
+        };
+        /** DirectorRun */
+        DirectorRun: {
+            /** Job Id */
+            job_id: string;
+            /** Flow Run Id */
+            flow_run_id: string;
+            /** Status Url */
+            status_url: string;
+        };
+        /** Estimate */
+        Estimate: {
+            /** Audio Duration */
+            audio_duration: number;
+            /** Clips */
+            clips: number;
+            /**
+             * Clip Seconds
+             * @description length each clip is requested at (the model's closest duration)
+             */
+            clip_seconds: number;
+            /** Duration Hint */
+            duration_hint: number | null;
+            video: components["schemas"]["VideoChoice"] | null;
+            /** Lines */
+            lines: components["schemas"]["CostLine"][];
+            /** Budget */
+            budget: number;
+            /** Hard Cap */
+            hard_cap: number;
+            /** Notes */
+            notes: string[];
         };
         /**
          * Health
@@ -631,7 +949,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "processing" | "complete" | "error";
+            status: "queued" | "processing" | "awaiting_review" | "complete" | "error";
             /** Flow Run Id */
             flow_run_id: string;
             /** Events Url */
@@ -655,6 +973,28 @@ export interface components {
             jobs: components["schemas"]["JobStatus"][];
         };
         /**
+         * JobRequest
+         * @description What a user asks for; the flow's parameters.
+         */
+        JobRequest: {
+            /** Audio Uri */
+            audio_uri: string;
+            /**
+             * Prompt
+             * @description its length limit is a setting (core.limits)
+             */
+            prompt: string;
+            /** Style */
+            style: string | null;
+            /** Mood */
+            mood: string | null;
+            /**
+             * Duration Hint
+             * @description preferred clip length, seconds (core.limits)
+             */
+            duration_hint: number | null;
+        };
+        /**
          * JobStatus
          * @description A job's status: its folded events (``core.progress``) plus what the gateway knows of it.
          */
@@ -664,7 +1004,7 @@ export interface components {
              * @default queued
              * @enum {string}
              */
-            status: "queued" | "processing" | "complete" | "error";
+            status: "queued" | "processing" | "awaiting_review" | "complete" | "error";
             /**
              * Progress
              * @description percent of the whole job
@@ -790,6 +1130,16 @@ export interface components {
             max_upload_mb: number;
             /** Audio Formats */
             audio_formats: string[];
+            /**
+             * Max Variants
+             * @description variants one regeneration of a clip may ask for (director mode)
+             */
+            max_variants: number;
+            /**
+             * Review Default
+             * @description a paid provider is selected: new jobs default to reviewing first
+             */
+            review_default: boolean;
         };
         /** LyricSegment */
         LyricSegment: {
@@ -864,7 +1214,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "running" | "completed" | "cached" | "failed" | "error" | "complete";
+            status: "queued" | "running" | "completed" | "cached" | "failed" | "error" | "complete" | "awaiting_review";
             /**
              * Progress
              * @description percent of the stage (or of the job for stage='job')
@@ -957,6 +1307,25 @@ export interface components {
             reference: components["schemas"]["ReferenceImage"];
             /** Image Url */
             image_url: string | null;
+        };
+        /** RegenerateRequest */
+        RegenerateRequest: {
+            /**
+             * Prompt
+             * @description new prompt for the clip; its own when omitted
+             */
+            prompt: string | null;
+            /**
+             * Seed
+             * @description seed of the first variant
+             */
+            seed: number | null;
+            /**
+             * Variants
+             * @description separate generations (1 to the limit's max_variants)
+             * @default 1
+             */
+            variants: number;
         };
         /** Scene */
         Scene: {
@@ -1119,6 +1488,37 @@ export interface components {
              */
             cost: number;
         };
+        /** Storyboard */
+        Storyboard: {
+            /** Job Id */
+            job_id: string;
+            request: components["schemas"]["JobRequest"];
+            /**
+             * Audio Sha256
+             * @description the analysed song (the analysis is its cached stage output)
+             */
+            audio_sha256: string;
+            /**
+             * Duration
+             * @description song length, seconds
+             */
+            duration: number;
+            /**
+             * Beats
+             * @description detected beat times: every cut must be one of them
+             */
+            beats: number[];
+            plan: components["schemas"]["VideoPlan"];
+            /**
+             * Cuts
+             * @description cut times, seconds; clip k runs from cut k-1 to cut k
+             */
+            cuts: number[];
+            /** Clips */
+            clips: components["schemas"]["ClipDirection"][];
+            /** @description recomputed after every edit */
+            estimate: components["schemas"]["Estimate"] | null;
+        };
         /** StyleInfo */
         StyleInfo: {
             /** Palette */
@@ -1179,6 +1579,16 @@ export interface components {
             kind: "cut" | "crossfade" | "fade";
             /** Duration */
             duration: number;
+        };
+        /**
+         * VideoChoice
+         * @description The video model and resolution a job uses (the configured one, or a cheaper one the budget chose).
+         */
+        VideoChoice: {
+            /** Model */
+            model: string;
+            /** Resolution */
+            resolution: string;
         };
         /** VideoPlan */
         VideoPlan: {
@@ -1247,15 +1657,25 @@ export type AudioValidation = components['schemas']['AudioValidation'];
 export type Boundary = components['schemas']['Boundary'];
 export type Camera = components['schemas']['Camera'];
 export type Character = components['schemas']['Character'];
+export type ChooseRequest = components['schemas']['ChooseRequest'];
+export type ClipDirection = components['schemas']['ClipDirection'];
 export type ClipInfo = components['schemas']['ClipInfo'];
 export type ClipList = components['schemas']['ClipList'];
 export type ClipPrompt = components['schemas']['ClipPrompt'];
+export type ClipResult = components['schemas']['ClipResult'];
 export type ClipScript = components['schemas']['ClipScript'];
+export type ClipValidation = components['schemas']['ClipValidation'];
+export type ClipVersion = components['schemas']['ClipVersion'];
+export type ClipVersions = components['schemas']['ClipVersions'];
 export type Cost = components['schemas']['Cost'];
+export type CostLine = components['schemas']['CostLine'];
+export type DirectorRun = components['schemas']['DirectorRun'];
+export type Estimate = components['schemas']['Estimate'];
 export type Health = components['schemas']['Health'];
 export type JobCreated = components['schemas']['JobCreated'];
 export type JobError = components['schemas']['JobError'];
 export type JobList = components['schemas']['JobList'];
+export type JobRequest = components['schemas']['JobRequest'];
 export type JobStatus = components['schemas']['JobStatus'];
 export type JobSummary = components['schemas']['JobSummary'];
 export type JobUpdate = components['schemas']['JobUpdate'];
@@ -1266,15 +1686,18 @@ export type Problem = components['schemas']['Problem'];
 export type ProgressEvent = components['schemas']['ProgressEvent'];
 export type ReferenceImage = components['schemas']['ReferenceImage'];
 export type ReferenceInfo = components['schemas']['ReferenceInfo'];
+export type RegenerateRequest = components['schemas']['RegenerateRequest'];
 export type Scene = components['schemas']['Scene'];
 export type SceneObject = components['schemas']['SceneObject'];
 export type Section = components['schemas']['Section'];
 export type Slot = components['schemas']['Slot'];
 export type StageSpec = components['schemas']['StageSpec'];
 export type StageView = components['schemas']['StageView'];
+export type Storyboard = components['schemas']['Storyboard'];
 export type StyleInfo = components['schemas']['StyleInfo'];
 export type Timeline = components['schemas']['Timeline'];
 export type Transition = components['schemas']['Transition'];
+export type VideoChoice = components['schemas']['VideoChoice'];
 export type VideoPlan = components['schemas']['VideoPlan'];
 export type Window = components['schemas']['Window'];
 export type $defs = Record<string, never>;
@@ -1379,6 +1802,317 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobStatus"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_storyboard_api_jobs__job_id__storyboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Storyboard"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_storyboard_api_jobs__job_id__storyboard_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Storyboard"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Storyboard"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_api_jobs__job_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_api_jobs__job_id__clips__index__regenerate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_api_jobs__job_id__clips__index__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClipVersions"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_api_jobs__job_id__clips__index__choose_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChooseRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    version_file_api_jobs__job_id__clips__index__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                version: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Client Error */

@@ -3,6 +3,7 @@ import type { JobStatusName } from "../api/types";
 const LABELS: Record<JobStatusName, string> = {
   queued: "Queued",
   processing: "Processing",
+  awaiting_review: "Awaiting review",
   complete: "Complete",
   error: "Error",
 };

@@ -28,6 +28,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   const [undecodable, setUndecodable] = useState(false);
   const [checking, setChecking] = useState(false);
   const [prompt, setPrompt] = useState("");
+  const [review, setReview] = useState<boolean | null>(null); // null: the server's default (review when paid)
   const [style, setStyle] = useState("");
   const [mood, setMood] = useState("");
   const [hint, setHint] = useState("");
@@ -65,7 +66,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
     if (!file || fileError || checking || loading || !prompt.trim() || hintError) return;
     setBusy(true);
     try {
-      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue });
+      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, review: review ?? limits?.review_default ?? false });
       setCreated(job.job_id);
       onCreated(job);
     } catch (err) {
@@ -132,6 +133,10 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
           )}
         </div>
       </div>
+      <label className="check">
+        <input type="checkbox" checked={review ?? limits?.review_default ?? false} onChange={(e) => setReview(e.target.checked)} data-testid="review-input" />{" "}
+        Review the storyboard and its estimate before any clip is generated
+      </label>
       {error && (
         <div className="alert" role="alert">
           <strong>Could not start the job</strong>

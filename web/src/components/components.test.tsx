@@ -16,7 +16,7 @@ const song = (name = "song.mp3", type = "audio/mpeg", size = 1000) => new File([
 const LIMITS: Limits = {
   max_upload_mb: 20, max_prompt_chars: 300, max_style_chars: 40, max_mood_chars: 30, min_duration: 8, max_duration: 240,
   min_clip: 3, max_clip: 7,
-  audio_formats: ["mp3", "wav", "ogg"],
+  audio_formats: ["mp3", "wav", "ogg"], max_variants: 3, review_default: false,
 };
 const limitsOk = async () => LIMITS;
 
