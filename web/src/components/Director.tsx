@@ -119,14 +119,15 @@ export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: n
   }, []);
   const [variants, setVariants] = useState(2);
   const [versions, setVersions] = useState<Versions | null>(null);
-  const [waiting, setWaiting] = useState<number | null>(null);
+  // what the page waits for after a request: a number of versions, or a version in use
+  const [waiting, setWaiting] = useState<{ count?: number; chosen?: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (waiting === null) return;
     const timer = setInterval(() => {
       api.getVersions(jobId, clip).then((v) => {
         setVersions(v);
-        if (v.versions.length >= waiting || v.chosen === waiting) setWaiting(null);
+        if ((waiting.count !== undefined && v.versions.length >= waiting.count) || v.chosen === waiting.chosen) setWaiting(null);
       }, () => undefined);
     }, 2000);
     return () => clearInterval(timer);
@@ -135,7 +136,7 @@ export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: n
     setError(null);
     try {
       await api.regenerate(jobId, clip, { variants });
-      setWaiting((versions?.versions.length || 1) + variants);
+      setWaiting({ count: (versions?.versions.length || 1) + variants });
     } catch (e) {
       setError(message(e));
     }
@@ -143,7 +144,7 @@ export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: n
   const use = async (version: number) => {
     try {
       await api.choose(jobId, clip, version);
-      setWaiting(null);
+      setWaiting({ chosen: version });
     } catch (e) {
       setError(message(e));
     }
