@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-director-"))
     os.environ.update({"PREFECT_HOME": str(scratch / "prefect"), "VIDEOGEN_DATA_DIR": str(scratch / "data"),
                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-                       "PREFECT_LOGGING_LEVEL": "ERROR"})  # fmt: skip
+                       "PREFECT_LOGGING_LEVEL": "ERROR",
+                       "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"})  # fmt: skip
     os.environ.pop("PREFECT_API_URL", None)
     from prefect import flow
     from rich.console import Console
