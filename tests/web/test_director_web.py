@@ -65,7 +65,8 @@ def test_review_edit_approve_then_regenerate_and_use_a_variant(
         page.get_by_test_id("use-version").last.click()
         versions = f"/api/jobs/{job_id}/clips/1/versions"
         expect(page.get_by_test_id("variant").last).to_contain_text("in use", timeout=240_000)
-        assert api.get(versions).json()["chosen"] == 2
+        listed = api.get(versions)
+        assert listed.status_code == 200 and listed.json()["chosen"] == 2, (listed.status_code, listed.text[:300])
         page.screenshot(path=str(artifacts / "director-04-chosen.png"), full_page=True)
         assert not errors, errors
     finally:

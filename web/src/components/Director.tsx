@@ -1,12 +1,32 @@
 // Director mode (issue 14): edit the storyboard before any clip is paid for, then regenerate clips as variants.
 import { useEffect, useState } from "react";
-import { api } from "../api/client";
+import { api, fetchBlobUrl } from "../api/client";
 
 type Board = Awaited<ReturnType<typeof api.getStoryboard>>;
 type Versions = Awaited<ReturnType<typeof api.getVersions>>;
 const KINDS = ["cut", "crossfade", "fade"] as const;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** A stored file as a blob URL (media elements cannot send the bearer token); null until fetched or on error. */
+function useBlobUrl(path: string): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    const ctl = new AbortController();
+    let made: string | null = null;
+    fetchBlobUrl(path, ctl.signal).then((u) => setUrl((made = u)), () => setUrl(null));
+    return () => {
+      ctl.abort();
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [path]);
+  return url;
+}
+
+function VariantVideo({ path }: { path: string }) {
+  const url = useBlobUrl(path);
+  return url ? <video src={url} muted loop controls preload="metadata" /> : <div className="clip-missing">Loading…</div>;
+}
 
 /** The cuts over the energy curve: each cut is a handle that steps to the previous or next detected beat. */
 function CutTimeline({ board, energy, onMove }: { board: Board; energy: number[]; onMove: (cut: number, step: -1 | 1) => void }) {
@@ -35,6 +55,7 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [approved, setApproved] = useState(false);
+  const thumb = useBlobUrl(api.referenceImageUrl(jobId));
   useEffect(() => {
     const ctl = new AbortController();
     api.getStoryboard(jobId, ctl.signal).then(setBoard, (e) => !ctl.signal.aborted && setError(message(e)));
@@ -85,7 +106,7 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
       <div className="director-cards">
         {board.plan.clips.map((script, i) => (
           <article key={i} className="clip-card" data-testid="clip-card">
-            <img src={api.referenceImageUrl(jobId)} alt="" className="clip-thumb" />
+            {thumb ? <img src={thumb} alt="" className="clip-thumb" /> : <div className="clip-thumb" />}
             <h3>Clip {i + 1} <span className="muted small">{(edges[i] ?? 0).toFixed(2)}–{(edges[i + 1] ?? 0).toFixed(2)} s</span></h3>
             <p className="small">{script.visual_description}</p>
             <textarea rows={4} value={board.clips[i]?.prompt ?? ""} onChange={(e) => edit(i, e.target.value)} data-testid="clip-prompt" disabled={board.clips[i]?.locked} />
@@ -165,7 +186,7 @@ export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: n
       <div className="variants">
         {versions?.versions.map((v) => (
           <figure key={v.version} className="variant" data-testid="variant">
-            <video src={`/api/jobs/${jobId}/clips/${clip}/versions/${v.version}`} muted loop controls preload="metadata" />
+            <VariantVideo path={`/api/jobs/${jobId}/clips/${clip}/versions/${v.version}`} />
             <figcaption>
               v{v.version} · seed {v.seed}{" "}
               {v.version === versions.chosen ? <strong>in use</strong> : <button type="button" className="button" onClick={() => void use(v.version)} data-testid="use-version">Use this one</button>}
