@@ -27,6 +27,7 @@ class Limits(BaseModel):
     aspects: list[str] = Field(description="output formats (core.timeline), the first is the default")
     max_lyrics_bytes: int = Field(MAX_LYRICS_BYTES, description="lyrics text (plain or LRC), UTF-8 bytes")
     max_variants: int = Field(description="variants one regeneration of a clip may ask for (director mode)")
+    review_default: bool = Field(description="a paid provider is selected: new jobs default to reviewing first")
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -35,7 +36,8 @@ def limits_of(settings: Settings) -> Limits:
                   max_mood_chars=settings.api.max_mood_chars, min_clip=a.min_clip, max_clip=a.max_clip,
                   min_duration=a.shortest_song, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
                   audio_formats=list(AUDIO_FORMATS), aspects=list(ASPECTS),
-                  max_variants=settings.max_variants)  # fmt: skip
+                  max_variants=settings.max_variants,
+                  review_default=any(v != "offline" for v in settings.providers.model_dump().values()))  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:

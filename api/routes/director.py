@@ -19,12 +19,13 @@ from uuid import UUID
 
 import anyio
 from fastapi import APIRouter
+from fastapi.responses import Response
 from prefect import aresume_flow_run
 from pydantic import BaseModel, Field
 
 from api.deps import Auth, JobId, SameSite, SettingsDep, StorageDep, StoreDep
 from api.errors import Problem
-from api.jobfiles import final_result, read_json
+from api.jobfiles import final_result, media_response, read_json
 from api.routes.jobs import job_status
 from api.runs import start_flow_run
 from core.errors import StoryboardError
@@ -159,3 +160,11 @@ async def choose(job_id: JobId, index: int, body: ChooseRequest, store: StoreDep
     params = {"job_id": job_id, "clip": index, "version": body.version}
     run_id = await start_flow_run(CHOOSE_DEPLOYMENT, job_id, params, idempotent=False)
     return DirectorRun(job_id=job_id, flow_run_id=run_id, status_url=f"/api/jobs/{job_id}")
+
+
+@router.get("/{job_id}/clips/{index}/versions/{version}")
+async def version_file(job_id: JobId, index: int, version: int, storage: StorageDep) -> Response:
+    """One version's MP4 (for the variants side by side)."""
+    key = JobKeys(job_id).clip_version(index, version)
+    return media_response(storage.uri(key), media_type="video/mp4", filename=f"clip-{index}-v{version}.mp4",
+                          storage=storage)  # fmt: skip

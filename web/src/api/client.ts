@@ -31,6 +31,8 @@ export interface JobForm {
   /** the song's lyrics, plain text or LRC (aligned to the vocals; captions come out) */
   lyrics?: string;
   captions?: "none" | "soft" | "karaoke";
+  /** director mode: stop after planning, in `awaiting_review` */
+  review?: boolean;
 }
 
 export function getToken(): string | null {
@@ -75,6 +77,27 @@ export async function fetchBlobUrl(path: string, signal?: AbortSignal): Promise<
   return URL.createObjectURL(await res.blob());
 }
 
+async function sendJson<T>(method: "POST" | "PUT", path: string, payload: unknown): Promise<T> {
+  const res = await fetch(path, { method, body: JSON.stringify(payload), headers: { ...headers(), "Content-Type": "application/json" } });
+  if (!res.ok) throw await problem(res);
+  return (await res.json()) as T;
+}
+
+type Storyboard = Get<"/api/jobs/{job_id}/storyboard">;
+type DirectorRun = JsonOf<paths["/api/jobs/{job_id}/approve"]["post"]["responses"][200]>;
+
+/** Director mode (issue 14): the storyboard in review, approval, a finished job's clip versions. */
+const director = {
+  getStoryboard: (id: string, signal?: AbortSignal) => getJson<Storyboard>(`/api/jobs/${id}/storyboard`, signal),
+  putStoryboard: (id: string, board: Storyboard) => sendJson<Storyboard>("PUT", `/api/jobs/${id}/storyboard`, board),
+  approve: (id: string) => sendJson<DirectorRun>("POST", `/api/jobs/${id}/approve`, {}),
+  regenerate: (id: string, clip: number, body: { prompt?: string | null; seed?: number | null; variants: number }) =>
+    sendJson<DirectorRun>("POST", `/api/jobs/${id}/clips/${clip}/regenerate`, body),
+  getVersions: (id: string, clip: number, signal?: AbortSignal) =>
+    getJson<Get<"/api/jobs/{job_id}/clips/{index}/versions">>(`/api/jobs/${id}/clips/${clip}/versions`, signal),
+  choose: (id: string, clip: number, version: number) => sendJson<DirectorRun>("POST", `/api/jobs/${id}/clips/${clip}/choose`, { version }),
+};
+
 export const api = {
   async createJob(form: JobForm): Promise<Created<"/api/jobs">> {
     const body = new FormData();
@@ -86,6 +109,7 @@ export const api = {
     if (form.aspect) body.append("aspect", form.aspect);
     if (form.lyrics?.trim()) body.append("lyrics", form.lyrics);
     if (form.captions) body.append("captions", form.captions);
+    if (form.review) body.append("review", "true");
     const res = await fetch("/api/jobs", { method: "POST", body, headers: headers() });
     if (!res.ok) throw await problem(res);
     return (await res.json()) as Created<"/api/jobs">;
@@ -101,6 +125,7 @@ export const api = {
   getPrompts: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/prompts">>(`/api/jobs/${id}/prompts`, signal),
   getReference: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/reference">>(`/api/jobs/${id}/reference`, signal),
   captionsUrl: (id: string) => `/api/jobs/${id}/captions.vtt`,
+  ...director,
   videoUrl: (id: string, format: "mp4" | "mov" = "mp4") =>
     format === "mp4" ? `/api/jobs/${id}/video` : `/api/jobs/${id}/video?format=mov`,
   referenceImageUrl: (id: string) => `/api/jobs/${id}/reference.png`,

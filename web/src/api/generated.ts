@@ -129,6 +129,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/clips/{index}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version File
+         * @description One version's MP4 (for the variants side by side).
+         */
+        get: operations["version_file_api_jobs__job_id__clips__index__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/clips": {
         parameters: {
             query?: never;
@@ -1242,6 +1262,11 @@ export interface components {
              * @description variants one regeneration of a clip may ask for (director mode)
              */
             max_variants: number;
+            /**
+             * Review Default
+             * @description a paid provider is selected: new jobs default to reviewing first
+             */
+            review_default: boolean;
         };
         /** LyricSegment */
         LyricSegment: {
@@ -2258,6 +2283,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirectorRun"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    version_file_api_jobs__job_id__clips__index__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                version: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Client Error */

@@ -4,6 +4,7 @@ import { useJobEvents, type JobEventsOptions } from "../hooks/useJobEvents";
 import { ClipGallery } from "./ClipGallery";
 import { ConnectionIndicator } from "./ConnectionIndicator";
 import { CostTracker } from "./CostTracker";
+import { ClipDirector, StoryboardEditor } from "./Director";
 import { ErrorMessage } from "./ErrorMessage";
 import { FinalVideo } from "./FinalVideo";
 import { SongAnalysis } from "./SongAnalysis";
@@ -58,7 +59,9 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
 
       <div className="grid">
         <div className="col-main">
+          {status?.status === "awaiting_review" && <StoryboardEditor jobId={jobId} />}
           {status?.status === "complete" && <FinalVideo jobId={jobId} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
+          {status?.status === "complete" && expected !== null && <ClipDirector jobId={jobId} clipCount={expected} />}
           <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
           <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />
           {data.analysis && <SongAnalysis analysis={data.analysis} />}

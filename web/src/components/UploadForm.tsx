@@ -35,6 +35,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
   const [undecodable, setUndecodable] = useState(false);
   const [checking, setChecking] = useState(false);
   const [prompt, setPrompt] = useState("");
+  const [review, setReview] = useState<boolean | null>(null); // null: the server's default (review when paid)
   const [style, setStyle] = useState("");
   const [mood, setMood] = useState("");
   const [lyrics, setLyrics] = useState("");
@@ -75,7 +76,7 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
     if (!file || fileError || checking || loading || !prompt.trim() || hintError) return;
     setBusy(true);
     try {
-      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, aspect: aspect || undefined, lyrics, captions: karaoke ? "karaoke" : undefined });
+      const job = await createJob({ audio: file, prompt: prompt.trim(), style: style.trim(), mood: mood.trim(), durationHint: hintValue, aspect: aspect || undefined, lyrics, captions: karaoke ? "karaoke" : undefined, review: review ?? limits?.review_default ?? false });
       setCreated(job.job_id);
       onCreated(job);
     } catch (err) {
@@ -165,6 +166,10 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
           <input type="checkbox" style={{ width: "auto" }} checked={karaoke} onChange={(e) => setKaraoke(e.target.checked)} data-testid="karaoke-input" /> Burn in karaoke captions
         </label>
       </div>
+      <label className="check">
+        <input type="checkbox" checked={review ?? limits?.review_default ?? false} onChange={(e) => setReview(e.target.checked)} data-testid="review-input" />{" "}
+        Review the storyboard and its estimate before any clip is generated
+      </label>
       {error && (
         <div className="alert" role="alert">
           <strong>Could not start the job</strong>

@@ -18,7 +18,7 @@ const LIMITS: Limits = {
   min_clip: 3, max_clip: 7,
   audio_formats: ["mp3", "wav", "ogg"],
   aspects: ["16:9", "9:16", "1:1"],
-  max_lyrics_bytes: 5000, max_variants: 4,
+  max_lyrics_bytes: 5000, max_variants: 3, review_default: false,
 };
 const limitsOk = async () => LIMITS;
 
