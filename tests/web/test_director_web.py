@@ -57,7 +57,7 @@ def test_review_edit_approve_then_regenerate_and_use_a_variant(
         page.screenshot(path=str(artifacts / "director-02-rendered.png"), full_page=True)
 
         director = page.get_by_test_id("clip-director")
-        director.get_by_test_id("regen-clip").select_option("1")
+        director.get_by_test_id("regen-clip").select_option(value="1")  # clip index 1 (labelled "2")
         director.get_by_test_id("regen-variants").fill("2")
         director.get_by_test_id("regenerate").click()
         expect(page.get_by_test_id("variant")).to_have_count(3, timeout=240_000)  # v0 and two new ones

@@ -15,6 +15,10 @@ import { Storyboard } from "./Storyboard";
 const finished = (status: JobStatus, stage: Stage) =>
   status.status === "complete" || status.stages.some((s) => s.id === stage && s.state !== "pending" && s.state !== "running");
 
+/** A video was composed: stays true while a director regenerates or recomposes (the job is processing again). */
+const rendered = (status: JobStatus | null) =>
+  status?.status === "complete" || status?.stages.some((s) => s.id === "compose" && (s.state === "done" || s.state === "cached")) === true;
+
 /** Which stage outputs exist, as keys that change when they grow (null: not yet): useJobData refetches on change. */
 function dataKeys(status: JobStatus | null) {
   if (!status) return { clips: null, analysis: null, storyboard: null };
@@ -61,7 +65,7 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
         <div className="col-main">
           {status?.status === "awaiting_review" && <StoryboardEditor jobId={jobId} />}
           {status?.status === "complete" && <FinalVideo jobId={jobId} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
-          {status?.status === "complete" && expected !== null && <ClipDirector jobId={jobId} clipCount={expected} />}
+          {rendered(status) && expected !== null && <ClipDirector jobId={jobId} clipCount={expected} />}
           <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
           <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />
           {data.analysis && <SongAnalysis analysis={data.analysis} />}
