@@ -172,15 +172,101 @@ def run_moviepy(song: Path, clips: list[ClipResult], slot: float, out: Path, ren
     return probe(out).duration
 
 
+_SCALE = "scale=1920:1080:force_original_aspect_ratio=increase:flags=bicubic,crop=1920:1080,setsar=1,fps=30"
+
+
+def _encoder_args(codec: str, preset: str, crf: int, threads: int | None) -> list[str]:
+    thread_args = ["-threads", str(threads)] if threads else []
+    if codec == "libopenh264":  # rate control by bitrate only: give it the size goal's bitrate
+        return ["-c:v", "libopenh264", "-b:v", f"{crf}k", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]
+    tune = [] if preset.endswith("-cabac") else ["-tune", "fastdecode"]
+    return ["-c:v", "libx264", "-preset", preset.removesuffix("-cabac"), *tune, "-crf", str(crf), "-bf", "0",
+            "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]  # fmt: skip
+
+
+def _encode_one(src: Path, dest: Path, codec: str, preset: str, crf: int, threads: int | None, pipe: bool) -> None:
+    enc = _encoder_args(codec, preset, crf, threads)
+    if not pipe:
+        run_ffmpeg(["-i", str(src), "-vf", _SCALE, *enc, str(dest)], what="encode")
+        return
+    import subprocess
+
+    from core.media import ffmpeg_exe
+
+    base = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    dec = subprocess.Popen([*base, "-i", str(src), "-vf", _SCALE, "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
+                           stdout=subprocess.PIPE)  # fmt: skip
+    subprocess.run([*base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1920x1080", "-r", "30", "-i", "-", *enc,
+                    str(dest)], stdin=dec.stdout, check=True)  # fmt: skip
+    dec.wait()
+
+
+def _ssim(encoded: Path, src: Path) -> float:
+    """Mean SSIM (all planes) of the encode against the same scaled frames, straight from the source."""
+    import re
+    import subprocess
+
+    from core.media import ffmpeg_exe
+
+    graph = f"[1:v]{_SCALE},format=yuv420p[ref];[0:v]format=yuv420p[enc];[enc][ref]ssim"
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-r", "30", "-f", "h264", "-i", str(encoded), "-i", str(src),
+                           "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True, check=True)  # fmt: skip
+    match = re.search(r"All:([0-9.]+)", proc.stderr)
+    return float(match.group(1)) if match else float("nan")
+
+
+def encoders(work: Path, clips: list[ClipResult], console: Console) -> None:
+    """Per-clip conform encodes (decode + scale to 1080p30 + encode) of 2 bench clips: speed, size, SSIM."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srcs = [Path(c.uri.removeprefix("file://")) for c in clips[:2] if c.uri]
+    seconds = sum(probe(s).duration for s in srcs)
+    out = work / "encoders"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("libx264", "ultrafast", 23, None, False, 1), ("libx264", "ultrafast", 28, None, False, 1),
+        ("libx264", "ultrafast", 32, None, False, 1), ("libx264", "superfast", 26, None, False, 1),
+        ("libx264", "superfast", 28, None, False, 1), ("libx264", "veryfast", 24, None, False, 1),
+        ("libx264", "veryfast", 26, None, False, 1), ("libx264", "veryfast", 28, None, False, 1),
+        ("libx264", "veryfast-cabac", 26, None, False, 1), ("libx264", "faster", 26, None, False, 1),
+        ("libx264", "veryfast", 26, 1, False, 2), ("libx264", "veryfast", 26, 2, False, 1),
+        ("libx264", "veryfast", 26, None, True, 1), ("libopenh264", "-", 3000, None, False, 1),
+    ]  # fmt: skip
+    table = Table(title=f"Conform encode of {len(srcs)} clips ({seconds:.1f} s of 720p24 -> 1080p30)")
+    for col in ("encoder", "preset", "crf/kbps", "threads", "clips at once", "process", "wall s", "x realtime",
+                "MB/min", "SSIM"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("encoder", "preset", "process") else "right")
+    for codec, preset, crf, threads, pipe, parallel in rows:
+        dests = [out / f"{codec}-{preset}-{crf}-{threads}-{pipe}-{parallel}-{i}.h264" for i in range(len(srcs))]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(parallel) as pool:
+            jobs = [
+                pool.submit(_encode_one, s, d, codec, preset, crf, threads, pipe)
+                for s, d in zip(srcs, dests, strict=True)
+            ]
+            for job in jobs:
+                job.result()
+        wall = time.perf_counter() - t0
+        size = sum(d.stat().st_size for d in dests) / 1e6 * 60 / seconds
+        ssim = sum(_ssim(d, s) for d, s in zip(dests, srcs, strict=True)) / len(srcs)
+        table.add_row(codec, preset, str(crf), str(threads or "auto"), str(parallel), "pipe" if pipe else "one",
+                      f"{wall:.1f}", f"{seconds / wall:.2f}", f"{size:.1f}", f"{ssim:.4f}")  # fmt: skip
+    console.print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-moviepy", action="store_true")
+    parser.add_argument("--encoders", action="store_true", help="only the encoder table (preset, CRF, threads)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "results" / "compose")
     args = parser.parse_args()
     console = Console(width=130)
     render = RenderSettings()
     song, clips, boundaries, transitions, beats = prepare(args.work)
+    if args.encoders:
+        encoders(args.work, clips, console)
+        return
     shutil.rmtree(args.work / "ours", ignore_errors=True)  # cold cache: every clip is conformed
     timings: dict[str, float] = {}
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.settings import Quality
 from core.stages import StageId
 from core.timeline import Timeline, TransitionKind
 
@@ -367,6 +368,7 @@ class JobRequest(Contract):
     style: str | None = None
     mood: str | None = None
     duration_hint: float | None = Field(None, gt=0, description="preferred clip length, seconds (core.limits)")
+    quality: Quality | None = Field(None, description="render quality (core.settings.QUALITY); unset: the setting")
 
 
 class JobResult(Contract):

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -29,6 +29,7 @@ from flows.infra_cli import infra  # noqa: E402
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
     from core.audio_input import AudioFacts
     from core.contracts import JobResult, ProgressEvent
+    from core.settings import Quality
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
@@ -41,7 +42,9 @@ def _main() -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -103,20 +106,26 @@ class _Display:
                                      message=view.message[:70])  # fmt: skip
 
 
-def _check_limits(prompt: str, duration_hint: float | None) -> None:
+def _check_limits(
+    prompt: str, style: str | None, mood: str | None, duration_hint: float | None, quality: str | None = None
+) -> None:
     """The request's limits (core.limits, the API's too), before any server starts: one line, exit 2."""
     from pydantic import ValidationError
 
     from core.contracts import JobRequest
     from core.limits import request_problems
-    from core.settings import get_settings
+    from core.settings import QUALITY, get_settings
 
+    if quality is not None and quality not in QUALITY:
+        raise _fail(f"--quality must be one of {', '.join(QUALITY)}, not {quality!r}")
+
+    raw = JobRequest.model_construct(audio_uri="-", prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    if problems := request_problems(raw, get_settings()):
+        raise _fail("; ".join(msg for _, msg in problems))
     try:
-        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint)
+        JobRequest.model_validate(raw.model_dump())
     except ValidationError as exc:
         raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    if problems := request_problems(request, get_settings()):
-        raise _fail("; ".join(msg for _, msg in problems))
 
 
 @app.command()
@@ -131,12 +140,13 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")] = Path("out"),
     job_id: Annotated[str | None, typer.Option(help="job id (default: a new UUID)")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="ignore cached stage results")] = False,
+    quality: Annotated[
+        str | None, typer.Option(help="draft | standard | high (default: standard, <= 25 MB per minute)")
+    ] = None,
 ) -> None:
     """Render AUDIO into OUT/final.mp4 and OUT/result.json."""
     started = time.perf_counter()
-    if not prompt.strip():
-        raise _fail("--prompt must not be empty")
-    _check_limits(prompt, duration_hint)
+    _check_limits(prompt, style, mood, duration_hint, quality)
     try:
         _precheck(audio)
     except PipelineError as exc:
@@ -160,6 +170,7 @@ def render(
                 mood=mood,
                 duration_hint=duration_hint,
                 job_id=job_id,
+                quality=cast("Quality | None", quality),  # checked against QUALITY above
             )
     except PipelineError as exc:
         raise _fail(str(exc)) from None
@@ -276,8 +287,24 @@ def _summary(console: Console, result: JobResult, out: Path, wall: float) -> Non
     console.print(f"[bold green]wrote[/] {out / 'final.mp4'} and {out / 'result.json'}")
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+def main() -> None:
+    """The ``videogen`` entry point: a usage error (an unknown option, ``--duration-hint soon``) is one line on
+    stderr and exit 2, like every other refusal, instead of click's boxed usage block."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer 0.29 vendors click: its usage errors derive from this
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `videogen`: the help, as before
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx else exc)
+            code = 2
+        else:
+            _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+            code = getattr(exc, "exit_code", 2)
+    except typer.Abort:
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

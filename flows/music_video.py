@@ -24,7 +24,7 @@ from core.clips import check_clips
 from core.contracts import CostReport, JobRequest, JobResult
 from core.errors import AudioError, CompositionError, PipelineError, StorageError
 from core.media import probe
-from core.settings import get_settings
+from core.settings import Quality, get_settings
 from core.timeline import TIMELINE_RECORD, build_timeline
 from flows.artifacts import publish_analysis, publish_result
 from flows.stage_run import Files, JobRun, run_count
@@ -77,6 +77,7 @@ def music_video(
     duration_hint: float | None = None,
     job_id: str | None = None,
     allow_partial: bool = True,
+    quality: Quality | None = None,
 ) -> JobResult:
     """Render a beat-synchronised music video of the song at ``audio_uri`` from a creative prompt.
 
@@ -91,9 +92,12 @@ def music_video(
     allow_partial : True (PRD): compose from the clips that succeeded (at least 2). False: fail the run when any
         clip failed, after every other clip is done, so a retry (Prefect UI, ``prefect flow-run retry``)
         regenerates just those clips.
+    quality : ``draft`` | ``standard`` | ``high`` (x264 preset and CRF, ``core.settings.QUALITY``); unset:
+        ``VIDEOGEN_RENDER__QUALITY`` (``standard``).
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
-    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint)
+    request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                         quality=quality)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial)
     finally:
@@ -112,6 +116,8 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     video = estimate.video if estimate else None
     hint = estimate.duration_hint if estimate and estimate.duration_hint else request.duration_hint
 
+    render = get_settings().render
+    render = render.model_copy(update={"quality": request.quality}) if request.quality else render
     parse, plan_, paint = configured(parse_audio), configured(plan_scenes), configured(generate_reference)
     write, generate, compose = configured(write_prompt), configured(generate_clip), configured(compose_video)
     (analysis,) = job.stage("audio", lambda i, fresh: parse.with_options(refresh_cache=fresh).submit(
@@ -122,7 +128,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     audio_info = probe(local_file(audio_uri), error=AudioError)
     timeline = build_timeline(analysis.boundaries, plan.transitions, beats=analysis.beats,
                               audio_duration=audio_info.audio_duration or audio_info.duration,
-                              fps=get_settings().render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out)  # fmt: skip
+                              fps=render.fps, fade_in=plan.fade_in, fade_out=plan.fade_out)  # fmt: skip
     put_json(keys.intermediate(TIMELINE_RECORD), timeline)
 
     (reference,) = job.stage("reference", lambda i, fresh: paint.with_options(refresh_cache=fresh).submit(
@@ -136,7 +142,7 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
     )
     n = len(prompts)
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
-        job_id, prompts[i], timeline.slot(i), n, video, timeline.conform_spec(i)), items=n,
+        job_id, prompts[i], timeline.slot(i), n, video, timeline.conform_spec(i), render), items=n,
         files=Files(lambda i: keys.clip(i, ".mp4")),
         on_failure=lambda i, exc, fut: _failed(job_id, timeline.slot(i), exc, run_count(fut)))  # fmt: skip
     try:
@@ -145,7 +151,9 @@ def _render(job_id: str, request: JobRequest, *, allow_partial: bool = True) -> 
         raise job.fail("video", exc) from None
     (composition,) = job.stage(
         "compose",
-        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(job_id, audio_uri, analysis, timeline, clips),
+        lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(
+            job_id, audio_uri, analysis, timeline, clips, render
+        ),
         files=Files(lambda i: keys.final("final.mp4"), "final"),
     )
     if not all(((v := composition.validation).duration_ok, v.sync_ok, v.resolution_ok, v.fps_ok)):  # not complete

@@ -9,7 +9,7 @@ from prefect.context import TaskRunContext
 from core import compose as compose_core
 from core.contracts import AudioAnalysis, ClipResult, CompositionResult
 from core.hashing import code_fingerprint, sha256_file
-from core.settings import get_settings
+from core.settings import RenderSettings, get_settings
 from core.storage import JobKeys
 from core.timeline import Timeline
 from core.uris import to_uri
@@ -36,19 +36,27 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         timeline,
         # a clip's URI names its job slot, not its content (a retry may replace it): key on the bytes
         [(c.index, c.status, sha256_file(local_file(c.uri)) if c.uri else None) for c in clips],
-        get_settings().render,
+        params.get("render") or get_settings().render,
         code_fingerprint("core.compose", "core.timeline", "core.loop", "core.media"),
     )
 
 
 @stage_task("compose", cache_key_fn=compose_key)
 def compose_video(
-    job_id: str, audio_uri: str, analysis: AudioAnalysis, timeline: Timeline, clips: list[ClipResult]
+    job_id: str,
+    audio_uri: str,
+    analysis: AudioAnalysis,
+    timeline: Timeline,
+    clips: list[ClipResult],
+    render: RenderSettings | None = None,
 ) -> CompositionResult:
-    settings = get_settings()
+    """Compose in the job's ``render`` format and quality (default: the settings')."""
+    render = render or get_settings().render
     good = sum(c.status == "succeeded" for c in clips)
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
-    key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips}))
+    key = run_cache_key(
+        lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips, "render": render})
+    )
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     result = compose_core.compose(
@@ -59,7 +67,7 @@ def compose_video(
         beats=analysis.beats,
         downbeats=analysis.downbeats,
         onsets=analysis.onsets,
-        render=settings.render,
+        render=render,
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
     )
     final = get_storage().put_file(JobKeys(job_id).final("final.mp4"), out, "final")

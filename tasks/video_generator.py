@@ -14,7 +14,7 @@ from core.contracts import ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
-from core.settings import get_settings
+from core.settings import RenderSettings, get_settings
 from core.storage import JobKeys
 from core.timeline import ConformSpec, Slot
 from core.uris import to_uri
@@ -81,9 +81,10 @@ def generate_clip(
     total: int,
     video: VideoChoice | None = None,
     conform: ConformSpec | None = None,
+    render: RenderSettings | None = None,
 ) -> ClipResult:
     """Generate the clip of ``slot``, validate it, and (given its ``conform`` layout) encode it for the composer
-    right away."""
+    right away, in the job's ``render`` format and quality (default: the settings')."""
     generator = _generator(video)
     key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "slot": slot, "video": video}))
     out = cache_path("clips", key, ".mp4")
@@ -134,7 +135,7 @@ def generate_clip(
     result = result.model_copy(update={"validation": validation, "uri": uri})
     _record_clip(job_id, result)
     if conform is not None:
-        _conform_now(clip.path, conform)
+        _conform_now(clip.path, conform, render or get_settings().render)
     report(
         job_id,
         "video",
@@ -148,12 +149,12 @@ def generate_clip(
     return result
 
 
-def _conform_now(path: Path, spec: ConformSpec) -> None:
+def _conform_now(path: Path, spec: ConformSpec, render: RenderSettings) -> None:
     """Encode the clip's 1080p pieces now, while other clips are still being generated: x264 at 1080p is the
     pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
     try:
         conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
-                     fade_out=spec.fade_out, render=get_settings().render, cache_dir=conform_cache())  # fmt: skip
+                     fade_out=spec.fade_out, render=render, cache_dir=conform_cache())  # fmt: skip
     except CompositionError as exc:
         log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)
 

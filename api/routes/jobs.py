@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from api.schemas import JobCreated, JobList, JobStatus
 from api.store import JobStore
 from api.upload import check_upload, read_job_form
 from core.contracts import JobRequest, ProgressEvent
-from core.limits import request_problems
+from core.limits import CONTROL_CHARS, request_problems
 from core.progress import JobError
 from core.settings import Settings
 from core.storage import JobKeys
@@ -33,13 +32,11 @@ START_TIMEOUT = 30.0  # seconds for Prefect to accept a flow run
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 
-#: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint")
 
 
 def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
-    if bad := [name for name in TEXT_FIELDS if _CONTROL.search(fields.get(name, ""))]:
+    if bad := [name for name in TEXT_FIELDS if CONTROL_CHARS.search(fields.get(name, ""))]:
         raise Problem(422, f"the {', '.join(bad)} field contains control characters (such as NUL): remove them",
                       errors=[{"loc": [name], "msg": "contains control characters"} for name in bad])  # fmt: skip
     prompt = fields.get("prompt", "").strip()
