@@ -5,6 +5,31 @@
 60 s of Vibe Ace, 12 slots of 5 s on the 120 BPM grid, 12 procedural clips (1280x720 @ 24 fps, 4-6 s: the 4 s ones
 must loop), cut / crossfade / fade transitions. Peak memory is the largest sum of RSS over this process and its
 descendants (ffmpeg), sampled from /proc every 50 ms.
+
+    uv run python -m bench.compose --encoders
+
+The per-clip conform encode alone (2 bench clips, 11.5 s of 720p24 -> 1080p30, decode + scale + encode), with size
+in MB per minute and SSIM against the same scaled frames (ffmpeg's ``ssim`` filter). Measured 2026-12-02 04:59 UTC,
+load average 2.0-6 on the shared 2 cores, so walls are noisy (±30 %):
+
+    encoder / preset         crf    wall s   MB/min   SSIM
+    x264 ultrafast fastdec    23      7.1     80.3   0.9835   (the old default)
+    x264 ultrafast fastdec    28      8.4     44.7   0.9651
+    x264 ultrafast fastdec    32      9.2     28.4   0.9413   (still over the size goal, visibly blocky)
+    x264 superfast fastdec    28     13.8     37.5   0.9745
+    x264 veryfast fastdec     26     29.9     27.8   0.9726
+    x264 veryfast fastdec     28     27.8     22.7   0.9658
+    x264 veryfast (CABAC)     26     28.2     21.2   0.9738   <- standard
+    x264 faster               26     51.8     30.0   0.9752
+    openh264 3000 kb/s         -     24.6     22.0   0.9460   (same size, clearly worse SSIM: not used)
+    veryfast 26, 1 thread x 2 clips at once: 56.9 s; 2 threads x 1 clip: 54.4 s (both under heavier load, inconclusive)
+    veryfast 26, decode | pipe | encode: 32.3 s vs one process 29.9 s (one process kept)
+
+Decision: the size goal (<= 25 MB/min including 192 kb/s AAC, so ~23.5 MB/min of video) is met only from
+veryfast up; at veryfast, dropping ``-tune fastdecode`` (CABAC back on) costs no time here and saves 24 % of
+the bytes, so ``standard`` = veryfast CRF 26 with CABAC, ``high`` = veryfast CRF 21, ``draft`` = the old speed
+(ultrafast CRF 28, fastdecode, ~45 MB/min). Standard is ~3.5x slower to encode than ultrafast: the composer's
+realtime factor falls until the offline path renders straight into the output format (one encode, issue 17).
 """
 
 from __future__ import annotations

@@ -61,17 +61,38 @@ def _precheck(audio: Path) -> AudioFacts:
         raise AudioError(f"{audio}: {exc}") from None
 
 
-def _warm_audio_stack() -> threading.Thread:
-    """Import librosa/numba while the Prefect server boots in its own process (both cost seconds)."""
+def _warm_audio_stack() -> None:
+    """Import librosa/numba (its kernels compile at import, ~7 s a process) in this thread.
 
-    def warm() -> None:
-        # librosa's numba kernels compile at import (~7 s a process): do it while the server starts
-        import librosa.beat
-        import librosa.feature
-        import librosa.onset
-        import librosa.segment  # noqa: F401
+    Not in a background thread: numba compiles under ``warnings.catch_warnings(record=True)``, which swaps the
+    process-wide warning filters and re-emits what it caught, so a thread compiling beside pydantic building its
+    schemas printed warnings that pydantic had filtered (the two ``UnsupportedFieldAttributeWarning`` lines of
+    every render). The Prefect server starts meanwhile, in :func:`_start_temporary_server`."""
+    import librosa.beat
+    import librosa.feature
+    import librosa.onset
+    import librosa.segment  # noqa: F401
 
-    thread = threading.Thread(target=warm, daemon=True, name="warm-librosa")
+
+def _start_temporary_server() -> threading.Thread | None:
+    """Without ``PREFECT_API_URL``: start Prefect's temporary server in the background (8-20 s) while librosa
+    loads here; the flow's client finds the same server (``SubprocessASGIServer`` is one per process)."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer  # imported here, not beside numba's compile
+
+    server = SubprocessASGIServer()
+
+    def start() -> None:
+        import contextlib
+
+        # e.g. a start timeout on a loaded machine: the flow's own client starts it again and reports the failure
+        with contextlib.suppress(Exception):
+            server.start()
+
+    thread = threading.Thread(target=start, daemon=True, name="prefect-server")
     thread.start()
     return thread
 
@@ -153,10 +174,13 @@ def render(
         raise _fail(str(exc)) from None
     if fresh:
         os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
-    _warm_audio_stack()  # no join: the audio task's own import waits on the import lock if needed
-
-    from flows.music_video import music_video
+    from flows.music_video import music_video  # prefect and every model, before the server thread starts
     from tasks.common import add_listener, remove_listener
+
+    server = _start_temporary_server()
+    _warm_audio_stack()
+    if server is not None:
+        server.join()  # the flow's client would otherwise see `running` before the server answers
 
     console = Console()
     display = _Display(console)
