@@ -192,7 +192,7 @@ def run_moviepy(song: Path, clips: list[ClipResult], slot: float, out: Path, ren
     video = concatenate_videoclips(parts, method="compose", padding=-overlap)
     video = video.with_audio(AudioFileClip(str(song)))
     video.write_videofile(
-        str(out), fps=render.fps, codec="libx264", preset=render.preset, audio_codec="aac", logger=None
+        str(out), fps=render.fps, codec="libx264", preset=render.encode.preset, audio_codec="aac", logger=None
     )
     return probe(out).duration
 
@@ -323,7 +323,9 @@ def main() -> None:
         duration, wall, peak = _measure(lambda: run_moviepy(song, clips, SONG_SECONDS / SLOTS, out, render))
         rows.append(("MoviePy 2 (concatenate + crossfades)", wall, peak, duration))
 
-    table = Table(title=f"Compose {SONG_SECONDS:.0f} s, {SLOTS} clips -> 1080p30 ({render.preset})")
+    enc = render.encode
+    table = Table(title=f"Compose {SONG_SECONDS:.0f} s, {SLOTS} clips -> 1080p30 ({enc.preset} CRF {enc.crf})")
+
     for col in ("method", "wall s", "realtime ×", "peak memory", "output s", "ours vs this"):
         table.add_column(col, justify="left" if col == "method" else "right")
     ours_wall = rows[0][1]
