@@ -5,6 +5,31 @@
 60 s of Vibe Ace, 12 slots of 5 s on the 120 BPM grid, 12 procedural clips (1280x720 @ 24 fps, 4-6 s: the 4 s ones
 must loop), cut / crossfade / fade transitions. Peak memory is the largest sum of RSS over this process and its
 descendants (ffmpeg), sampled from /proc every 50 ms.
+
+    uv run python -m bench.compose --encoders
+
+The per-clip conform encode alone (2 bench clips, 11.5 s of 720p24 -> 1080p30, decode + scale + encode), with size
+in MB per minute and SSIM against the same scaled frames (ffmpeg's ``ssim`` filter). Measured 2026-12-02 04:59 UTC,
+load average 2.0-6 on the shared 2 cores, so walls are noisy (±30 %):
+
+    encoder / preset         crf    wall s   MB/min   SSIM
+    x264 ultrafast fastdec    23      7.1     80.3   0.9835   (the old default)
+    x264 ultrafast fastdec    28      8.4     44.7   0.9651
+    x264 ultrafast fastdec    32      9.2     28.4   0.9413   (still over the size goal, visibly blocky)
+    x264 superfast fastdec    28     13.8     37.5   0.9745
+    x264 veryfast fastdec     26     29.9     27.8   0.9726
+    x264 veryfast fastdec     28     27.8     22.7   0.9658
+    x264 veryfast (CABAC)     26     28.2     21.2   0.9738   <- standard
+    x264 faster               26     51.8     30.0   0.9752
+    openh264 3000 kb/s         -     24.6     22.0   0.9460   (same size, clearly worse SSIM: not used)
+    veryfast 26, 1 thread x 2 clips at once: 56.9 s; 2 threads x 1 clip: 54.4 s (both under heavier load, inconclusive)
+    veryfast 26, decode | pipe | encode: 32.3 s vs one process 29.9 s (one process kept)
+
+Decision: the size goal (<= 25 MB/min including 192 kb/s AAC, so ~23.5 MB/min of video) is met only from
+veryfast up; at veryfast, dropping ``-tune fastdecode`` (CABAC back on) costs no time here and saves 24 % of
+the bytes, so ``standard`` = veryfast CRF 26 with CABAC, ``high`` = veryfast CRF 21, ``draft`` = the old speed
+(ultrafast CRF 28, fastdecode, ~45 MB/min). Standard is ~3.5x slower to encode than ultrafast: the composer's
+realtime factor falls until the offline path renders straight into the output format (one encode, issue 17).
 """
 
 from __future__ import annotations
@@ -167,20 +192,106 @@ def run_moviepy(song: Path, clips: list[ClipResult], slot: float, out: Path, ren
     video = concatenate_videoclips(parts, method="compose", padding=-overlap)
     video = video.with_audio(AudioFileClip(str(song)))
     video.write_videofile(
-        str(out), fps=render.fps, codec="libx264", preset=render.preset, audio_codec="aac", logger=None
+        str(out), fps=render.fps, codec="libx264", preset=render.encode.preset, audio_codec="aac", logger=None
     )
     return probe(out).duration
+
+
+_SCALE = "scale=1920:1080:force_original_aspect_ratio=increase:flags=bicubic,crop=1920:1080,setsar=1,fps=30"
+
+
+def _encoder_args(codec: str, preset: str, crf: int, threads: int | None) -> list[str]:
+    thread_args = ["-threads", str(threads)] if threads else []
+    if codec == "libopenh264":  # rate control by bitrate only: give it the size goal's bitrate
+        return ["-c:v", "libopenh264", "-b:v", f"{crf}k", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]
+    tune = [] if preset.endswith("-cabac") else ["-tune", "fastdecode"]
+    return ["-c:v", "libx264", "-preset", preset.removesuffix("-cabac"), *tune, "-crf", str(crf), "-bf", "0",
+            "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]  # fmt: skip
+
+
+def _encode_one(src: Path, dest: Path, codec: str, preset: str, crf: int, threads: int | None, pipe: bool) -> None:
+    enc = _encoder_args(codec, preset, crf, threads)
+    if not pipe:
+        run_ffmpeg(["-i", str(src), "-vf", _SCALE, *enc, str(dest)], what="encode")
+        return
+    import subprocess
+
+    from core.media import ffmpeg_exe
+
+    base = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    dec = subprocess.Popen([*base, "-i", str(src), "-vf", _SCALE, "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
+                           stdout=subprocess.PIPE)  # fmt: skip
+    subprocess.run([*base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1920x1080", "-r", "30", "-i", "-", *enc,
+                    str(dest)], stdin=dec.stdout, check=True)  # fmt: skip
+    dec.wait()
+
+
+def _ssim(encoded: Path, src: Path) -> float:
+    """Mean SSIM (all planes) of the encode against the same scaled frames, straight from the source."""
+    import re
+    import subprocess
+
+    from core.media import ffmpeg_exe
+
+    graph = f"[1:v]{_SCALE},format=yuv420p[ref];[0:v]format=yuv420p[enc];[enc][ref]ssim"
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-r", "30", "-f", "h264", "-i", str(encoded), "-i", str(src),
+                           "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True, check=True)  # fmt: skip
+    match = re.search(r"All:([0-9.]+)", proc.stderr)
+    return float(match.group(1)) if match else float("nan")
+
+
+def encoders(work: Path, clips: list[ClipResult], console: Console) -> None:
+    """Per-clip conform encodes (decode + scale to 1080p30 + encode) of 2 bench clips: speed, size, SSIM."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srcs = [Path(c.uri.removeprefix("file://")) for c in clips[:2] if c.uri]
+    seconds = sum(probe(s).duration for s in srcs)
+    out = work / "encoders"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("libx264", "ultrafast", 23, None, False, 1), ("libx264", "ultrafast", 28, None, False, 1),
+        ("libx264", "ultrafast", 32, None, False, 1), ("libx264", "superfast", 26, None, False, 1),
+        ("libx264", "superfast", 28, None, False, 1), ("libx264", "veryfast", 24, None, False, 1),
+        ("libx264", "veryfast", 26, None, False, 1), ("libx264", "veryfast", 28, None, False, 1),
+        ("libx264", "veryfast-cabac", 26, None, False, 1), ("libx264", "faster", 26, None, False, 1),
+        ("libx264", "veryfast", 26, 1, False, 2), ("libx264", "veryfast", 26, 2, False, 1),
+        ("libx264", "veryfast", 26, None, True, 1), ("libopenh264", "-", 3000, None, False, 1),
+    ]  # fmt: skip
+    table = Table(title=f"Conform encode of {len(srcs)} clips ({seconds:.1f} s of 720p24 -> 1080p30)")
+    for col in ("encoder", "preset", "crf/kbps", "threads", "clips at once", "process", "wall s", "x realtime",
+                "MB/min", "SSIM"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("encoder", "preset", "process") else "right")
+    for codec, preset, crf, threads, pipe, parallel in rows:
+        dests = [out / f"{codec}-{preset}-{crf}-{threads}-{pipe}-{parallel}-{i}.h264" for i in range(len(srcs))]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(parallel) as pool:
+            jobs = [
+                pool.submit(_encode_one, s, d, codec, preset, crf, threads, pipe)
+                for s, d in zip(srcs, dests, strict=True)
+            ]
+            for job in jobs:
+                job.result()
+        wall = time.perf_counter() - t0
+        size = sum(d.stat().st_size for d in dests) / 1e6 * 60 / seconds
+        ssim = sum(_ssim(d, s) for d, s in zip(dests, srcs, strict=True)) / len(srcs)
+        table.add_row(codec, preset, str(crf), str(threads or "auto"), str(parallel), "pipe" if pipe else "one",
+                      f"{wall:.1f}", f"{seconds / wall:.2f}", f"{size:.1f}", f"{ssim:.4f}")  # fmt: skip
+    console.print(table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-moviepy", action="store_true")
+    parser.add_argument("--encoders", action="store_true", help="only the encoder table (preset, CRF, threads)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "results" / "compose")
     args = parser.parse_args()
     console = Console(width=130)
     render = RenderSettings()
     song, clips, boundaries, transitions, beats = prepare(args.work)
+    if args.encoders:
+        encoders(args.work, clips, console)
+        return
     shutil.rmtree(args.work / "ours", ignore_errors=True)  # cold cache: every clip is conformed
     timings: dict[str, float] = {}
 
@@ -212,7 +323,9 @@ def main() -> None:
         duration, wall, peak = _measure(lambda: run_moviepy(song, clips, SONG_SECONDS / SLOTS, out, render))
         rows.append(("MoviePy 2 (concatenate + crossfades)", wall, peak, duration))
 
-    table = Table(title=f"Compose {SONG_SECONDS:.0f} s, {SLOTS} clips -> 1080p30 ({render.preset})")
+    enc = render.encode
+    table = Table(title=f"Compose {SONG_SECONDS:.0f} s, {SLOTS} clips -> 1080p30 ({enc.preset} CRF {enc.crf})")
+
     for col in ("method", "wall s", "realtime ×", "peak memory", "output s", "ours vs this"):
         table.add_column(col, justify="left" if col == "method" else "right")
     ours_wall = rows[0][1]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from core.settings import Quality
 from core.stages import StageId
 from core.timeline import Aspect, Timeline, TransitionKind
 
@@ -429,6 +430,7 @@ class JobRequest(Contract):
     captions: CaptionMode | None = Field(
         None, description="none, soft (a subtitle track + .srt/.vtt) or karaoke (burned in); default: soft"
     )
+    quality: Quality | None = Field(None, description="render quality (core.settings.QUALITY); unset: the setting")
 
 
 class JobResult(Contract):

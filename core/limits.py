@@ -3,6 +3,9 @@ before anything starts, and the web UI learns it from ``GET /api/limits``."""
 
 from __future__ import annotations
 
+import math
+import re
+
 from pydantic import BaseModel, Field
 
 from core.contracts import JobRequest
@@ -12,6 +15,8 @@ from core.timeline import ASPECTS
 AUDIO_FORMATS = ("mp3", "wav", "ogg", "flac", "m4a")
 #: the user's lyrics (plain text or LRC): a long song's lyrics are ~3 kB
 MAX_LYRICS_BYTES = 20_000
+#: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class Limits(BaseModel):
@@ -41,14 +46,24 @@ def limits_of(settings: Settings) -> Limits:
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:
-    """(field, message) for every limit the request breaks; empty when it may run."""
+    """(field, message) for every limit the request breaks; empty when it may run.
+
+    Reads only the request's attributes, so a caller may pass an unvalidated ``JobRequest.model_construct(...)``
+    to word its own refusals (the CLI does: ``--duration-hint -1`` gets the limit, not pydantic's ``gt=0``)."""
     lim = limits_of(settings)
     problems = []
-    if len(request.prompt) > lim.max_prompt_chars:
-        problems.append(
-            ("prompt", f"the prompt is {len(request.prompt)} characters; the limit is {lim.max_prompt_chars}")
-        )
+    texts = {"prompt": (request.prompt, lim.max_prompt_chars), "style": (request.style, lim.max_style_chars),
+             "mood": (request.mood, lim.max_mood_chars)}  # fmt: skip
+    for field, (text, limit) in texts.items():
+        if text is None:
+            continue
+        if CONTROL_CHARS.search(text):
+            problems.append((field, f"the {field} contains control characters (such as NUL): remove them"))
+        if len(text) > limit:
+            problems.append((field, f"the {field} is {len(text)} characters; the limit is {limit}"))
+        elif field == "prompt" and not text.strip():
+            problems.append((field, "the prompt must not be empty"))
     hint = request.duration_hint
-    if hint is not None and not lim.min_clip <= hint <= lim.max_clip:
+    if hint is not None and not (math.isfinite(hint) and lim.min_clip <= hint <= lim.max_clip):
         problems.append(("duration_hint", f"the clip length must be {lim.min_clip:g}-{lim.max_clip:g} s, not {hint:g}"))
     return problems

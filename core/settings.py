@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -56,15 +57,46 @@ class AudioSettings(BaseModel):
         return max(self.min_duration, self.short_song_clips * self.min_clip + _BEAT_ROOM)
 
 
+Quality = Literal["draft", "standard", "high"]
+
+
+@dataclass(frozen=True)
+class Encode:
+    """What one quality level means to x264 (chosen from ``bench.compose --encoders``; see its docstring)."""
+
+    preset: str
+    crf: int
+    fastdecode: bool = False  # no CABAC / deblocking: ~10 % faster to encode at ultrafast, ~25 % larger files
+
+
+#: The one home of the render quality levels (CLI ``--quality``, the flow/deployment ``quality`` parameter).
+QUALITY: dict[str, Encode] = {
+    "draft": Encode("ultrafast", 28, fastdecode=True),
+    "standard": Encode("veryfast", 26),
+    "high": Encode("veryfast", 21),
+}
+
+
 class RenderSettings(BaseModel):
     width: int = 1920
     height: int = 1080
     fps: int = 30
-    preset: str = Field("ultrafast", description="x264 preset of the final encode")
-    crf: int = 23
+    quality: Quality = Field("standard", description="draft | standard | high: x264 preset and CRF (QUALITY)")
+    preset: str | None = Field(None, description="x264 preset; overrides the quality's when set")
+    crf: int | None = Field(None, ge=0, le=51, description="x264 CRF; overrides the quality's when set")
     audio_bitrate: str = "192k"
     crossfade: float = 0.5
     fade: float = 0.5
+
+    @property
+    def encode(self) -> Encode:
+        """The x264 preset and CRF every output frame is encoded with."""
+        level = QUALITY[self.quality]
+        return Encode(self.preset or level.preset, level.crf if self.crf is None else self.crf, level.fastdecode)
+
+    def at(self, quality: Quality | None) -> RenderSettings:
+        """These settings at a job's own quality (``JobRequest.quality``); unset: as configured."""
+        return self.model_copy(update={"quality": quality}) if quality else self
 
 
 class OpenAISettings(BaseModel):

@@ -29,6 +29,7 @@ from flows.infra_cli import infra  # noqa: E402
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
     from core.audio_input import AudioFacts
     from core.contracts import CaptionMode, JobResult, ProgressEvent
+    from core.settings import Quality
     from core.storyboard import Storyboard
     from core.timeline import Aspect
 
@@ -43,7 +44,9 @@ def _main() -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -81,17 +84,38 @@ def _read_lyrics(path: Path, duration: float) -> str:
     return data.decode("utf-8-sig")
 
 
-def _warm_audio_stack() -> threading.Thread:
-    """Import librosa/numba while the Prefect server boots in its own process (both cost seconds)."""
+def _warm_audio_stack() -> None:
+    """Import librosa/numba (its kernels compile at import, ~7 s a process) in this thread.
 
-    def warm() -> None:
-        # librosa's numba kernels compile at import (~7 s a process): do it while the server starts
-        import librosa.beat
-        import librosa.feature
-        import librosa.onset
-        import librosa.segment  # noqa: F401
+    Not in a background thread: numba compiles under ``warnings.catch_warnings(record=True)``, which swaps the
+    process-wide warning filters and re-emits what it caught, so a thread compiling beside pydantic building its
+    schemas printed warnings that pydantic had filtered (the two ``UnsupportedFieldAttributeWarning`` lines of
+    every render). The Prefect server starts meanwhile, in :func:`_start_temporary_server`."""
+    import librosa.beat
+    import librosa.feature
+    import librosa.onset
+    import librosa.segment  # noqa: F401
 
-    thread = threading.Thread(target=warm, daemon=True, name="warm-librosa")
+
+def _start_temporary_server() -> threading.Thread | None:
+    """Without ``PREFECT_API_URL``: start Prefect's temporary server in the background (8-20 s) while librosa
+    loads here; the flow's client finds the same server (``SubprocessASGIServer`` is one per process)."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer  # imported here, not beside numba's compile
+
+    server = SubprocessASGIServer()
+
+    def start() -> None:
+        import contextlib
+
+        # e.g. a start timeout on a loaded machine: the flow's own client starts it again and reports the failure
+        with contextlib.suppress(Exception):
+            server.start()
+
+    thread = threading.Thread(target=start, daemon=True, name="prefect-server")
     thread.start()
     return thread
 
@@ -126,20 +150,32 @@ class _Display:
                                      message=view.message[:70])  # fmt: skip
 
 
-def _check_limits(prompt: str, duration_hint: float | None, aspect: str = "16:9") -> None:
+def _check_limits(
+    prompt: str,
+    style: str | None,
+    mood: str | None,
+    duration_hint: float | None,
+    quality: str | None = None,
+    aspect: str = "16:9",
+) -> None:
     """The request's limits (core.limits, the API's too), before any server starts: one line, exit 2."""
     from pydantic import ValidationError
 
     from core.contracts import JobRequest
     from core.limits import request_problems
-    from core.settings import get_settings
+    from core.settings import QUALITY, get_settings
 
+    if quality is not None and quality not in QUALITY:
+        raise _fail(f"--quality must be one of {', '.join(QUALITY)}, not {quality!r}")
+
+    raw = JobRequest.model_construct(audio_uri="-", prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
+                                     aspect=cast("Aspect", aspect))  # fmt: skip
+    if problems := request_problems(raw, get_settings()):
+        raise _fail("; ".join(msg for _, msg in problems))
     try:
-        request = JobRequest(audio_uri="-", prompt=prompt, duration_hint=duration_hint, aspect=aspect)
+        JobRequest.model_validate(raw.model_dump())
     except ValidationError as exc:
         raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    if problems := request_problems(request, get_settings()):
-        raise _fail("; ".join(msg for _, msg in problems))
 
 
 @app.command()
@@ -154,6 +190,9 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")] = Path("out"),
     job_id: Annotated[str | None, typer.Option(help="job id (default: a new UUID)")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="ignore cached stage results")] = False,
+    quality: Annotated[
+        str | None, typer.Option(help="draft | standard | high (default: standard, <= 25 MB per minute)")
+    ] = None,
     aspect: Annotated[
         str, typer.Option(help="output format: 16:9 (1920x1080), 9:16 (1080x1920) or 1:1 (1080x1080)")
     ] = "16:9",
@@ -177,7 +216,7 @@ def render(
         raise _fail("--prompt must not be empty")
     if captions is not None and captions not in ("none", "soft", "karaoke"):
         raise _fail(f"--captions must be none, soft or karaoke, not {captions!r}")
-    _check_limits(prompt, duration_hint, aspect)
+    _check_limits(prompt, style, mood, duration_hint, quality, aspect)
     if review and storyboard is not None:
         raise _fail("--review and --storyboard exclude each other: review first, then render the storyboard")
     board = _load_storyboard(storyboard) if storyboard is not None else None
@@ -192,10 +231,13 @@ def render(
         return
     if fresh:
         os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
-    _warm_audio_stack()  # no join: the audio task's own import waits on the import lock if needed
-
-    from flows.music_video import music_video
+    from flows.music_video import music_video  # prefect and every model, before the server thread starts
     from tasks.common import add_listener, remove_listener
+
+    server = _start_temporary_server()
+    _warm_audio_stack()
+    if server is not None:
+        server.join()  # the flow's client would otherwise see `running` before the server answers
 
     console = Console()
     display = _Display(console)
@@ -213,6 +255,7 @@ def render(
                 aspect=cast("Aspect", aspect),  # both checked above
                 lyrics=lyrics_text,
                 captions=cast("CaptionMode | None", captions),
+                quality=cast("Quality | None", quality),  # checked against QUALITY above
             )
     except PipelineError as exc:
         raise _fail(str(exc)) from None
@@ -356,7 +399,10 @@ def _review(
     from flows.music_video import plan_storyboard
     from tasks.common import add_listener, remove_listener
 
+    server = _start_temporary_server()
     _warm_audio_stack()
+    if server is not None:
+        server.join()
     console = Console()
     display = _Display(console)
     add_listener(display)
@@ -519,8 +565,24 @@ def _summary(console: Console, result: JobResult, out: Path, wall: float) -> Non
     console.print(f"[bold green]wrote[/] {out / 'final.mp4'} and {out / 'result.json'}")
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+def main() -> None:
+    """The ``videogen`` entry point: a usage error (an unknown option, ``--duration-hint soon``) is one line on
+    stderr and exit 2, like every other refusal, instead of click's boxed usage block."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer 0.29 vendors click: its usage errors derive from this
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `videogen`: the help, as before
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx else exc)
+            code = 2
+        else:
+            _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+            code = getattr(exc, "exit_code", 2)
+    except typer.Abort:
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,8 @@ total cost) and read the job from its storage (``final/result.json``), so the CL
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prefect import flow
 from prefect.futures import wait
 
@@ -25,7 +27,7 @@ from flows.review import stored_storyboard
 from flows.stage_run import Files, JobRun
 from providers.storage import get_storage
 from tasks.common import configured, local_file, log, put_json, report
-from tasks.composer import compose_video
+from tasks.composer import caption_plan, compose_video
 from tasks.guard import paid_providers
 from tasks.video_generator import generate_clip
 
@@ -91,9 +93,13 @@ def regenerate_clip(
     seeds = [seed + k for k in range(variants)] if seed is not None else _fresh_seeds(base.seed, used, variants)
     report(job_id, "job", "running", 90, f"Regenerating clip {clip + 1} as {variants} variant(s)")
     generate = configured(generate_clip)
-    spec = result.timeline.conform_spec(clip)
+    _, ass = caption_plan(result.request, result.audio.lyrics, result.plan.style.palette, result.timeline)
+    spec = replace(result.timeline.conform_spec(clip), subtitles=ass)  # conformed as the job's clips were
+    render = get_settings().render.at(result.request.quality)
     prompts = [base.model_copy(update={"seed": s}) for s in seeds]
-    futures = [generate.submit(job_id, p, slot, n, video, spec, first + k) for k, p in enumerate(prompts)]
+    futures = [
+        generate.submit(job_id, p, slot, n, video, spec, first + k, render=render) for k, p in enumerate(prompts)
+    ]
     wait(futures)
     made: list[ClipVersion] = []
     extra = 0.0  # what the new generations cost (a cached one cost nothing now)
@@ -157,8 +163,10 @@ def choose_version(job_id: str, clip: int, version: int) -> JobResult:
     prompts = [p.model_copy(update={"prompt": chosen.prompt, "seed": chosen.seed}) if p.index == clip else p
                for p in result.prompts]  # fmt: skip
     compose = configured(compose_video)
+    captions, ass = caption_plan(result.request, result.audio.lyrics, result.plan.style.palette, result.timeline)
+    render = get_settings().render.at(result.request.quality)
     (composition,) = job.stage("compose", lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(
-        job_id, result.request.audio_uri, result.audio, result.timeline, clips),
+        job_id, result.request.audio_uri, result.audio, result.timeline, clips, captions, ass, render=render),
         files=Files(lambda i: keys.final("final.mp4"), "final"))  # fmt: skip
     compose_stage = job.stages[-1]
     stages: list[StageCost] = [compose_stage if s.stage == "compose" else s for s in result.stages]

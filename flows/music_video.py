@@ -27,7 +27,7 @@ from core.contracts import AudioAnalysis, ClipPrompt, CostReport, JobRequest, Jo
 from core.errors import AudioError, CompositionError, PipelineError, ProviderError, StorageError, StoryboardError
 from core.media import probe
 from core.prompts import with_references
-from core.settings import get_settings
+from core.settings import Quality, get_settings
 from core.storyboard import STORYBOARD_RECORD, Storyboard, check, direct, new_storyboard, plan_of
 from core.timeline import TIMELINE_RECORD, Aspect, Timeline, build_timeline
 from flows.artifacts import publish_analysis, publish_result
@@ -36,7 +36,7 @@ from flows.stage_run import Files, JobRun, run_count
 from providers.storage import get_storage
 from tasks.audio_parser import parse_audio
 from tasks.common import configured, local_file, put_json, report
-from tasks.composer import compose_video, karaoke_file
+from tasks.composer import caption_plan, compose_video
 from tasks.guard import check_budget
 from tasks.prompt_generator import template_prompt, write_prompt
 from tasks.reference_generator import generate_reference, no_reference
@@ -85,6 +85,7 @@ def music_video(
     aspect: Aspect = "16:9",
     lyrics: str | None = None,
     captions: str | None = None,
+    quality: Quality | None = None,
     review: bool = False,
     storyboard: dict[str, Any] | None = None,
 ) -> JobResult:
@@ -106,6 +107,8 @@ def music_video(
         regenerates just those clips.
     aspect : output format, ``16:9`` (1920x1080), ``9:16`` (1080x1920) or ``1:1`` (1080x1080). The analysis, plan
         and reference do not depend on it: a second format of the same song and prompt reuses them from the cache.
+    quality : ``draft`` | ``standard`` | ``high`` (x264 preset and CRF, ``core.settings.QUALITY``); unset:
+        ``VIDEOGEN_RENDER__QUALITY`` (``standard``).
     review : director mode: after the prompts, store the storyboard (``intermediate/storyboard.json``), report
         ``awaiting_review`` and suspend the run (no worker slot held) until it is resumed with a
         :class:`flows.review.StoryboardInput` (the API's approve, or the Prefect UI); then render the storyboard.
@@ -113,7 +116,7 @@ def music_video(
     """
     job_id = job_id or str(flow_run.get_id() or uuid.uuid4())
     request = JobRequest(audio_uri=audio_uri, prompt=prompt, style=style, mood=mood, duration_hint=duration_hint,
-                         aspect=aspect, lyrics=lyrics, captions=captions)  # fmt: skip
+                         aspect=aspect, lyrics=lyrics, captions=captions, quality=quality)  # fmt: skip
     try:
         return _render(job_id, request, allow_partial=allow_partial, review=review, storyboard=storyboard)
     finally:
@@ -141,11 +144,11 @@ def _render(
         job.redo("reference", "prompts")
         plan, timeline, reference, prompts = _prepare(job, request, analysis, plan, board)
     n = len(prompts)
-    captions = request.captions or "soft"
-    ass = karaoke_file(analysis.lyrics, plan.style.palette) if captions == "karaoke" else None
-    specs = [replace(timeline.conform_spec(i), subtitles=str(ass) if ass else None) for i in range(n)]
+    render = get_settings().render.at(request.quality)
+    captions, ass = caption_plan(request, analysis.lyrics, plan.style.palette, timeline)
+    specs = [replace(timeline.conform_spec(i), subtitles=ass) for i in range(n)]
     clips = job.stage("video", lambda i, fresh: generate.with_options(refresh_cache=fresh).submit(
-        job_id, prompts[i], timeline.slot(i), n, video, specs[i]), items=n,
+        job_id, prompts[i], timeline.slot(i), n, video, specs[i], render=render), items=n,
         files=Files(lambda i: keys.clip(i, ".mp4")),
         on_failure=lambda i, exc, fut: _failed(job_id, timeline.slot(i), exc, run_count(fut)))  # fmt: skip
     try:
@@ -155,7 +158,7 @@ def _render(
     (composition,) = job.stage(
         "compose",
         lambda i, fresh: compose.with_options(refresh_cache=fresh).submit(
-            job_id, audio_uri, analysis, timeline, clips, captions, str(ass) if ass else None
+            job_id, audio_uri, analysis, timeline, clips, captions, ass, render=render
         ),
         files=Files(lambda i: keys.final("final.mp4"), "final"),
     )

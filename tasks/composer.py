@@ -11,9 +11,9 @@ from prefect.context import TaskRunContext
 
 from core import captions as captions_core
 from core import compose as compose_core
-from core.contracts import AudioAnalysis, ClipResult, CompositionResult, Lyrics
+from core.contracts import AudioAnalysis, ClipResult, CompositionResult, JobRequest, Lyrics
 from core.hashing import code_fingerprint, sha256_file
-from core.settings import get_settings
+from core.settings import RenderSettings, get_settings
 from core.storage import JobKeys
 from core.timeline import Timeline
 from core.uris import to_uri
@@ -40,7 +40,7 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
         timeline,
         # a clip's URI names its job slot, not its content (a retry may replace it): key on the bytes
         [(c.index, c.status, sha256_file(local_file(c.uri)) if c.uri else None) for c in clips],
-        get_settings().render,
+        params.get("render") or get_settings().render,
         code_fingerprint("core.compose", "core.timeline", "core.loop", "core.media", "core.captions"),
         params.get("captions", "soft"),
         analysis.lyrics.words,
@@ -48,12 +48,20 @@ def compose_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     )
 
 
-def karaoke_file(lyrics: Lyrics, palette: list[str]) -> Path | None:
-    """The karaoke ASS (song time) for the per-clip conform, content-addressed in the cache; None without words."""
-    render = get_settings().render
+def caption_plan(request: JobRequest, lyrics: Lyrics, palette: list[str], timeline: Timeline) -> tuple[str, str | None]:
+    """The job's caption mode (``JobRequest.captions``, default soft) and, for karaoke, the ASS file burned into
+    the clips as they are conformed (None without words)."""
+    mode = request.captions or "soft"
+    ass = karaoke_file(lyrics, palette, width=timeline.width, height=timeline.height) if mode == "karaoke" else None
+    return mode, str(ass) if ass else None
+
+
+def karaoke_file(lyrics: Lyrics, palette: list[str], *, width: int, height: int) -> Path | None:
+    """The karaoke ASS (song time) for the per-clip conform, laid out in the output frame's safe area and
+    content-addressed in the cache; None without words."""
     if not captions_core.cues(lyrics):
         return None
-    text = captions_core.to_ass(lyrics, width=render.width, height=render.height, palette=palette)
+    text = captions_core.to_ass(lyrics, width=width, height=height, palette=palette)
     path = cache_path("captions", hashlib.sha256(text.encode()).hexdigest()[:32], ".ass")
     if not path.is_file():
         path.write_text(text, encoding="utf-8")
@@ -69,14 +77,16 @@ def compose_video(
     clips: list[ClipResult],
     captions: str = "soft",
     subtitles: str | None = None,
+    render: RenderSettings | None = None,
 ) -> CompositionResult:
     """``captions``: none / soft / karaoke (``JobRequest.captions``); ``subtitles``: the karaoke ASS the clips
-    were conformed with (``karaoke_file``)."""
-    settings = get_settings()
+    were conformed with (``karaoke_file``); ``render``: the job's quality (default: the settings')."""
+    render = render or get_settings().render
     good = sum(c.status == "succeeded" for c in clips)
     report(job_id, "compose", "running", 5, f"Composing {good} clips on the beat")
     key = run_cache_key(lambda: compose_key(None, {"analysis": analysis, "timeline": timeline, "clips": clips,
-                                                   "captions": captions, "subtitles": subtitles}))  # fmt: skip
+                                                   "captions": captions, "subtitles": subtitles,
+                                                   "render": render}))  # fmt: skip
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     side = tempfile.TemporaryDirectory(prefix="captions-")
@@ -89,7 +99,7 @@ def compose_video(
         beats=analysis.beats,
         downbeats=analysis.downbeats,
         onsets=analysis.onsets,
-        render=timeline.render(settings.render),  # the timeline's output frame (its aspect)
+        render=timeline.render(render),  # the job's quality in the timeline's output frame (its aspect)
         cache_dir=conform_cache(),  # pieces conformed as clips arrived, or by earlier jobs; windows are not
         captions=sidecars[0] if sidecars else None,
         subtitles=Path(subtitles) if subtitles and sidecars else None,

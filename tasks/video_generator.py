@@ -15,7 +15,7 @@ from core.contracts import ClipConsistency, ClipPrompt, ClipResult, ClipValidati
 from core.errors import CompositionError, ProviderError, TransientProviderError
 from core.hashing import sha256_file
 from core.media import probe
-from core.settings import get_settings
+from core.settings import RenderSettings, get_settings
 from core.storage import JobKeys
 from core.timeline import ConformSpec, Slot
 from core.uris import to_uri
@@ -91,9 +91,11 @@ def generate_clip(
     video: VideoChoice | None = None,
     conform: ConformSpec | None = None,
     version: int | None = None,
+    render: RenderSettings | None = None,
 ) -> ClipResult:
     """Generate the clip of ``slot``, validate it, and (given its ``conform`` layout) encode it for the composer
-    right away. ``version`` (director mode) stores it as that version of the clip, leaving the clip in use."""
+    right away, at the job's ``render`` quality (default: the settings'). ``version`` (director mode) stores it as
+    that version of the clip, leaving the clip in use."""
     generator = _generator(video)
     key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "slot": slot, "video": video}))
     out = cache_path("clips", key, ".mp4")
@@ -151,7 +153,7 @@ def generate_clip(
     if version is None:
         _record_clip(job_id, result)
     if conform is not None:
-        _conform_now(clip.path, conform)
+        _conform_now(clip.path, conform, render or get_settings().render)
     report(
         job_id,
         "video",
@@ -179,12 +181,12 @@ def _consistency(
         return None
 
 
-def _conform_now(path: Path, spec: ConformSpec) -> None:
+def _conform_now(path: Path, spec: ConformSpec, render: RenderSettings) -> None:
     """Encode the clip's 1080p pieces now, while other clips are still being generated: x264 at 1080p is the
     pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
     try:
         conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
-                     fade_out=spec.fade_out, render=spec.render(get_settings().render), cache_dir=conform_cache(),
+                     fade_out=spec.fade_out, render=spec.render(render), cache_dir=conform_cache(),
                      subtitles=Path(spec.subtitles) if spec.subtitles else None, start=spec.start)  # fmt: skip
     except CompositionError as exc:
         log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from api.store import JobStore
 from api.upload import check_upload, read_job_form
 from core import lyrics as lyrics_core
 from core.contracts import JobRequest, ProgressEvent
-from core.limits import request_problems
+from core.limits import CONTROL_CHARS, request_problems
 from core.progress import JobError
 from core.settings import Settings
 from core.storage import JobKeys, Storage
@@ -36,13 +35,11 @@ log = logging.getLogger("videogen.api")
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Auth])
 
 
-#: C0 controls but tab and newlines, DEL, C1 controls: PostgreSQL refuses NUL in text, terminals obey the rest
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TEXT_FIELDS = ("prompt", "style", "mood", "duration_hint", "aspect", "lyrics", "captions")
 
 
 def _request(fields: dict[str, str], settings: Settings) -> JobRequest:
-    if bad := [name for name in TEXT_FIELDS if _CONTROL.search(fields.get(name, ""))]:
+    if bad := [name for name in TEXT_FIELDS if CONTROL_CHARS.search(fields.get(name, ""))]:
         raise Problem(422, f"the {', '.join(bad)} field contains control characters (such as NUL): remove them",
                       errors=[{"loc": [name], "msg": "contains control characters"} for name in bad])  # fmt: skip
     prompt = fields.get("prompt", "").strip()

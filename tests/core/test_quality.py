@@ -1,0 +1,36 @@
+"""The render quality levels (core.settings.QUALITY): one home that the conform, the windows and the cache read."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.compose import _x264_args, conform_key
+from core.settings import QUALITY, RenderSettings, Settings
+
+
+def test_default_is_standard_and_each_level_reaches_x264() -> None:
+    """Tried: the default settings, each level, and an explicit preset/CRF override on top of a level."""
+    assert RenderSettings().quality == "standard"
+    for level, enc in QUALITY.items():
+        args = _x264_args(RenderSettings(quality=level), enc.crf)  # type: ignore[arg-type]
+        assert args[args.index("-preset") + 1] == enc.preset
+        assert ("fastdecode" in args) == enc.fastdecode
+    pinned = RenderSettings(quality="draft", preset="medium", crf=18).encode
+    assert (pinned.preset, pinned.crf) == ("medium", 18)
+
+
+def test_quality_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDEOGEN_RENDER__QUALITY", "high")
+    assert Settings().render.encode == QUALITY["high"]
+    monkeypatch.setenv("VIDEOGEN_RENDER__QUALITY", "ultra")
+    with pytest.raises(ValueError, match="quality"):
+        Settings()
+
+
+def test_quality_changes_the_conform_cache_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Pieces encoded at draft must never be reused for a standard render."""
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(b"same bytes")
+    keys = {conform_key(src, frames=10, head=0, tail=0, fade_in=0, fade_out=0,
+                        render=RenderSettings(quality=q)) for q in QUALITY}  # type: ignore[arg-type]  # fmt: skip
+    assert len(keys) == len(QUALITY)
