@@ -1109,6 +1109,11 @@ export interface components {
              * @description none, soft (a subtitle track + .srt/.vtt) or karaoke (burned in); default: soft
              */
             captions: ("none" | "soft" | "karaoke") | null;
+            /**
+             * Quality
+             * @description render quality (core.settings.QUALITY); unset: the setting
+             */
+            quality: ("draft" | "standard" | "high") | null;
         };
         /**
          * JobStatus
