@@ -72,7 +72,7 @@ class Encode:
 #: The one home of the render quality levels (CLI ``--quality``, the flow/deployment ``quality`` parameter).
 QUALITY: dict[str, Encode] = {
     "draft": Encode("ultrafast", 28, fastdecode=True),
-    "standard": Encode("veryfast", 26),
+    "standard": Encode("veryfast", 28),
     "high": Encode("veryfast", 21),
 }
 
