@@ -19,7 +19,7 @@ from core.catalog import HEIGHTS, VIDEO_MODELS, video_model
 from core.errors import BudgetError
 from core.ledger import TTL, LedgerStore, MemoryLedger, Totals, store_for
 from core.reference import MAX_CHARACTERS
-from core.settings import Settings, get_settings
+from core.settings import FREE_PROVIDERS, Settings, get_settings
 
 # Typical token counts of our prompts (measured on the fake LLM's replies; real models are within ~2x).
 PLAN_TOKENS_IN, PLAN_TOKENS_IN_PER_CLIP, PLAN_TOKENS_OUT_PER_CLIP = 900, 60, 160
@@ -123,7 +123,7 @@ def estimate(
     notes: list[str] = []
 
     def add(stage: str, provider: str, model: str, calls: int, unit: str, cost: float) -> None:
-        if provider != "offline" and not pricing.is_priced(model.split()[0]):
+        if provider not in FREE_PROVIDERS and not pricing.is_priced(model.split()[0]):
             notes.append(f"{model}: not in the price table (self-hosted?), counted as free")
         lines.append(CostLine(stage=stage, provider=provider, model=model, calls=calls, unit=unit, cost=cost))
 

@@ -42,7 +42,7 @@ def limits_of(settings: Settings) -> Limits:
                   min_duration=a.shortest_song, max_duration=a.max_duration, max_upload_mb=settings.api.max_upload_mb,
                   audio_formats=list(AUDIO_FORMATS), aspects=list(ASPECTS),
                   max_variants=settings.max_variants,
-                  review_default=any(v != "offline" for v in settings.providers.model_dump().values()))  # fmt: skip
+                  review_default=bool(settings.providers.paid()))  # fmt: skip
 
 
 def request_problems(request: JobRequest, settings: Settings) -> list[tuple[str, str]]:

@@ -18,6 +18,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
 
+#: provider names that run here for free (``providers.offline``); every other name is a paid vendor
+FREE_PROVIDERS = frozenset({"offline", "instrumental"})
+
 
 class ProviderChoice(BaseModel):
     """Which implementation serves each stage: ``offline`` everywhere by default; ``openai`` for planner and
@@ -28,6 +31,10 @@ class ProviderChoice(BaseModel):
     reference: str = "offline"
     prompts: str = "offline"
     video: str = "offline"
+
+    def paid(self) -> dict[str, str]:
+        """The stages served by a paid vendor, and by which (the budget guard's and the review default's)."""
+        return {kind: name for kind, name in self.model_dump().items() if name not in FREE_PROVIDERS}
 
 
 _BEAT_ROOM = 1.0  # s: room for a cut beat between the two shortest slots of the shortest song

@@ -15,8 +15,8 @@ from tasks.common import local_file, report
 
 
 def paid_providers(settings: Settings) -> dict[str, str]:
-    choice = settings.providers.model_dump()
-    return {kind: choice[kind] for kind in PROVIDER_KINDS if choice[kind] != "offline"}
+    paid = settings.providers.paid()
+    return {kind: paid[kind] for kind in PROVIDER_KINDS if kind in paid}
 
 
 def require_keys(settings: Settings) -> None:

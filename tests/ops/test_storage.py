@@ -202,7 +202,10 @@ def test_full_render_on_s3_leaves_exactly_the_expected_keys(s3_job: JobResult) -
     assert all(c.uri and c.uri.startswith(f"s3://{storage.bucket}/jobs/{job_id}/") for c in s3_job.clips)
     everything = storage.list("")
     job_keys = {k for k in everything if k.startswith("jobs/")}
-    assert job_keys == expected_keys(job_id, len(s3_job.clips))
+    # one reference image per main character the plan has (issue 16), under the job's intermediate/characters/
+    characters = {c.uri.removeprefix(f"s3://{storage.bucket}/") for c in s3_job.reference.characters if c.uri}
+    assert all(k.startswith(f"jobs/{job_id}/intermediate/characters/") for k in characters), characters
+    assert job_keys == expected_keys(job_id, len(s3_job.clips)) | characters
     results = [k for k in everything if not k.startswith("jobs/")]
     assert results and all(k.startswith("prefect-results/") for k in results)  # any worker can resume from these
     assert len(results) >= len(s3_job.clips) + 5  # audio, plan, reference, prompts x N, clips x N, compose

@@ -37,3 +37,17 @@ def test_closest_supported_duration(target: float, expected: float) -> None:
     assert isinstance(video, VideoGenerator)
     assert isinstance(video, ProceduralVideo)
     assert video.closest_duration(target) == expected
+
+
+def test_free_providers_are_exactly_the_offline_implementations() -> None:
+    """Input: the registry. A provider name counts as free (no budget guard, no review default) exactly when
+    every stage's implementation of it lives in providers.offline: the `instrumental` transcriber, used by the
+    test suite, once made every offline render look paid."""
+    from core.settings import FREE_PROVIDERS, ProviderChoice
+    from providers.registry import REGISTRY
+
+    offline = {name for impls in REGISTRY.values() for name, target in impls.items()
+               if target.startswith("providers.offline.")}  # fmt: skip
+    assert offline == FREE_PROVIDERS
+    assert ProviderChoice(transcription="instrumental").paid() == {}
+    assert ProviderChoice(video="replicate").paid() == {"video": "replicate"}
