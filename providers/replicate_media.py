@@ -48,19 +48,7 @@ class ReplicateImage(ReferenceGenerator):
         self.model = self.settings.image_model
 
     def generate(self, plan: VideoPlan, *, description: str, out: Path) -> ReferenceImage:
-        client = make_client(self.settings)
-        data = {"prompt": description, "aspect_ratio": "16:9", "output_format": "png", "num_outputs": 1,
-                "seed": seed_of(description) % 2**31}  # fmt: skip
-        worst = pricing.run_cost(pricing.IMAGE, self.model) * TIME_BILLED_HEADROOM
-        with budget.paid_call(worst, f"reference image ({self.model})") as charge:
-            try:
-                done = predict(client, self.model, data, stage="reference", timeout=self.settings.timeout,
-                               poll_interval=self.settings.poll_interval)  # fmt: skip
-            except PredictionFailed as exc:
-                charge.actual = _failed_cost(pricing.IMAGE, self.model, exc)
-                raise
-            charge.actual = pricing.run_cost(pricing.IMAGE, self.model, predict_time=done.predict_time)
-            download(first_url(done.output), out, stage="reference")
+        cost = self._paint(description, "16:9", f"reference image ({self.model})", out)
         with Image.open(out) as img:
             width, height = img.size
         return ReferenceImage(
@@ -73,16 +61,20 @@ class ReplicateImage(ReferenceGenerator):
             width=width,
             height=height,
             status="generated",
-            cost=round(charge.actual, 6),
+            cost=cost,
         )
 
     def generate_character(self, plan: VideoPlan, character: Character, *, description: str, out: Path) -> float:
         """One square character sheet from the image model (its description names the style and palette)."""
+        return self._paint(description, "1:1", f"character reference {character.name} ({self.model})", out)
+
+    def _paint(self, description: str, aspect: str, label: str, out: Path) -> float:
+        """One image from the image model into ``out``, priced and charged to the job's budget; its cost."""
         client = make_client(self.settings)
-        data = {"prompt": description, "aspect_ratio": "1:1", "output_format": "png", "num_outputs": 1,
+        data = {"prompt": description, "aspect_ratio": aspect, "output_format": "png", "num_outputs": 1,
                 "seed": seed_of(description) % 2**31}  # fmt: skip
         worst = pricing.run_cost(pricing.IMAGE, self.model) * TIME_BILLED_HEADROOM
-        with budget.paid_call(worst, f"character reference {character.name} ({self.model})") as charge:
+        with budget.paid_call(worst, label) as charge:
             try:
                 done = predict(client, self.model, data, stage="reference", timeout=self.settings.timeout,
                                poll_interval=self.settings.poll_interval)  # fmt: skip
