@@ -162,8 +162,8 @@ export function UploadForm({ onCreated, createJob = api.createJob, measure = rea
           Lyrics <span className="muted">optional · one line per lyric line, or LRC</span>
         </label>
         <textarea id="lyrics" rows={4} placeholder={"[00:17.60] first line…"} value={lyrics} maxLength={limits?.max_lyrics_bytes} onChange={(e) => setLyrics(e.target.value)} data-testid="lyrics-input" />
-        <label className="muted" style={{ display: "flex", alignItems: "center", gap: "0.5rem", marginTop: "0.5rem" }}>
-          <input type="checkbox" style={{ width: "auto" }} checked={karaoke} onChange={(e) => setKaraoke(e.target.checked)} data-testid="karaoke-input" /> Burn in karaoke captions
+        <label className="check muted">
+          <input type="checkbox" checked={karaoke} onChange={(e) => setKaraoke(e.target.checked)} data-testid="karaoke-input" /> Burn in karaoke captions
         </label>
       </div>
       <label className="check">
