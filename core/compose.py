@@ -22,10 +22,12 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 from core.contracts import ClipResult, CompositionResult, CompositionValidation, CutSync
 from core.errors import CompositionError
@@ -33,7 +35,7 @@ from core.hashing import sha256_file
 from core.loop import find_loop_point
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
-from core.timeline import Cut, Layout, Timeline, TransitionKind
+from core.timeline import ConformSpec, Cut, Layout, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
 _CONFORM_VERSION = 2  # bump when the conform recipe changes: invalidates cached pieces
@@ -41,6 +43,7 @@ _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates
 _WINDOW_CRF_BONUS = 6  # window pieces are encoded twice: start them at higher quality
 _BEAT_TOLERANCE = 0.05
 _XFADE = {"crossfade": "fade", "fade": "fadeblack"}
+_PIECES = ("head", "body", "tail")
 
 
 # --------------------------------------------------------------------------- conform
@@ -69,6 +72,38 @@ def _x264_args(render: RenderSettings, crf: int) -> list[str]:
         *("-c:v", "libx264", "-preset", enc.preset, *(["-tune", "fastdecode"] if enc.fastdecode else [])),
         *("-crf", str(crf), "-bf", "0", "-g", str(render.fps * 4), "-pix_fmt", "yuv420p", "-f", "h264"),
     ]
+
+
+@dataclass(frozen=True)
+class ConformTarget:
+    """The frames one clip is conformed to: its timeline layout (``spec``), the job's render settings sized to it,
+    and the conform cache. A model that draws its own frames (the offline one) renders straight into them: one
+    encode per output frame, and the composer finds the pieces in the cache."""
+
+    spec: ConformSpec
+    render: RenderSettings
+    cache_dir: Path
+    lead: float = 0.0  # seconds of the conformed clip before its slot starts (half the incoming window)
+
+    @classmethod
+    def of(cls, spec: ConformSpec, render: RenderSettings, cache_dir: Path, *, lead: float = 0.0) -> ConformTarget:
+        return cls(spec, spec.render(render), cache_dir, lead)
+
+    def identity(self) -> dict[str, object]:
+        """What changes the pixels, for the cache key of a clip rendered into this target."""
+        s, r = self.spec, self.render
+        subs = sha256_file(Path(s.subtitles)) if s.subtitles else None
+        return {"layout": [s.frames, s.head, s.tail, s.fade_in, s.fade_out, s.start if subs else 0], "subtitles": subs,
+                "render": [r.width, r.height, r.fps, r.encode.preset, r.encode.crf, r.encode.fastdecode]}  # fmt: skip
+
+    def encode(
+        self, writer: Callable[[IO[bytes]], None], *, size: tuple[int, int], pix_fmt: str, scale_flags: str, out: Path
+    ) -> ConformedClip:
+        s = self.spec
+        return conform_frames(writer, size=size, pix_fmt=pix_fmt, frames=s.frames, out=out, render=self.render,
+                              cache_dir=self.cache_dir, head=s.head, tail=s.tail, fade_in=s.fade_in,
+                              fade_out=s.fade_out, subtitles=Path(s.subtitles) if s.subtitles else None,
+                              start=s.start, scale_flags=scale_flags)  # fmt: skip
 
 
 def conform_key(
@@ -138,13 +173,7 @@ def conform_clip(
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir))
     try:
         meta = _encode_pieces(src, tmp, frames, head, tail, fade_in, fade_out, render, subtitles, start)
-        meta.update(key=key, seconds=time.perf_counter() - t0)
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        try:
-            tmp.rename(final)  # atomic publish; a concurrent twin may have won the race
-        except OSError:
-            if not (final / "meta.json").is_file():
-                raise
+        _publish(tmp, final, {**meta, "key": key, "seconds": time.perf_counter() - t0})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return _load_conformed(final, cached=False)
@@ -152,7 +181,7 @@ def conform_clip(
 
 def _load_conformed(folder: Path, *, cached: bool) -> ConformedClip:
     meta = json.loads((folder / "meta.json").read_text())
-    pieces = {name: (folder / f"{name}.h264" if meta[name] else None) for name in ("head", "body", "tail")}
+    pieces = {name: (folder / f"{name}.h264" if meta[name] else None) for name in _PIECES}
     return ConformedClip(
         key=meta["key"],
         frames=meta["frames"],
@@ -199,12 +228,42 @@ def _encode_pieces(
         ]
     else:
         chain.append("setpts=PTS-STARTPTS")
+    fill, fps = _fill(render, _SCALE_FLAGS), f"fps={render.fps}"
+    # Scale the fewer frames: before the fps conversion when it adds frames, after when it drops them.
+    chain += [fill, fps] if float(rate) <= render.fps else [fps, fill]
+    args, present = _pieces_args(chain, folder, frames, head, tail, fade_in, fade_out, render, subtitles, start)
+    loop_args = ["-stream_loop", "-1"] if looped else []
+    run_ffmpeg([*loop_args, "-i", str(src), *args], what=f"conform {src.name}")
+    return {
+        "frames": frames,
+        **present,
+        "trimmed": available > frames + 0.5,
+        "looped": looped,
+        "loop_point": loop_point,
+    }
+
+
+def _fill(render: RenderSettings, flags: str) -> str:
+    """Fill the output frame: scale up to cover it, crop the overhang."""
     w, h = render.width, render.height
-    scale = f"scale={w}:{h}:force_original_aspect_ratio=increase:flags={_SCALE_FLAGS},crop={w}:{h},setsar=1"
-    fps = f"fps={render.fps}"
-    # Scale the fewer frames: before fps conversion when it adds frames, after when it drops them.
-    chain += [scale, fps] if float(rate) <= render.fps else [fps, scale]
-    chain.append(f"trim=end_frame={frames}")
+    return f"scale={w}:{h}:force_original_aspect_ratio=increase:flags={flags},crop={w}:{h},setsar=1"
+
+
+def _pieces_args(
+    chain: list[str],
+    folder: Path,
+    frames: int,
+    head: int,
+    tail: int,
+    fade_in: int,
+    fade_out: int,
+    render: RenderSettings,
+    subtitles: Path | None,
+    start: int,
+) -> tuple[list[str], dict[str, bool]]:
+    """ffmpeg arguments that take input 0 through ``chain`` (already at the output size and fps) and encode its
+    first ``frames`` frames, captioned and faded, as the head/body/tail pieces in ``folder``; and which exist."""
+    chain = [*chain, f"trim=end_frame={frames}"]
     if subtitles is not None:
         chain += _subtitles_filter(subtitles, start / render.fps)
     if fade_in > 0:
@@ -220,23 +279,67 @@ def _encode_pieces(
     for i, (name, a, b) in enumerate(pieces):
         graph += f";[s{i}]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{name}]"
         crf = render.encode.crf if name == "body" else max(0, render.encode.crf - _WINDOW_CRF_BONUS)
-        outputs += [
-            "-map",
-            f"[{name}]",
-            "-frames:v",
-            str(b - a),
-            *_x264_args(render, crf),
-            str(folder / f"{name}.h264"),
-        ]
-    loop_args = ["-stream_loop", "-1"] if looped else []
-    run_ffmpeg([*loop_args, "-i", str(src), "-filter_complex", graph, *outputs], what=f"conform {src.name}")
-    return {
-        "frames": frames,
-        **{name: any(p[0] == name for p in pieces) for name in ("head", "body", "tail")},
-        "trimmed": available > frames + 0.5,
-        "looped": looped,
-        "loop_point": loop_point,
-    }
+        piece = folder / f"{name}.h264"
+        outputs += ["-map", f"[{name}]", "-frames:v", str(b - a), *_x264_args(render, crf), str(piece)]
+    return ["-filter_complex", graph, *outputs], {name: any(p[0] == name for p in pieces) for name in _PIECES}
+
+
+def conform_frames(
+    writer: Callable[[IO[bytes]], None],
+    *,
+    size: tuple[int, int],
+    pix_fmt: str,
+    frames: int,
+    out: Path,
+    render: RenderSettings,
+    cache_dir: Path,
+    head: int = 0,
+    tail: int = 0,
+    fade_in: int = 0,
+    fade_out: int = 0,
+    subtitles: Path | None = None,
+    start: int = 0,
+    scale_flags: str = _SCALE_FLAGS,
+) -> ConformedClip:
+    """One encode for a renderer: the raw frames ``writer`` writes (``size``, ``pix_fmt``, at the output fps, at
+    least ``frames`` of them) become the conformed pieces directly, and ``out``, the clip's MP4, is those pieces
+    stream-copied. The pieces are published under ``conform_key(out, <same layout>)``, so ``conform_clip`` of
+    ``out`` with this layout finds them; any other layout conforms ``out`` like any clip."""
+    if frames < 1 or head < 0 or tail < 0 or head + tail > frames:
+        raise CompositionError(f"bad conform layout: frames={frames} head={head} tail={tail}")
+    t0 = time.perf_counter()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".frames-", dir=cache_dir))
+    try:
+        args, present = _pieces_args([_fill(render, scale_flags)], tmp, frames, head, tail, fade_in, fade_out,
+                                     render, subtitles, start)  # fmt: skip
+        w, h = size
+        source = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", str(render.fps), "-i", "pipe:0"]
+        run_ffmpeg([*source, *args], what=f"render {out.name}", writer=writer)
+        pieces = [tmp / f"{name}.h264" for name in _PIECES if present[name]]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        run_ffmpeg(["-r", str(render.fps), "-f", "h264", "-i", "pipe:0", "-c:v", "copy", "-movflags", "+faststart",
+                    str(out)], what=f"wrap {out.name}", stdin_files=pieces)  # fmt: skip
+        if (got := probe(out).frames) != frames:  # the writer stopped early: ffmpeg would encode what it got
+            out.unlink()
+            raise CompositionError(f"render {out.name}: {got} of {frames} frames written")
+        key = conform_key(out, frames=frames, head=head, tail=tail, fade_in=fade_in, fade_out=fade_out,
+                          render=render, subtitles=subtitles, start=start)  # fmt: skip
+        meta = {"frames": frames, **present, "trimmed": False, "looped": False, "loop_point": None}
+        _publish(tmp, cache_dir / key, {**meta, "key": key, "seconds": time.perf_counter() - t0})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return _load_conformed(cache_dir / key, cached=False)
+
+
+def _publish(tmp: Path, final: Path, meta: dict[str, object]) -> None:
+    """Write the pieces' meta and move them into the cache atomically; a concurrent twin may have won the race."""
+    (tmp / "meta.json").write_text(json.dumps(meta))
+    try:
+        tmp.rename(final)
+    except OSError:
+        if not (final / "meta.json").is_file():
+            raise
 
 
 def _subtitles_filter(ass: Path, offset: float) -> list[str]:

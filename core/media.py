@@ -6,7 +6,7 @@ import contextlib
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -27,26 +27,40 @@ def ffmpeg_exe() -> str:
 
 
 def run_ffmpeg(
-    args: list[str], *, what: str = "ffmpeg", input: bytes | None = None, stdin_files: Sequence[Path] = ()
+    args: list[str],
+    *,
+    what: str = "ffmpeg",
+    input: bytes | None = None,
+    stdin_files: Sequence[Path] = (),
+    writer: Callable[[IO[bytes]], None] | None = None,
 ) -> None:
     """Run ffmpeg quietly; raise CompositionError with the tail of stderr on failure. ``stdin_files`` are streamed,
     one after the other, to ffmpeg's stdin (``-i pipe:0``): a byte-wise join that, unlike the ``concat:`` protocol,
-    works whatever characters the paths hold, without a joined copy on disk."""
+    works whatever characters the paths hold, without a joined copy on disk. ``writer`` instead writes stdin itself
+    (raw frames from a renderer), on a thread while stderr is drained; what it raises is raised here."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    if not stdin_files:
+    if not stdin_files and writer is None:
         proc = subprocess.run(cmd, input=input, capture_output=True, check=False)
         _check(proc.returncode, proc.stderr, what)
         return
+    failure: list[BaseException] = []
+
+    def copy_files(sink: IO[bytes]) -> None:
+        for path in stdin_files:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, sink, 1 << 20)
+
     with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as popen:
         assert popen.stdin is not None and popen.stderr is not None
 
         def feed(sink: IO[bytes]) -> None:
             try:
-                for path in stdin_files:
-                    with open(path, "rb") as src:
-                        shutil.copyfileobj(src, sink, 1 << 20)
+                (writer or copy_files)(sink)
             except BrokenPipeError:  # ffmpeg stopped reading: its stderr says why
                 pass
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
+                failure.append(exc)
+                popen.kill()
             finally:
                 with contextlib.suppress(BrokenPipeError):
                     sink.close()
@@ -56,6 +70,8 @@ def run_ffmpeg(
         stderr = popen.stderr.read()
         returncode = popen.wait()
         feeder.join()
+    if failure:
+        raise failure[0]
     _check(returncode, stderr, what)
 
 

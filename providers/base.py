@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from core.contracts import (
     AudioAnalysis,
@@ -26,6 +26,9 @@ from core.errors import ProviderError
 from core.hashing import code_fingerprint
 from core.stages import StageId
 from core.timeline import Slot
+
+if TYPE_CHECKING:
+    from core.compose import ConformTarget
 
 
 class Provider(ABC):
@@ -85,11 +88,20 @@ class PromptWriter(Provider):
 class GeneratedClip:
     """What a video model hands back: a local file and what the call cost."""
 
-    def __init__(self, path: Path, *, requested_duration: float, cost: float = 0.0, assets: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        requested_duration: float,
+        cost: float = 0.0,
+        assets: Sequence[str] = (),
+        conformed: bool = False,
+    ) -> None:
         self.path = path
         self.requested_duration = requested_duration
         self.cost = cost
         self.assets = list(assets)  # what the clip shows, where the model says (the offline renderer's asset ids)
+        self.conformed = conformed  # rendered into its ConformTarget: the composer's pieces are already cached
 
 
 class VideoGenerator(Provider):
@@ -105,16 +117,31 @@ class VideoGenerator(Provider):
         """The supported duration nearest to ``target``; ties go to the longer (trimming beats looping)."""
         return min(self.durations, key=lambda d: (abs(d - target), -d))
 
+    #: draws its own frames and can render them straight into a ``ConformTarget`` (see ``generate``)
+    renders_conformed: ClassVar[bool] = False
+
     @abstractmethod
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip: ...
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
+        """The clip of ``slot``, written to ``out``. A hosted model returns its native clip (its sizes, fps and
+        lengths), which the composer conforms once; one that ``renders_conformed`` writes ``target``'s frames
+        instead (``GeneratedClip.conformed``), so no frame is encoded twice."""
 
     def takes_references(self) -> bool:
         """Whether ``generate_with_characters`` sends the characters' images to the model."""
         return False
 
     def generate_with_characters(
-        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, characters: list[Path], out: Path
+        self,
+        prompt: ClipPrompt,
+        *,
+        slot: Slot,
+        reference: Path | None,
+        characters: list[Path],
+        out: Path,
+        target: ConformTarget | None = None,
     ) -> GeneratedClip:
         """``generate`` plus the reference images of the characters the clip shows; models without a
         reference-images input ignore them (the catalogue says which take them)."""
-        return self.generate(prompt, slot=slot, reference=reference, out=out)
+        return self.generate(prompt, slot=slot, reference=reference, out=out, target=target)

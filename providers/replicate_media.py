@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PIL import Image, ImageOps
 
@@ -36,6 +36,9 @@ from providers.replicate_client import (
 
 #: time-billed calls may run longer than typical: reserve this multiple of the estimate against the hard cap
 TIME_BILLED_HEADROOM = 3.0
+
+if TYPE_CHECKING:
+    from core.compose import ConformTarget
 
 
 class ReplicateImage(ReferenceGenerator):
@@ -119,11 +122,20 @@ class ReplicateVideo(VideoGenerator):
     def takes_references(self) -> bool:
         return self.spec.takes_references
 
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
         return self.generate_with_characters(prompt, slot=slot, reference=reference, characters=[], out=out)
 
     def generate_with_characters(
-        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, characters: list[Path], out: Path
+        self,
+        prompt: ClipPrompt,
+        *,
+        slot: Slot,
+        reference: Path | None,
+        characters: list[Path],
+        out: Path,
+        target: ConformTarget | None = None,  # a hosted model returns its native clip: conformed by the composer
     ) -> GeneratedClip:
         """The clip, with its characters' reference images for models that take them (``reference_images``); the
         style reference stays the first frame (and is the only image when a character's reference is missing)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from prefect.context import TaskRunContext, get_run_context
 
 from core.budget import VideoChoice
-from core.compose import conform_clip
+from core.compose import ConformTarget, conform_clip
 from core.consistency import check_clip
 from core.contracts import ClipConsistency, ClipPrompt, ClipResult, ClipValidation
 from core.errors import CompositionError, ProviderError, TransientProviderError
@@ -47,17 +48,30 @@ def _generator(video: VideoChoice | None = None) -> VideoGenerator:
 def video_key(ctx: TaskRunContext | None, params: dict[str, Any]) -> str:
     prompt: ClipPrompt = params["prompt"]
     slot: Slot = params["slot"]
+    generator = _generator(params.get("video"))
     ref = prompt.reference_uri
     ref_hash = sha256_file(local_file(ref)) if ref and get_storage().has(ref) else None
     characters = {name: sha256_file(p) for name, p in _character_files(prompt).items()}
+    target = _target(generator, slot, params.get("conform"), params.get("render"))
     return content_key(
         "video",
         prompt.model_dump(mode="json", exclude={"reference_uri", "character_uris"}),
         characters,
         slot.model_dump(mode="json", include={"duration", "beats"}),  # its length and pulse, not its place
         ref_hash,
-        _generator(params.get("video")).cache_identity(),
+        generator.cache_identity(),
+        *([target.identity()] if target else []),  # rendered into its output frames: their layout and quality
     )
+
+
+def _target(
+    generator: VideoGenerator, slot: Slot, conform: ConformSpec | None, render: RenderSettings | None
+) -> ConformTarget | None:
+    """Where a model that draws its own frames renders them: the clip's conformed pieces (one encode)."""
+    if conform is None or not generator.renders_conformed:
+        return None
+    target = ConformTarget.of(conform, render or get_settings().render, conform_cache())
+    return replace(target, lead=(slot.start_frame - conform.start) / target.render.fps)
 
 
 def _character_files(prompt: ClipPrompt) -> dict[str, Path]:
@@ -97,7 +111,8 @@ def generate_clip(
     right away, at the job's ``render`` quality (default: the settings'). ``version`` (director mode) stores it as
     that version of the clip, leaving the clip in use."""
     generator = _generator(video)
-    key = run_cache_key(lambda: video_key(None, {"prompt": prompt, "slot": slot, "video": video}))
+    params = {"prompt": prompt, "slot": slot, "video": video, "conform": conform, "render": render}
+    key = run_cache_key(lambda: video_key(None, params))
     out = cache_path("clips", key, ".mp4")
     report(
         job_id,
@@ -112,9 +127,11 @@ def generate_clip(
     ref = prompt.reference_uri
     reference = local_file(ref) if ref and get_storage().has(ref) else None  # expired: text-only, as the PRD says
     characters = _character_files(prompt) if generator.takes_references() else {}
+    target = _target(generator, slot, conform, render)
     with provider_call(job_id, generator):
         clip = generator.generate_with_characters(prompt, slot=slot, reference=reference,
-                                                  characters=list(characters.values()), out=out)  # fmt: skip
+                                                  characters=list(characters.values()), out=out,
+                                                  target=target)  # fmt: skip
     try:
         info = probe(clip.path)
     except CompositionError as exc:  # a broken file from the model: another attempt may do better
@@ -152,7 +169,7 @@ def generate_clip(
     result = result.model_copy(update={"validation": validation, "uri": uri})
     if version is None:
         _record_clip(job_id, result)
-    if conform is not None:
+    if conform is not None and not clip.conformed:
         _conform_now(clip.path, conform, render or get_settings().render)
     report(
         job_id,

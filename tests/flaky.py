@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from core.compose import ConformTarget
 from core.contracts import Character, ClipPrompt, Lyrics, ReferenceImage, VideoPlan
 from core.errors import ProviderError, TransientProviderError
 from core.timeline import Slot
@@ -21,13 +22,15 @@ FAIL_ONCE: set[int] = set()  # transient error (e.g. a 503) on the first attempt
 class FlakyVideo(ProceduralVideo):
     provider_id = "flaky"
 
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
         CALLS[prompt.index] += 1
         if prompt.index in FAIL_ALWAYS:
             raise ProviderError("prompt rejected by the model", provider=self.provider_id, status=422)
         if prompt.index in FAIL_ONCE and CALLS[prompt.index] == 1:
             raise TransientProviderError("service unavailable", provider=self.provider_id, status=503)
-        return super().generate(prompt, slot=slot, reference=reference, out=out)
+        return super().generate(prompt, slot=slot, reference=reference, out=out, target=target)
 
 
 def reset() -> None:

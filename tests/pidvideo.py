@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.compose import ConformTarget
 from core.contracts import ClipPrompt
 from core.timeline import Slot
 from providers.base import GeneratedClip
@@ -25,8 +26,10 @@ class PidVideo(ProceduralVideo):
 
     provider_id = NAME
 
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
-        clip = super().generate(prompt, slot=slot, reference=reference, out=out)
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
+        clip = super().generate(prompt, slot=slot, reference=reference, out=out, target=target)
         pid_dir = Path(os.environ[PID_DIR])
         pid_dir.mkdir(parents=True, exist_ok=True)
         (pid_dir / f"clip-{prompt.index:03d}.pid").write_text(str(os.getpid()))

@@ -25,28 +25,29 @@ world y on the row alone: fields built from them are sums of a row vector and a 
 
 from __future__ import annotations
 
-import subprocess
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from core.contracts import ClipPrompt
-from core.errors import CompositionError
-from core.media import ffmpeg_exe
+from core.media import run_ffmpeg
+from core.settings import RenderSettings
+from core.timeline import output_size
 from providers.offline.looks import Look, look_of
 from providers.offline.scene import Built, build, compose, read_scene
 
 F32 = NDArray[np.float32]
 U8 = NDArray[np.uint8]
 
-# Internal canvas: 16:9 and small enough that numpy stays well below the encoder's cost.
-_CANVAS_W, _CANVAS_H = 320, 180
-_ASPECT = _CANVAS_W / _CANVAS_H
+# Internal canvas (16:9; the other formats from core.timeline's one home): small enough that numpy stays well
+# below the encoder's cost.
+_CANVAS = RenderSettings(width=320, height=180)
 _PULSE_ATTACK = 0.06  # seconds: an accent rises over ~2 frames instead of jumping
 _PULSE_DECAY = 0.18  # seconds: and fades over ~half a second
 # Largest frame-to-frame change of the beat's brightness gain. A gain step g changes the mean luminance by at most
@@ -133,6 +134,45 @@ class _Setup:
         return len(self.xs), len(self.ys)
 
 
+@dataclass
+class RawClip:
+    """A clip's frames as the renderer streams them to ffmpeg: raw planes at the canvas size, one ``write``."""
+
+    setup: _Setup
+    frames: int
+    fps: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.setup.size
+
+    @property
+    def pix_fmt(self) -> str:
+        return "gray" if self.setup.look.grey else "gbrp"
+
+    @property
+    def scale_flags(self) -> str:
+        """How ffmpeg scales the small canvas up: hard pixels for the pixel looks, bicubic otherwise."""
+        return "neighbor" if self.setup.look.nearest else "bicubic"
+
+    @property
+    def assets(self) -> list[str]:
+        return list(self.setup.scene.scene.assets)
+
+    def write(self, sink: IO[bytes]) -> None:
+        grey = self.setup.look.grey
+        for n in range(self.frames):
+            planes = frame_planes(self.setup, n, n / self.fps)
+            sink.write((planes if grey else planes[[1, 2, 0]]).tobytes())  # gbrp: G, B, R planes
+
+
+def raw_clip(
+    prompt: ClipPrompt, *, frames: int, fps: int, beats: Sequence[float] = (), reference: Path | None = None
+) -> RawClip:
+    """The ``frames`` frames of ``prompt`` at ``fps``, pulsing on ``beats`` (seconds from the first frame)."""
+    return RawClip(prepare(prompt, beats=beats, reference=reference, frames=frames, fps=fps), frames, fps)
+
+
 def render_clip(
     prompt: ClipPrompt,
     out: Path,
@@ -146,33 +186,23 @@ def render_clip(
     preset: str = "ultrafast",
 ) -> list[str]:
     """Write an H.264 (yuv420p) MP4 of exactly ``round(duration * fps)`` frames for ``prompt``, pulsing on
-    ``beats`` (seconds from the clip's start). Returns the ids of the assets drawn (``providers.offline.assets``)."""
-    frames = max(1, round(duration * fps))
-    setup = prepare(prompt, beats=beats, reference=reference, frames=frames, fps=fps)
-    w, h = setup.size
-    grey = setup.look.grey
-    flags = "neighbor" if setup.look.nearest else "bicubic"
+    ``beats`` (seconds from the clip's start), as a hosted model returns one. Returns the ids of the assets drawn
+    (``providers.offline.assets``). The offline model itself renders into the conformed pieces instead
+    (``core.compose.conform_frames``: one encode)."""
+    raw = raw_clip(prompt, frames=max(1, round(duration * fps)), fps=fps, beats=beats, reference=reference)
+    w, h = raw.size
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        *(ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"),
-        *("-f", "rawvideo", "-pix_fmt", "gray" if grey else "gbrp", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-"),
-        *("-vf", f"scale={width}:{height}:flags={flags},format=yuv420p"),
-        *("-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p"),
-        *("-frames:v", str(frames), "-r", str(fps), "-movflags", "+faststart", str(out)),
-    ]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
-    try:
-        for n in range(frames):
-            planes = frame_planes(setup, n, n / fps)
-            proc.stdin.write((planes if grey else planes[[1, 2, 0]]).tobytes())  # gbrp: G, B, R planes
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass  # ffmpeg died: its stderr below says why
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.wait() != 0:
-        raise CompositionError(f"render of clip {prompt.index} failed: {err.decode(errors='replace')[-300:]}")
-    return list(setup.scene.scene.assets)
+    run_ffmpeg(
+        [
+            *("-f", "rawvideo", "-pix_fmt", raw.pix_fmt, "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0"),
+            *("-vf", f"scale={width}:{height}:flags={raw.scale_flags},format=yuv420p"),
+            *("-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p"),
+            *("-frames:v", str(raw.frames), "-r", str(fps), "-movflags", "+faststart", str(out)),
+        ],
+        what=f"render of clip {prompt.index}",
+        writer=raw.write,
+    )
+    return raw.assets
 
 
 def prepare(
@@ -183,7 +213,7 @@ def prepare(
     rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode())])
     # The look's own noise has a separate stream, so shapes and field are the same whatever the look.
     look_rng = np.random.default_rng([prompt.seed, zlib.crc32(prompt.scene_id.encode()), 1])
-    w, h = _CANVAS_W // look.canvas, _CANVAS_H // look.canvas
+    w, h = (side // look.canvas for side in output_size(prompt.aspect, _CANVAS))
     cols = _hex_colours(prompt.palette)
     lut = _palette_lut(cols, stepped=look.stepped)
     shapes = _make_shapes(rng, prompt, lut)
@@ -193,7 +223,7 @@ def prepare(
         lut = lut @ _LUMA
         shapes = replace(shapes, colour=shapes.colour @ _LUMA[:, None])
         texture = texture @ _LUMA if texture is not None else None
-    xs = np.linspace(-_ASPECT, _ASPECT, w, dtype=np.float32)
+    xs = np.linspace(-w / h, w / h, w, dtype=np.float32)  # world units: the frame's height spans 2
     ys = np.linspace(-1.0, 1.0, h, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
     beat_times = np.asarray(sorted(b for b in beats if b >= 0), dtype=np.float32)
@@ -268,7 +298,7 @@ def frame_planes(s: _Setup, n: int, t: float) -> U8:
         img *= 1.0 - k * (1.0 - fld)
     if s.texture is not None:
         th, tw = s.texture.shape[1:]
-        ix = ((xs / (2 * _ASPECT) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
+        ix = ((xs / (2 * xs[-1]) + 0.5) * (tw / 2) + tw / 4).astype(np.int32) % tw
         iy = ((ys / 2 + 0.5) * (th / 2) + th / 4).astype(np.int32) % th
         img = img * 0.7 + s.texture.take(iy, axis=1).take(ix, axis=2) * 0.3
     if s.look.motifs and s.look.field != "wash":
@@ -397,7 +427,7 @@ def _static_mask(look: Look, gx: F32, gy: F32, rng: np.random.Generator) -> F32:
     h, w = gx.shape
     v = look.vignette
     floor = max(0.2, 1.0 - v * 11 / 7)  # 0.45 for the default 0.35
-    mask: F32 = (1.0 - v * (gx**2 / _ASPECT**2 + gy**2)).clip(floor, 1.0).astype(np.float32)
+    mask: F32 = (1.0 - v * (gx**2 / gx[0, -1] ** 2 + gy**2)).clip(floor, 1.0).astype(np.float32)
     if look.scanlines:
         mask[1::2] *= 1.0 - look.scanlines
     if look.paper:

@@ -13,6 +13,7 @@ import os
 import time
 from pathlib import Path
 
+from core.compose import ConformTarget
 from core.contracts import AudioAnalysis, ClipPrompt, JobRequest, ReferenceImage, VideoPlan
 from core.errors import ProviderError
 from core.timeline import Slot
@@ -44,12 +45,14 @@ def read_calls(folder: Path) -> list[tuple[str, int | None, int]]:
 class ScriptedVideo(ProceduralVideo):
     provider_id = "scripted"
 
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
         log_call("video", prompt.index)
         if (script_dir() / f"fail-{prompt.index}").exists():
             raise ProviderError("prompt rejected by the model (scripted)", provider=self.provider_id, status=422)
         time.sleep(float(os.environ.get("VIDEOGEN_SCRIPT_DELAY", "0")))
-        return super().generate(prompt, slot=slot, reference=reference, out=out)
+        return super().generate(prompt, slot=slot, reference=reference, out=out, target=target)
 
 
 class ScriptedPlanner(HeuristicPlanner):

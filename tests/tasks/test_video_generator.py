@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from core.compose import ConformTarget
 from core.contracts import Camera, ClipPrompt
 from core.errors import ProviderError
 from core.timeline import Slot
@@ -35,9 +36,11 @@ class TooShort(ProceduralVideo):
     def __init__(self) -> None:
         self.calls = 0
 
-    def generate(self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path) -> GeneratedClip:
+    def generate(
+        self, prompt: ClipPrompt, *, slot: Slot, reference: Path | None, out: Path, target: ConformTarget | None = None
+    ) -> GeneratedClip:
         self.calls += 1
-        return super().generate(prompt, slot=slot, reference=reference, out=out)
+        return super().generate(prompt, slot=slot, reference=reference, out=out, target=target)
 
 
 def test_duration_mismatch_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
