@@ -1,6 +1,6 @@
 """Director mode in Chromium against the real stack: upload with "Review the storyboard", the editor appears with
 no clip generated, a cut steps to the next beat and a prompt is edited, Approve renders it; then a clip is
-regenerated as two variants shown side by side and "Use this one" recomposes. Screenshots in
+regenerated as a variant shown beside the first render and "Use this one" recomposes. Screenshots in
 test-artifacts/web/director-*.png."""
 
 from __future__ import annotations
@@ -56,9 +56,28 @@ def test_review_edit_approve_then_render_the_edited_storyboard(
         assert abs(timeline["slots"][1]["start"] - after) <= 1 / timeline["fps"]
         page.screenshot(path=str(artifacts / "director-02-rendered.png"), full_page=True)
 
-        # Not here yet: "Regenerate" on clip index 1 from this page reaches clip 0 (an open bug, issue 14's note);
-        # regenerate, versions and choose are covered through the API in tests/api/test_director.py.
-        expect(page.get_by_test_id("clip-director")).to_be_visible()
+        # Regenerate clip 2 (index 1) as one variant: the card keeps clip 2 while the job runs again, the new version
+        # is clip 2's, and "Use this one" plays the recomposed video (a new player URL, not the old file replayed).
+        director = page.get_by_test_id("clip-director")
+        # by label: Playwright matches a bare "1" (or even value="1") against the labels too, and the label "1" is
+        # the first clip (value 0): that was the "regenerate acts on clip 0" seen from this test, not the page
+        director.get_by_test_id("regen-clip").select_option(label="2")
+        director.get_by_test_id("regen-variants").fill("1")
+        expect(director.get_by_test_id("regen-clip")).to_have_value("1")
+        director.get_by_test_id("regenerate").click()
+        expect(director.get_by_test_id("variant")).to_have_count(2, timeout=300_000)
+        page.screenshot(path=str(artifacts / "director-03-variants.png"), full_page=True)
+        assert director.get_by_test_id("regen-clip").input_value() == "1"
+        versions = api.get(f"/api/jobs/{job_id}/clips/1/versions").json()
+        assert [v["version"] for v in versions["versions"]] == [0, 1]  # v0: the first render
+        assert api.get(f"/api/jobs/{job_id}/clips/0/versions").status_code == 404  # clip 1 never regenerated
+        expect(page.get_by_test_id("final-video")).to_be_visible(timeout=300_000)
+        played = page.get_by_test_id("final-video").get_attribute("src")
+        director.get_by_test_id("use-version").click()
+        expect(director.get_by_test_id("variant").nth(1).get_by_text("in use")).to_be_visible(timeout=300_000)
+        video = page.get_by_test_id("final-video")
+        expect(video).not_to_have_attribute("src", played or "", timeout=300_000)  # the recomposed file, not a replay
+        assert api.get(f"/api/jobs/{job_id}/clips/1/versions").json()["chosen"] == 1
         assert not errors, errors
     finally:
         context.close()

@@ -130,7 +130,7 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
 }
 
 /** After the render: regenerate a clip as variants, see them side by side, use one (the video is recomposed). */
-export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: number }) {
+export function ClipDirector({ jobId, clipCount, onRecomposed }: { jobId: string; clipCount: number; onRecomposed?: () => void }) {
   const [clip, setClip] = useState(0);
   const [maxVariants, setMaxVariants] = useState(1);
   useEffect(() => {
@@ -148,11 +148,15 @@ export function ClipDirector({ jobId, clipCount }: { jobId: string; clipCount: n
     const timer = setInterval(() => {
       api.getVersions(jobId, clip).then((v) => {
         setVersions(v);
-        if ((waiting.count !== undefined && v.versions.length >= waiting.count) || v.chosen === waiting.chosen) setWaiting(null);
+        if (waiting.count !== undefined && v.versions.length >= waiting.count) setWaiting(null);
+        if (waiting.chosen !== undefined && v.chosen === waiting.chosen) {
+          setWaiting(null);
+          onRecomposed?.(); // "chosen" is written once the new video is composed
+        }
       }, () => undefined);
     }, 2000);
     return () => clearInterval(timer);
-  }, [jobId, clip, waiting]);
+  }, [jobId, clip, waiting, onRecomposed]);
   const regenerate = async () => {
     setError(null);
     try {

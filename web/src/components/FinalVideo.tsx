@@ -44,9 +44,11 @@ function ExportButton({ jobId, format }: { jobId: string; format: "mp4" | "mov" 
   );
 }
 
-/** The finished video with controls, and its downloads. */
-export function FinalVideo({ jobId, duration }: { jobId: string; duration: number | null }) {
-  const src = useMediaSrc(api.videoUrl(jobId));
+/** The finished video with controls, and its downloads. ``revision`` names the composition (the event that
+ * completed it): a director's recompose replaces the file behind the same URL, so each gets its own URL (the
+ * browser would replay the old one). */
+export function FinalVideo({ jobId, duration, revision = null }: { jobId: string; duration: number | null; revision?: string | null }) {
+  const src = useMediaSrc(revision ? `${api.videoUrl(jobId)}?v=${encodeURIComponent(revision)}` : api.videoUrl(jobId));
   return (
     <section className="card card-hero" aria-labelledby="video-title">
       <div className="card-head">

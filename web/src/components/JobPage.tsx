@@ -1,3 +1,4 @@
+import { useCallback, useEffect, useState } from "react";
 import { pendingStages, type JobStatus, type Stage } from "../api/types";
 import { useJobData } from "../hooks/useJobData";
 import { useJobEvents, type JobEventsOptions } from "../hooks/useJobEvents";
@@ -38,6 +39,26 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
   const data = useJobData(jobId, dataKeys(status));
   const expected = status?.clip_count ?? data.storyboard.plan?.clips.length ?? null;
   const failedStage = status?.error?.stage ?? status?.stage ?? null;
+  // Once composed, the director stays (its chosen clip and variants with it) while a regenerate or recompose
+  // runs, and each new composition gets a fresh player.
+  const [composed, setComposed] = useState(false);
+  const [clipCount, setClipCount] = useState<number | null>(null);
+  const [revision, setRevision] = useState<string | null>(null);
+  const complete = status?.status === "complete";
+  useEffect(() => {
+    if (rendered(status)) setComposed(true);
+  }, [status]);
+  useEffect(() => {
+    if (expected !== null) setClipCount(expected); // a new run's status starts without it: keep the last known
+  }, [expected]);
+  // Each composition gets its own player URL: the event that completed the job names the first; after that the
+  // socket is closed (the job was complete), so the director says when a chosen version has been recomposed.
+  const lastEvent = status?.last_event_id ?? null;
+  const [recomposed, setRecomposed] = useState(0);
+  const onRecomposed = useCallback(() => setRecomposed((n) => n + 1), []);
+  useEffect(() => {
+    if (complete) setRevision(`${lastEvent ?? ""}.${recomposed}`);
+  }, [complete, lastEvent, recomposed]);
 
   return (
     <div className="job">
@@ -64,8 +85,8 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
       <div className="grid">
         <div className="col-main">
           {status?.status === "awaiting_review" && <StoryboardEditor jobId={jobId} />}
-          {status?.status === "complete" && <FinalVideo jobId={jobId} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
-          {rendered(status) && expected !== null && <ClipDirector jobId={jobId} clipCount={expected} />}
+          {complete && <FinalVideo key={revision ?? ""} jobId={jobId} revision={revision} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
+          {composed && clipCount !== null && <ClipDirector jobId={jobId} clipCount={clipCount} onRecomposed={onRecomposed} />}
           <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
           <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />
           {data.analysis && <SongAnalysis analysis={data.analysis} />}

@@ -1,9 +1,11 @@
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { api } from "../api/client";
 import type { AudioAnalysis, ClipInfo, Limits, Timeline, VideoPlan } from "../api/types";
 import { FakeSocket, JOB, event, stages, update } from "../test/fakeSocket";
 import { ClipGallery } from "./ClipGallery";
 import { CostTracker } from "./CostTracker";
 import { ErrorMessage } from "./ErrorMessage";
+import { ClipDirector } from "./Director";
 import { JobPage } from "./JobPage";
 import { SongAnalysis } from "./SongAnalysis";
 import { StageProgress } from "./StageProgress";
@@ -285,5 +287,18 @@ describe("JobPage renders the status the server sends", () => {
     expect(error.textContent).toContain("Failed at “Planning scenes”");
     expect(error.textContent).toContain("plan invalid");
     expect(screen.getByTestId("connection").getAttribute("data-connection")).toBe("closed");
+  });
+});
+
+describe("ClipDirector", () => {
+  it("regenerates the clip chosen in the list, not the first", async () => {
+    const regenerate = vi.spyOn(api, "regenerate").mockResolvedValue({ job_id: "j", flow_run_id: "r", status_url: "/api/jobs/j" });
+    vi.spyOn(api, "getLimits").mockResolvedValue(LIMITS);
+    vi.spyOn(api, "getVersions").mockResolvedValue({ clip: 1, chosen: 0, versions: [] } as never);
+    render(<ClipDirector jobId="j" clipCount={3} />);
+    fireEvent.change(screen.getByTestId("regen-clip"), { target: { value: "1" } });
+    expect((screen.getByTestId("regen-clip") as HTMLSelectElement).value).toBe("1");
+    fireEvent.click(screen.getByTestId("regenerate"));
+    await waitFor(() => expect(regenerate).toHaveBeenCalledWith("j", 1, { variants: 2 }));
   });
 });
