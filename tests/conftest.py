@@ -17,6 +17,9 @@ os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
 # Whisper costs seconds per song on 2 cores: flows in tests skip it unless a test asks for it
 # (tests/providers/test_offline_transcription.py and the lyrics flow test set ``offline``).
 os.environ.setdefault("VIDEOGEN_PROVIDERS__TRANSCRIPTION", "instrumental")
+# x264 at 1080p is most of a render: the suite encodes at draft (ultrafast) unless a test asks for a level; what
+# each level means reaching x264 is tests/core/test_quality.py's, and `make demo` renders at the default.
+os.environ.setdefault("VIDEOGEN_RENDER__QUALITY", "draft")
 
 from collections.abc import Iterator  # noqa: E402
 
