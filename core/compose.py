@@ -38,9 +38,10 @@ from core.settings import RenderSettings
 from core.timeline import ConformSpec, Cut, Layout, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
-_CONFORM_VERSION = 2  # bump when the conform recipe changes: invalidates cached pieces
+_CONFORM_VERSION = 3  # bump when the conform recipe changes: invalidates cached pieces
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
 _WINDOW_CRF_BONUS = 6  # window pieces are encoded twice: start them at higher quality
+MAX_STRETCH = 1.12  # slowest a hosted model's clip is played to fill its slot; shorter ones loop
 _BEAT_TOLERANCE = 0.05
 _XFADE = {"crossfade": "fade", "fade": "fadeblack"}
 _PIECES = ("head", "body", "tail")
@@ -214,12 +215,18 @@ def _encode_pieces(
     rate = Fraction(info.fps).limit_denominator(1001)
     src_frames = info.frames or round(info.video_duration * info.fps)
     available = src_frames * render.fps / float(rate)  # output frames the clip covers without repeating
-    looped = frames > available + 1e-6
+    short = frames > available + 1e-6
+    # A clip a little short of its slot plays slower (up to MAX_STRETCH) rather than restarting before the cut:
+    # a 5 s clip in a 5.4 s slot is 8 % slower, where a loop would jump back 0.4 s before the beat.
+    stretch = frames / available if short and frames <= available * MAX_STRETCH else 1.0
+    looped = short and stretch == 1.0
     loop_point = find_loop_point(src) if looped else None
     cycle = max(2, round(loop_point * float(rate))) if loop_point else src_frames
 
     chain: list[str] = []
-    if looped:
+    if stretch > 1.0:
+        chain.append(f"setpts={stretch:.6f}*(PTS-STARTPTS)")
+    elif looped:
         # -stream_loop repeats the input forever; keep the first `cycle` frames of each pass and renumber,
         # so playback jumps from the loop point back to frame 0 (seamless when the loop point matches it).
         chain += [
@@ -240,6 +247,7 @@ def _encode_pieces(
         "trimmed": available > frames + 0.5,
         "looped": looped,
         "loop_point": loop_point,
+        "stretch": round(stretch, 4),
     }
 
 

@@ -110,3 +110,22 @@ def test_too_few_frames_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CompositionError, match="short.mp4"):
         conform_frames(writer, size=(64, 36), pix_fmt="gbrp", frames=30, out=tmp_path / "short.mp4", render=RENDER,
                        cache_dir=tmp_path / "c")  # fmt: skip
+
+
+def test_hosted_clip_a_little_short_plays_slower_instead_of_looping(tmp_path: Path) -> None:
+    """A hosted model's 2 s clip (720p24 -> 48 frames) for 2.15 s of output (7.5 % short): played 7.5 % slower,
+    not looped, so its last frame is the clip's last and nothing restarts before the cut; for 2.6 s (30 % short)
+    it still loops. Frames are compared by brightness: the clip fades from dark to light."""
+    from core.media import run_ffmpeg
+
+    src = tmp_path / "ramp.mp4"  # 48 frames getting brighter: the frame shown says where in the clip we are
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=white:s=320x180:r=24:d=2", "-vf", "fade=t=in:st=0:d=2", "-c:v",
+                "libx264", "-pix_fmt", "yuv420p", str(src)])  # fmt: skip
+    slow = conform_clip(src, frames=round(2.15 * 30), render=RENDER, cache_dir=tmp_path / "c")
+    assert not slow.looped and slow.body is not None
+    body = [f.mean() for f in _frames(slow.body)]
+    assert len(body) == 64 and all(b >= a - 1 for a, b in zip(body, body[1:], strict=False))  # never jumps back
+    looped = conform_clip(src, frames=round(2.6 * 30), render=RENDER, cache_dir=tmp_path / "c")
+    assert looped.looped and looped.body is not None
+    lum = [f.mean() for f in _frames(looped.body)]
+    assert any(b < a - 50 for a, b in zip(lum, lum[1:], strict=False))  # the restart: bright back to dark
