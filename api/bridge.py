@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ JOB_TAG = f"prefect.tag.{JOB_TAG_PREFIX}"  # how Prefect names a flow run's tag 
 CHECKPOINT = "bridge:checkpoint"
 _EXIT_STATUS = "exited with status code"  # Prefect's words for a flow-run process that died
 CATCH_UP_PAGE = 50  # the server refuses (422) pages larger than its INTERACTIVE_PAGE_SIZE
+SHUTDOWN_GRACE = 5.0  # s a signalled bridge may take to stop cleanly before it exits anyway
 FLOW_TERMINAL = {
     "Completed": "complete",
     "Failed": "error",
@@ -233,8 +235,15 @@ async def main(settings: Settings | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     runner = asyncio.create_task(bridge.run(stop))
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runner.cancel)
+
+    def shut_down() -> None:
+        # Cancel, and do not wait for ever: a websocket close handshake or a reconnect loop inside Prefect's
+        # subscriber can hold the cancellation for tens of seconds (seen once in 3 runs of `make up` + SIGHUP).
+        runner.cancel()
+        loop.call_later(SHUTDOWN_GRACE, os._exit, 0)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, shut_down)
     try:
         await runner
     except asyncio.CancelledError:
