@@ -173,7 +173,7 @@ def offline_path(work: Path, song: Path, timeline: Timeline, beats: list[float],
 
     def one(i: int) -> ClipResult:
         slot, spec = timeline.slot(i), timeline.conform_spec(i)
-        target = ConformTarget.of(spec, render, cache, lead=(slot.start_frame - spec.start) / render.fps)
+        target = ConformTarget.of(spec, render, cache, slot)
         clip = model.generate(_prompt(i), slot=slot, reference=None, out=work / f"clip{i:02d}.mp4", target=target)
         info = probe(clip.path)
         return ClipResult(index=i, status="succeeded", uri=clip.path.as_uri(), provider="offline",

@@ -35,7 +35,7 @@ from core.hashing import sha256_file
 from core.loop import find_loop_point
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
-from core.timeline import ConformSpec, Cut, Layout, Timeline, TransitionKind
+from core.timeline import ConformSpec, Cut, Layout, Slot, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
 _CONFORM_VERSION = 3  # bump when the conform recipe changes: invalidates cached pieces
@@ -87,15 +87,16 @@ class ConformTarget:
     lead: float = 0.0  # seconds of the conformed clip before its slot starts (half the incoming window)
 
     @classmethod
-    def of(cls, spec: ConformSpec, render: RenderSettings, cache_dir: Path, *, lead: float = 0.0) -> ConformTarget:
+    def of(cls, spec: ConformSpec, render: RenderSettings, cache_dir: Path, slot: Slot | None = None) -> ConformTarget:
+        """``spec`` at the job's ``render`` settings; ``slot`` (the clip's) places the beats in the target."""
+        lead = (slot.start_frame - spec.start) / render.fps if slot is not None else 0.0
         return cls(spec, spec.render(render), cache_dir, lead)
 
     def identity(self) -> dict[str, object]:
         """What changes the pixels, for the cache key of a clip rendered into this target."""
-        s, r = self.spec, self.render
-        subs = sha256_file(Path(s.subtitles)) if s.subtitles else None
-        return {"layout": [s.frames, s.head, s.tail, s.fade_in, s.fade_out, s.start if subs else 0], "subtitles": subs,
-                "render": [r.width, r.height, r.fps, r.encode.preset, r.encode.crf, r.encode.fastdecode]}  # fmt: skip
+        s = self.spec
+        subtitles = Path(s.subtitles) if s.subtitles else None
+        return _pixels(s.frames, s.head, s.tail, s.fade_in, s.fade_out, self.render, subtitles, s.start)
 
     def encode(
         self, writer: Callable[[IO[bytes]], None], *, size: tuple[int, int], pix_fmt: str, scale_flags: str, out: Path
@@ -105,6 +106,31 @@ class ConformTarget:
                               cache_dir=self.cache_dir, head=s.head, tail=s.tail, fade_in=s.fade_in,
                               fade_out=s.fade_out, subtitles=Path(s.subtitles) if s.subtitles else None,
                               start=s.start, scale_flags=scale_flags)  # fmt: skip
+
+
+def _pixels(
+    frames: int,
+    head: int,
+    tail: int,
+    fade_in: int,
+    fade_out: int,
+    render: RenderSettings,
+    subtitles: Path | None,
+    start: int,
+) -> dict[str, object]:
+    """Everything besides the source that changes a conform's pixels: the piece layout and the encode."""
+    enc = render.encode
+    spec: dict[str, object] = {
+        "frames": frames,
+        "head": head,
+        "tail": tail,
+        "fade_in": fade_in,
+        "fade_out": fade_out,
+        "render": [render.width, render.height, render.fps, enc.preset, enc.crf, enc.fastdecode],
+    }
+    if subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
+        spec.update(subtitles=sha256_file(subtitles), start=start)
+    return spec
 
 
 def conform_key(
@@ -120,25 +146,8 @@ def conform_key(
     start: int = 0,
 ) -> str:
     """Cache key: the clip's bytes, the piece layout and every setting that changes the pixels."""
-    spec = {
-        "v": _CONFORM_VERSION,
-        "sha256": sha256_file(src),
-        "frames": frames,
-        "head": head,
-        "tail": tail,
-        "fade_in": fade_in,
-        "fade_out": fade_out,
-        "render": [
-            render.width,
-            render.height,
-            render.fps,
-            render.encode.preset,
-            render.encode.crf,
-            render.encode.fastdecode,
-        ],
-    }
-    if subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
-        spec.update(subtitles=sha256_file(subtitles), start=start)
+    spec = {"v": _CONFORM_VERSION, "sha256": sha256_file(src),
+            **_pixels(frames, head, tail, fade_in, fade_out, render, subtitles, start)}  # fmt: skip
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -247,7 +256,6 @@ def _encode_pieces(
         "trimmed": available > frames + 0.5,
         "looped": looped,
         "loop_point": loop_point,
-        "stretch": round(stretch, 4),
     }
 
 

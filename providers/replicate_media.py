@@ -34,11 +34,11 @@ from providers.replicate_client import (
     predict,
 )
 
-#: time-billed calls may run longer than typical: reserve this multiple of the estimate against the hard cap
-TIME_BILLED_HEADROOM = 3.0
-
 if TYPE_CHECKING:
     from core.compose import ConformTarget
+
+#: time-billed calls may run longer than typical: reserve this multiple of the estimate against the hard cap
+TIME_BILLED_HEADROOM = 3.0
 
 
 class ReplicateImage(ReferenceGenerator):

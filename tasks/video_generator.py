@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +69,7 @@ def _target(
     """Where a model that draws its own frames renders them: the clip's conformed pieces (one encode)."""
     if conform is None or not generator.renders_conformed:
         return None
-    target = ConformTarget.of(conform, render or get_settings().render, conform_cache())
-    return replace(target, lead=(slot.start_frame - conform.start) / target.render.fps)
+    return ConformTarget.of(conform, render or get_settings().render, conform_cache(), slot)
 
 
 def _character_files(prompt: ClipPrompt) -> dict[str, Path]:

@@ -43,7 +43,7 @@ def test_offline_clip_is_its_conformed_pieces(tmp_path: Path) -> None:
     """The clip is the target's frames at the output size and fps (no 720p24 intermediate); the composer's conform of
     it with the same layout is a cache hit (no second encode); its pieces joined are the clip's frames."""
     cache, out = tmp_path / "conform", tmp_path / "clip.mp4"
-    target = ConformTarget.of(SPEC, RENDER, cache, lead=0.2)
+    target = ConformTarget.of(SPEC, RENDER, cache, SLOT)
     clip = ProceduralVideo().generate(_prompt(), slot=SLOT, reference=None, out=out, target=target)
     assert clip.conformed and clip.assets == ["dancer"]
     info = probe(out)

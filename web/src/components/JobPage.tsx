@@ -43,7 +43,6 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
   // runs, and each new composition gets a fresh player.
   const [composed, setComposed] = useState(false);
   const [clipCount, setClipCount] = useState<number | null>(null);
-  const [revision, setRevision] = useState<string | null>(null);
   const complete = status?.status === "complete";
   useEffect(() => {
     if (rendered(status)) setComposed(true);
@@ -53,12 +52,9 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
   }, [expected]);
   // Each composition gets its own player URL: the event that completed the job names the first; after that the
   // socket is closed (the job was complete), so the director says when a chosen version has been recomposed.
-  const lastEvent = status?.last_event_id ?? null;
   const [recomposed, setRecomposed] = useState(0);
   const onRecomposed = useCallback(() => setRecomposed((n) => n + 1), []);
-  useEffect(() => {
-    if (complete) setRevision(`${lastEvent ?? ""}.${recomposed}`);
-  }, [complete, lastEvent, recomposed]);
+  const revision = `${status?.last_event_id ?? ""}.${recomposed}`;
 
   return (
     <div className="job">
@@ -85,7 +81,7 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
       <div className="grid">
         <div className="col-main">
           {status?.status === "awaiting_review" && <StoryboardEditor jobId={jobId} />}
-          {complete && <FinalVideo key={revision ?? ""} jobId={jobId} revision={revision} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
+          {complete && <FinalVideo key={revision} jobId={jobId} revision={revision} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
           {composed && clipCount !== null && <ClipDirector jobId={jobId} clipCount={clipCount} onRecomposed={onRecomposed} />}
           <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
           <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />
