@@ -32,7 +32,9 @@ the bytes, so ``standard`` = veryfast CRF 26 with CABAC, ``high`` = veryfast CRF
 realtime factor falls until the offline path renders straight into the output format (one encode, issue 17).
 The demo's scenes (rain, a scrolling city, sparkles) cost more bits than these bench clips: at CRF 26 the demo
 came out at 37.6 MB/min, so ``standard`` moved to CRF 28 (about -18 % bytes at veryfast in the table above, SSIM
--0.008); see the closing note of issue 17 for the demo measured at it.
+-0.008); see the closing note of issue 17 for the demo measured at it. The demo was still 33.7 MB/min at CRF 28:
+its rain (dense 4-pixel streaks) doubled a clip's bits. Sparser 12-pixel streaks (providers.offline.scene) brought
+it to 24.4 MB/min at the same CRF (2026-12-02 21:25 UTC, `make demo`), so ``standard`` stays veryfast CRF 28.
 """
 
 from __future__ import annotations
