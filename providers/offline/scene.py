@@ -581,23 +581,22 @@ def _near(
     return layer, water
 
 
-# Rain: one streak per RAIN_SPACING canvas pixels, RAIN_LENGTH long, falling RAIN_SPEED canvas pixels a second. Few
-# long streaks read as rain (short dense ones read as static) and cost x264 little: a streak moving along its own
-# length changes only at its ends. 110/4/90 doubled the demo's bits (issue 12's file size, `bench.compose`).
-RAIN_SPACING = 600
-RAIN_LENGTH = 12
-RAIN_SPEED = 60.0
+# What falls: one drop per ``spacing`` canvas pixels, falling ``speed`` canvas pixels a second. Rain is few long
+# streaks: they read as rain (short dense ones read as static) and cost x264 little, as a streak moving along its
+# own length changes only at its ends. Dense 4-pixel rain doubled the demo's bits (see bench/compose.py's docstring).
+_FALLING: dict[str, tuple[int, float]] = {"rain": (600, 60.0), "snow": (90, 14.0)}
+_RAIN_LENGTH = 12
 
 
 def _weather(b: Built, rng: np.random.Generator) -> None:
     w, h = b.w, b.h
-    if b.scene.weather in ("rain", "snow"):
+    if b.scene.weather in _FALLING:
         tex = np.zeros((1, h, w), dtype=np.float32)
-        n = w * h // (RAIN_SPACING if b.scene.weather == "rain" else 90)
+        n = w * h // _FALLING[b.scene.weather][0]
         xs, ys = rng.integers(0, w, n), rng.integers(0, h, n)
         if b.scene.weather == "rain":
-            for k in range(RAIN_LENGTH):  # slanting streaks, brightest at the head
-                tex[0, (ys + k) % h, (xs + k // 4) % w] = 0.15 + 0.3 * k / RAIN_LENGTH
+            for k in range(_RAIN_LENGTH):  # slanting streaks, brightest at the head
+                tex[0, (ys + k) % h, (xs + k // 4) % w] = 0.15 + 0.3 * k / _RAIN_LENGTH
         else:
             tex[0, ys, xs] = 0.9
             tex[0, (ys + 1) % h, xs] = 0.5
@@ -718,7 +717,7 @@ def compose(b: Built, t: float, pan: float, hop: float, energy: float) -> tuple[
         left = int(round(x - sw / 2))
         _paste(img, sp.rgba, left, top, cover if sp.lead else None)
     if b.weather is not None and b.weather_colour is not None:
-        speed = RAIN_SPEED if b.scene.weather == "rain" else 14.0
+        speed = _FALLING[b.scene.weather][1]
         off = h - int(t * speed) % h  # the texture is 2h tall, its halves equal: a view that falls
         tex = b.weather[:, off : off + h]
         img *= 1.0 - tex
