@@ -47,10 +47,7 @@ clean:
 
 # redis-server from Debian, only if missing (the API tests and `make up` need it)
 install-redis:
-	@command -v redis-server >/dev/null 2>&1 || { \
-		echo "installing redis-server (apt)"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || devtools/apt-install redis-server
 
 # The web UI that `make up` serves, built only when web/dist is missing or older than a web source (a fresh
 # clone has none). `make web` also checks the exported types and runs the unit tests; `up` needs only the build.
@@ -91,10 +88,7 @@ test: install-redis
 # cluster of its own (initdb + postgres from /usr/lib/postgresql/<major>/bin), never on a system cluster
 .PHONY: install-postgres
 install-postgres:
-	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { \
-		echo "installing postgresql (apt)"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || devtools/apt-install postgresql
 
 test: install-postgres
 
@@ -108,4 +102,4 @@ web: install
 
 # Debian's chromium for the browser tests (never a downloaded browser); no-op when present.
 install-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null 2>&1 || devtools/apt-install chromium
