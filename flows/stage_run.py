@@ -75,7 +75,7 @@ class JobRun:
     ) -> list[M]:
         """Run the stage's ``items`` task runs; returns their outputs in order. A failed item goes to
         ``on_failure`` (a fallback output) when given, else the stage fails the job. ``adapt`` fixes up each
-        output (e.g. a cached one naming another job's file); ``cost`` is what an output cost."""
+        output, a fallback's included (e.g. a cached one naming another job's file); ``cost`` is what an output cost."""
         started = time.perf_counter()
         futures = [submit(i, False) for i in range(items)]
         wait(futures)
@@ -93,7 +93,8 @@ class JobRun:
                 exc = error if isinstance(error, BaseException) else RuntimeError(str(error))
                 if on_failure is None:
                     raise exc
-                outputs.append(on_failure(i, exc, fut))
+                fallback = on_failure(i, exc, fut)  # adapted too: a reviewer's edits apply to a fallback output
+                outputs.append(adapt(fallback) if adapt else fallback)
         except PipelineError as exc:
             raise self.fail(stage_id, exc) from None
         cached = all(f.state.name == "Cached" for f in futures)

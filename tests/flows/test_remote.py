@@ -128,3 +128,33 @@ def test_rate_limited_prompt_writer_falls_back_to_the_template(
     prompt_calls = [c for c in oai.calls if c["schema"] == "PromptDraft"]
     assert len(prompt_calls) == len(result.prompts) * (1 + get_settings().retries)
     assert all(c["status"] == 429 for c in prompt_calls)
+
+
+@pytest.mark.slow
+def test_a_reviewed_prompt_edit_survives_the_template_fallback(
+    remote: tuple[FakeReplicate, FakeOpenAI], short_song: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried: a review (plan_storyboard) while every prompt call is a 429, so the storyboard holds template prompts;
+    clip 0's prompt edited; then the render of that storyboard, the writer still rate-limited. Clip 0 renders from
+    the edited words and the others from the reviewed ones (before: the fallback skipped the director's edits and
+    wrote the template again)."""
+    from core.storyboard import check
+    from flows.music_video import plan_storyboard
+
+    _, oai = remote
+    monkeypatch.setenv("VIDEOGEN_RETRY_BACKOFF", "0.05")
+    get_settings.cache_clear()
+    oai.faults = Faults(rate_429=1.0, retry_after=0.05, script=deque(["ok"]))
+    prompt = f"kites over a harbour {uuid.uuid4()}"
+    try:
+        board = plan_storyboard(audio_uri=short_song.as_uri(), prompt=prompt)
+        clips = list(board.clips)
+        clips[0] = clips[0].model_copy(update={"prompt": "one orange kite over black water"})
+        edited = check(board.model_copy(update={"clips": clips}), get_settings(), board)
+        result = music_video(audio_uri=short_song.as_uri(), prompt=prompt, job_id=board.job_id,
+                             storyboard=edited.model_dump(mode="json"))  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    assert [c["status"] for c in oai.calls if c["schema"] == "PromptDraft"].count(429) >= 2 * len(board.clips)
+    assert result.prompts[0].prompt == "one orange kite over black water"
+    assert [p.prompt for p in result.prompts[1:]] == [c.prompt for c in board.clips[1:]]
