@@ -7,8 +7,8 @@
 
 Clip ``k``'s script is ``plan.clips[k]``, the transition into it ``plan.transitions[k - 1]``; the cuts are the
 single home of the clips' places. Merging two clips removes a cut (and a script); splitting one adds a cut on a
-beat (:func:`split`, :func:`merge`). Every check raises :class:`core.errors.StoryboardError` naming the field, so
-the caller can leave the stored storyboard as it was.
+beat (:func:`split`, :func:`merge`); :func:`lock` keeps a clip through later edits. Every check raises
+:class:`core.errors.StoryboardError` naming the field, so the caller can leave the stored storyboard as it was.
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def check(board: Storyboard, settings: Settings, previous: Storyboard | None = N
         for name in ("job_id", "audio_sha256", "duration", "beats"):
             if getattr(board, name) != getattr(previous, name):
                 raise StoryboardError(name, "is fixed by the song and the job; it cannot be edited")
+        _check_locks(board, previous)  # first: "clip 6 is locked" says more than the length a merge would give
     for k, cut in enumerate(board.cuts):
         if not any(abs(cut - b) <= BEAT_TOLERANCE for b in board.beats):
             near = min(board.beats, key=lambda b: abs(b - cut), default=None)
@@ -141,8 +142,6 @@ def check(board: Storyboard, settings: Settings, previous: Storyboard | None = N
                 f"clips[{k}]",
                 f"would run {start:.2f}-{end:.2f} s ({length:.2f} s); clips are {a.min_clip:g}-{a.max_clip:g} s",
             )
-    if previous is not None:
-        _check_locks(board, previous)
     return with_estimate(board, settings)
 
 
@@ -162,7 +161,8 @@ def _check_locks(board: Storyboard, previous: Storyboard) -> None:
         script_new = board.plan.clips[j].model_dump(exclude={"index"})
         if script_new != script_old:
             raise StoryboardError(f"plan.clips[{j}]", f"clip {j} is locked: unlock it before editing its script")
-        if (new.prompt, new.seed, new.version, new.locked) != (old.prompt, old.seed, old.version, True):
+        # unlocking is an edit of its own (the next one may change the clip): nothing else of it may change with it
+        if (new.prompt, new.seed, new.version) != (old.prompt, old.seed, old.version):
             raise StoryboardError(f"clips[{j}]", f"clip {j} is locked: unlock it before changing it")
 
 
@@ -207,9 +207,18 @@ def direct(prompt: ClipPrompt, direction: ClipDirection, plan: VideoPlan) -> Cli
     return base.model_copy(update=update) if update else base
 
 
-def split(board: Storyboard, clip: int, at: float) -> Storyboard:
-    """Clip ``clip`` cut in two at the beat ``at`` (both halves keep its script and direction, unlocked)."""
+def split(board: Storyboard, clip: int, at: float | None = None) -> Storyboard:
+    """Clip ``clip`` cut in two at the beat ``at`` (by default the beat nearest its middle); both halves keep its
+    script and direction, unlocked. :func:`check` then holds each half to the clip limits."""
     _clip_index(board, clip)
+    start, end = board.edges()[clip : clip + 2]
+    if at is None:
+        inside = [b for b in board.beats if start + BEAT_TOLERANCE < b < end - BEAT_TOLERANCE]
+        if not inside:
+            raise StoryboardError("at", f"clip {clip} ({start:.2f}-{end:.2f} s) has no beat to split it on")
+        at = min(inside, key=lambda b: abs(b - (start + end) / 2))
+    elif not start < at < end:
+        raise StoryboardError("at", f"{at:.3f} s is outside clip {clip} ({start:.2f}-{end:.2f} s)")
     plan = board.plan
     scripts = [*plan.clips[: clip + 1], plan.clips[clip], *plan.clips[clip + 1 :]]
     cut_in = Transition(from_index=clip, to_index=clip + 1, kind="cut", duration=0.0)
@@ -231,6 +240,33 @@ def merge(board: Storyboard, clip: int) -> Storyboard:
     clips = [*board.clips[: clip + 1], *board.clips[clip + 2 :]]
     cuts = [c for k, c in enumerate(board.cuts) if k != clip]
     return _reindexed(board, scripts, transitions, cuts, clips)
+
+
+def lock(board: Storyboard, clip: int, locked: bool = True) -> Storyboard:
+    """Clip ``clip`` locked (kept through later edits and never regenerated) or unlocked."""
+    _clip_index(board, clip)
+    clips = [c.model_copy(update={"locked": locked}) if k == clip else c for k, c in enumerate(board.clips)]
+    return board.model_copy(update={"clips": clips})
+
+
+class StoryboardEdit(Contract):
+    """One structural edit of a storyboard, as the API, the CLI and the web editor send it."""
+
+    op: Literal["split", "merge", "lock", "unlock"] = Field(
+        description="split: cut the clip in two on a beat; merge: join it with the next; lock/unlock"
+    )
+    clip: int = Field(ge=0, description="clip index, 0-based")
+    at: float | None = Field(None, description="split only: the beat to cut on (default: nearest the middle)")
+
+    def apply(self, board: Storyboard) -> Storyboard:
+        """The edited storyboard, not yet checked (:func:`check` it against ``board``)."""
+        if self.op == "split":
+            return split(board, self.clip, self.at)
+        if self.at is not None:
+            raise StoryboardError("at", f"only a split takes a time, not a {self.op}")
+        if self.op == "merge":
+            return merge(board, self.clip)
+        return lock(board, self.clip, self.op == "lock")
 
 
 def _reindexed(

@@ -509,6 +509,49 @@ def choose(
     _summary(Console(), result, folder, time.perf_counter() - started)
 
 
+@app.command()
+def edit(
+    storyboard: Annotated[Path, typer.Argument(help="a storyboard.json written by render --review")],
+    split: Annotated[int | None, typer.Option("--split", help="cut clip N in two on a beat")] = None,
+    at: Annotated[
+        float | None, typer.Option("--at", help="with --split: the beat, seconds (default: mid-clip)")
+    ] = None,
+    merge: Annotated[int | None, typer.Option("--merge", help="join clip N with the next one")] = None,
+    lock: Annotated[int | None, typer.Option("--lock", help="keep clip N through later edits")] = None,
+    unlock: Annotated[int | None, typer.Option("--unlock", help="let clip N be edited again")] = None,
+) -> None:
+    """Split, merge, lock or unlock a clip of STORYBOARD in place, checked like any edit; prints the new
+    storyboard and its estimate. Nothing is generated."""
+    from pydantic import ValidationError
+
+    from core.errors import StoryboardError
+    from core.settings import get_settings
+    from core.storyboard import Storyboard, StoryboardEdit, check
+
+    asked = {op: n for op, n in (("split", split), ("merge", merge), ("lock", lock), ("unlock", unlock))
+             if n is not None}  # fmt: skip
+    if len(asked) != 1:
+        raise _fail("give one of --split, --merge, --lock, --unlock")
+    ((op, clip),) = asked.items()
+    try:
+        board = Storyboard.model_validate_json(storyboard.read_bytes())
+        edited = check(StoryboardEdit(op=op, clip=clip, at=at).apply(board), get_settings(), board)
+    except OSError as exc:
+        raise _fail(f"{storyboard}: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    except StoryboardError as exc:
+        raise _fail(str(exc)) from None
+    tmp = storyboard.with_name(f".{storyboard.name}.tmp")
+    tmp.write_text(edited.model_dump_json(indent=2))
+    tmp.replace(storyboard)
+    console = Console()
+    _storyboard_table(console, edited)
+    if edited.estimate is not None:
+        _estimate_table(console, edited.estimate, "estimate of the storyboard")
+
+
 def _estimate_table(console: Console, est: object, title: str) -> None:
     from core.budget import Estimate
 

@@ -3,6 +3,8 @@
     GET  /api/jobs/{id}/storyboard                the stored storyboard (409 before planning is done)
     PUT  /api/jobs/{id}/storyboard                an edited storyboard: checked (422 naming the field, nothing
                                                   stored), stored with its new estimate; only while in review
+    POST /api/jobs/{id}/storyboard/edits          {op: split|merge|lock|unlock, clip, at}: applied to the stored
+                                                  storyboard and stored like a PUT
     POST /api/jobs/{id}/approve                   resumes the suspended run with the stored storyboard
     POST /api/jobs/{id}/clips/{n}/regenerate      {prompt, seed, variants}: a director-regenerate run
     GET  /api/jobs/{id}/clips/{n}/versions        the clip's versions (v0 is the first render)
@@ -14,6 +16,7 @@ job's events, status and cost come from the same fold as the render's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +39,7 @@ from core.storyboard import (
     STORYBOARD_RECORD,
     ClipVersions,
     Storyboard,
+    StoryboardEdit,
     check,
     check_regenerate,
 )
@@ -81,6 +85,21 @@ async def get_storyboard(job_id: JobId, storage: StorageDep) -> Storyboard:
 async def put_storyboard(
     job_id: JobId, board: Storyboard, store: StoreDep, storage: StorageDep, settings: SettingsDep
 ) -> Storyboard:
+    return await _store_edit(job_id, lambda _: board, store, storage, settings)
+
+
+@router.post("/{job_id}/storyboard/edits", dependencies=[SameSite])
+async def edit_storyboard(
+    job_id: JobId, edit: StoryboardEdit, store: StoreDep, storage: StorageDep, settings: SettingsDep
+) -> Storyboard:
+    return await _store_edit(job_id, edit.apply, store, storage, settings)
+
+
+async def _store_edit(
+    job_id: str, edit: Callable[[Storyboard], Storyboard], store: StoreDep, storage: Storage, settings: SettingsDep
+) -> Storyboard:
+    """``edit`` of the stored storyboard, checked against it (422 naming the field, nothing stored), then stored
+    with its new estimate; only while the job is in review."""
     status = await job_status(store, job_id)
     if status.status != "awaiting_review":
         raise Problem(409, f"job {job_id} is not waiting for review (it is {status.status})")
@@ -88,7 +107,7 @@ async def put_storyboard(
     if previous is None:
         raise Problem(409, f"job {job_id} has no storyboard yet")
     try:
-        checked = check(board, settings, previous)
+        checked = check(edit(previous), settings, previous)
     except StoryboardError as exc:
         raise _refused(exc) from None
     key = JobKeys(job_id).intermediate(STORYBOARD_RECORD)

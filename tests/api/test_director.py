@@ -65,6 +65,24 @@ def test_review_edit_approve_regenerate_choose(api: httpx.Client, stack: Stack, 
         assert r.json()["errors"][0]["loc"][0] == field, r.json()
     assert api.get(f"/api/jobs/{job_id}/storyboard").json() == board
 
+    # structural edits on a 13 s song of ~4 s clips: merging clips 0 and 1 (> 7 s) and splitting clip 0 (< 3 s
+    # halves) are refused naming the clip; an unknown op is a 422 too; nothing is stored
+    edits = f"/api/jobs/{job_id}/storyboard/edits"
+    for op, field in (({"op": "merge", "clip": 0}, "clips"), ({"op": "split", "clip": 0}, "clips"),
+                      ({"op": "split", "clip": 99}, "clip"), ({"op": "shuffle", "clip": 0}, "body")):  # fmt: skip
+        r = api.post(edits, json=op)
+        assert r.status_code == 422, (op, r.text)
+        assert r.json()["errors"][0]["loc"][0] == field, (op, r.json())
+    assert api.get(f"/api/jobs/{job_id}/storyboard").json() == board
+    # a locked clip refuses a new prompt until it is unlocked (unlocking alone is an edit)
+    r = api.post(edits, json={"op": "lock", "clip": 0})
+    assert r.status_code == 200 and r.json()["clips"][0]["locked"], r.text
+    reprompt = r.json()
+    reprompt["clips"][0]["prompt"] = "a different clip 0"
+    r = api.put(f"/api/jobs/{job_id}/storyboard", json=reprompt)
+    assert r.status_code == 422 and "clip 0 is locked" in r.json()["detail"], r.text
+    assert api.post(edits, json={"op": "unlock", "clip": 0}).json()["clips"][0]["locked"] is False
+
     edited = dict(board)
     edited["clips"] = [dict(c) for c in board["clips"]]
     edited["clips"][0]["prompt"] = "one paper crane in the rain"

@@ -11,7 +11,17 @@ from core.contracts import ReferenceImage
 from core.errors import BudgetError, StoryboardError
 from core.prompts import build_prompt
 from core.settings import Settings
-from core.storyboard import Storyboard, check, check_regenerate, direct, merge, new_storyboard, script_digest, split
+from core.storyboard import (
+    Storyboard,
+    check,
+    check_regenerate,
+    direct,
+    lock,
+    merge,
+    new_storyboard,
+    script_digest,
+    split,
+)
 from providers.offline.planner import plan_video
 from tests.factories import make_analysis, make_request
 
@@ -162,3 +172,33 @@ def test_estimate_prices_the_storyboards_own_clips() -> None:
     est = budget.estimate(board.duration, s, slots=board.slots())
     assert est.clips == 7
     assert [line for line in est.lines if line.stage == "video"][0].calls == 7
+
+
+def test_split_defaults_to_the_beat_nearest_the_middle_and_refuses_a_time_outside_the_clip() -> None:
+    """Clip 6 runs 24-30 s: split with no time cuts at 27.0 s; at 12.0 s (clip 2's end) is refused, naming `at`."""
+    board = _board()
+    assert check(split(board, 6), SETTINGS, board).cuts[-1] == 27.0
+    with pytest.raises(StoryboardError) as info:
+        split(board, 6, 12.0)
+    assert info.value.field == "at" and "outside clip 6" in str(info.value)
+    with pytest.raises(StoryboardError) as info:
+        split(board, 9)
+    assert info.value.field == "clip"
+
+
+def test_a_locked_clip_cannot_be_split_or_merged_and_unlocking_is_an_edit_of_its_own() -> None:
+    """Clip 6 locked: splitting it or merging clip 5 into it is refused; unlocking it alone is accepted, and after
+    that the split is too. Unlocking and changing its prompt in one edit is refused."""
+    board = _board()
+    locked = check(lock(board, 6), SETTINGS, board)
+    assert locked.clips[6].locked
+    for edit in (split(locked, 6), merge(locked, 5)):
+        with pytest.raises(StoryboardError, match="clip 6 is locked"):
+            check(edit, SETTINGS, locked)
+    unlocked = check(lock(locked, 6, False), SETTINGS, locked)
+    assert not unlocked.clips[6].locked
+    assert len(check(split(unlocked, 6), SETTINGS, unlocked).clips) == 8
+    sneaky = lock(locked, 6, False)
+    sneaky.clips[6] = sneaky.clips[6].model_copy(update={"prompt": "something else"})
+    with pytest.raises(StoryboardError, match="clip 6 is locked"):
+        check(sneaky, SETTINGS, locked)

@@ -1,7 +1,7 @@
 """Director mode in Chromium against the real stack: upload with "Review the storyboard", the editor appears with
-no clip generated, a cut steps to the next beat and a prompt is edited, Approve renders it; then a clip is
-regenerated as a variant shown beside the first render and "Use this one" recomposes. Screenshots in
-test-artifacts/web/director-*.png."""
+no clip generated, a split the clip limits refuse is explained, a clip is locked, a cut steps to the next beat
+and a prompt is edited, Approve renders it; then a clip is regenerated as a variant shown beside the first render
+and "Use this one" recomposes. Screenshots in test-artifacts/web/director-*.png."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ def test_review_edit_approve_then_render_the_edited_storyboard(
         assert cards.count() == len(board["clips"])
         page.screenshot(path=str(artifacts / "director-01-review.png"), full_page=True)
 
+        # Split clip 1 of this 13 s song (~4 s clips): the halves would be < 3 s, so the server refuses it, the
+        # page says why and nothing changes. Lock clip 3: its prompt and buttons are disabled, the lock is stored
+        # and survives the edits below.
+        cards.nth(0).get_by_test_id("clip-split").click()
+        expect(page.get_by_test_id("storyboard-error")).to_contain_text("clips are 3-7 s")
+        assert api.get(f"/api/jobs/{job_id}/storyboard").json()["cuts"] == board["cuts"]
+        last = cards.nth(len(board["clips"]) - 1)
+        last.get_by_test_id("clip-lock").check()
+        expect(last.get_by_test_id("clip-prompt")).to_be_disabled()
+        expect(last.get_by_test_id("clip-split")).to_be_disabled()
+        expect(page.get_by_test_id("storyboard-error")).to_have_count(0)
+        assert api.get(f"/api/jobs/{job_id}/storyboard").json()["clips"][-1]["locked"] is True
+        page.screenshot(path=str(artifacts / "director-01b-locked.png"), full_page=True)
+
         handle = page.get_by_test_id("cut-handle").first
         before = float(handle.get_attribute("data-time") or 0)
         handle.get_by_role("button", name="move cut 1 to the next beat").click()
@@ -52,6 +66,7 @@ def test_review_edit_approve_then_render_the_edited_storyboard(
         expect(page.get_by_test_id("final-video")).to_be_visible(timeout=300_000)
         prompts = api.get(f"/api/jobs/{job_id}/prompts").json()
         assert prompts[1]["prompt"] == "one red kite against a grey sky"
+        assert api.get(f"/api/jobs/{job_id}/storyboard").json()["clips"][-1]["locked"] is True
         timeline = api.get(f"/api/jobs/{job_id}/timeline").json()
         assert abs(timeline["slots"][1]["start"] - after) <= 1 / timeline["fps"]
         page.screenshot(path=str(artifacts / "director-02-rendered.png"), full_page=True)

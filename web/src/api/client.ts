@@ -85,11 +85,14 @@ async function sendJson<T>(method: "POST" | "PUT", path: string, payload: unknow
 
 type Storyboard = Get<"/api/jobs/{job_id}/storyboard">;
 type DirectorRun = JsonOf<paths["/api/jobs/{job_id}/approve"]["post"]["responses"][200]>;
+type StoryboardEdit = JsonOf<NonNullable<paths["/api/jobs/{job_id}/storyboard/edits"]["post"]["requestBody"]>>;
 
 /** Director mode (issue 14): the storyboard in review, approval, a finished job's clip versions. */
 const director = {
   getStoryboard: (id: string, signal?: AbortSignal) => getJson<Storyboard>(`/api/jobs/${id}/storyboard`, signal),
   putStoryboard: (id: string, board: Storyboard) => sendJson<Storyboard>("PUT", `/api/jobs/${id}/storyboard`, board),
+  /** split (on a beat: `at`, or the one nearest the clip's middle), merge with the next, lock or unlock a clip */
+  editStoryboard: (id: string, edit: StoryboardEdit) => sendJson<Storyboard>("POST", `/api/jobs/${id}/storyboard/edits`, edit),
   approve: (id: string) => sendJson<DirectorRun>("POST", `/api/jobs/${id}/approve`, {}),
   regenerate: (id: string, clip: number, body: { prompt?: string | null; seed?: number | null; variants: number }) =>
     sendJson<DirectorRun>("POST", `/api/jobs/${id}/clips/${clip}/regenerate`, body),

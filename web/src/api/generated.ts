@@ -61,6 +61,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/storyboard/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Edit Storyboard */
+        post: operations["edit_storyboard_api_jobs__job_id__storyboard_edits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/approve": {
         parameters: {
             query?: never;
@@ -1718,6 +1735,28 @@ export interface components {
             /** @description recomputed after every edit */
             estimate: components["schemas"]["Estimate"] | null;
         };
+        /**
+         * StoryboardEdit
+         * @description One structural edit of a storyboard, as the API, the CLI and the web editor send it.
+         */
+        StoryboardEdit: {
+            /**
+             * Op
+             * @description split: cut the clip in two on a beat; merge: join it with the next; lock/unlock
+             * @enum {string}
+             */
+            op: "split" | "merge" | "lock" | "unlock";
+            /**
+             * Clip
+             * @description clip index, 0-based
+             */
+            clip: number;
+            /**
+             * At
+             * @description split only: the beat to cut on (default: nearest the middle)
+             */
+            at: number | null;
+        };
         /** StyleInfo */
         StyleInfo: {
             /** Palette */
@@ -1913,6 +1952,7 @@ export type Slot = components['schemas']['Slot'];
 export type StageSpec = components['schemas']['StageSpec'];
 export type StageView = components['schemas']['StageView'];
 export type Storyboard = components['schemas']['Storyboard'];
+export type StoryboardEdit = components['schemas']['StoryboardEdit'];
 export type StyleInfo = components['schemas']['StyleInfo'];
 export type Timeline = components['schemas']['Timeline'];
 export type Transition = components['schemas']['Transition'];
@@ -2099,6 +2139,52 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Storyboard"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Storyboard"];
+                };
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    edit_storyboard_api_jobs__job_id__storyboard_edits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoryboardEdit"];
             };
         };
         responses: {

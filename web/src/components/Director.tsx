@@ -88,6 +88,18 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
       setBusy(false);
     }
   };
+  // split / merge / lock go to the server (core's one definition of them), after the edits made here are saved
+  const restructure = async (edit: { op: "split" | "merge" | "lock" | "unlock"; clip: number }) => {
+    if (!(await save())) return;
+    setBusy(true);
+    try {
+      setBoard(await api.editStoryboard(jobId, { ...edit, at: null }));
+    } catch (e) {
+      setError(message(e));
+    } finally {
+      setBusy(false);
+    }
+  };
   const approve = async () => {
     if (!(await save())) return;
     try {
@@ -110,6 +122,19 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
             <h3>Clip {i + 1} <span className="muted small">{(edges[i] ?? 0).toFixed(2)}–{(edges[i + 1] ?? 0).toFixed(2)} s</span></h3>
             <p className="small">{script.visual_description}</p>
             <textarea rows={4} value={board.clips[i]?.prompt ?? ""} onChange={(e) => edit(i, e.target.value)} data-testid="clip-prompt" disabled={board.clips[i]?.locked} />
+            <div className="row small">
+              <label>
+                <input type="checkbox" checked={board.clips[i]?.locked ?? false} disabled={busy || approved} data-testid="clip-lock"
+                  onChange={(e) => void restructure({ op: e.target.checked ? "lock" : "unlock", clip: i })} />{" "}
+                Locked
+              </label>
+              <button type="button" className="button" disabled={busy || approved || board.clips[i]?.locked} data-testid="clip-split"
+                onClick={() => void restructure({ op: "split", clip: i })} title="cut this clip in two on the beat nearest its middle">Split</button>
+              {i + 1 < board.plan.clips.length && (
+                <button type="button" className="button" disabled={busy || approved || board.clips[i]?.locked || board.clips[i + 1]?.locked} data-testid="clip-merge"
+                  onClick={() => void restructure({ op: "merge", clip: i })} title="join this clip with the next one">Merge with next</button>
+              )}
+            </div>
             {i > 0 && (
               <select value={board.plan.transitions[i - 1]?.kind ?? "cut"} onChange={(e) => transition(i, e.target.value as (typeof KINDS)[number])} aria-label={`transition into clip ${i + 1}`}>
                 {KINDS.map((k) => <option key={k} value={k}>{k}</option>)}
