@@ -47,6 +47,12 @@ def _age(path: Path, seconds: float) -> None:
     os.utime(path, (stamp, stamp))
 
 
+def _default_hangup() -> None:
+    """In the child: SIGHUP back to its default, as in a terminal. An ignored signal is inherited through exec, so
+    under `nohup` (or a CI runner that ignores it) every process of `make up` would shrug off the hangup tried here."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @needs_make
 def test_up_builds_the_web_ui_only_when_missing_or_stale(tmp_path: Path) -> None:
     web = tmp_path / "web"
@@ -206,7 +212,7 @@ def test_make_up_serves_the_site_and_stops_without_leftovers(tmp_path: Path, sig
     with open(log_path, "wb") as log:
         make = subprocess.Popen(
             ["make", "-o", "install", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_default_hangup,
         )  # fmt: skip
     tree: dict[int, int] = {}
     started = time.monotonic()
