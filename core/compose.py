@@ -19,29 +19,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from itertools import accumulate
 from pathlib import Path
 from typing import IO
 
-from core.contracts import ClipResult, CompositionResult, CompositionValidation, CutSync
+from core.contracts import ClipResult, CompositionResult, CompositionValidation, CutSync, LoopRestart
 from core.errors import CompositionError
 from core.hashing import sha256_file
-from core.loop import find_loop_point
+from core.loop import find_loop_point, loop_passes
 from core.media import probe, run_ffmpeg
 from core.settings import RenderSettings
 from core.timeline import ConformSpec, Cut, Layout, Slot, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
-_CONFORM_VERSION = 3  # bump when the conform recipe changes: invalidates cached pieces
+_CONFORM_VERSION = 4  # bump when the conform recipe changes: invalidates cached pieces
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
 _WINDOW_CRF_BONUS = 6  # window pieces are encoded twice: start them at higher quality
-MAX_STRETCH = 1.12  # slowest a hosted model's clip is played to fill its slot; shorter ones loop
+MAX_STRETCH = 1.06  # slowest a hosted model's clip is played to fill its slot (issue 12: <= 6 %); shorter ones loop
 _BEAT_TOLERANCE = 0.05
 _XFADE = {"crossfade": "fade", "fade": "fadeblack"}
 _PIECES = ("head", "body", "tail")
@@ -62,6 +64,8 @@ class ConformedClip:
     trimmed: bool
     looped: bool
     loop_point: float | None
+    restarts: tuple[int, ...] = ()  # frames (from the first) where a looped clip starts again
+    speed: float = 1.0  # < 1: a clip a little short of its slot, played slower
     cached: bool = False
     seconds: float = 0.0
 
@@ -94,87 +98,50 @@ class ConformTarget:
 
     def identity(self) -> dict[str, object]:
         """What changes the pixels, for the cache key of a clip rendered into this target."""
-        s = self.spec
-        subtitles = Path(s.subtitles) if s.subtitles else None
-        return _pixels(s.frames, s.head, s.tail, s.fade_in, s.fade_out, self.render, subtitles, s.start)
+        return _pixels(self.spec, self.render)
 
     def encode(
         self, writer: Callable[[IO[bytes]], None], *, size: tuple[int, int], pix_fmt: str, scale_flags: str, out: Path
     ) -> ConformedClip:
-        s = self.spec
-        return conform_frames(writer, size=size, pix_fmt=pix_fmt, frames=s.frames, out=out, render=self.render,
-                              cache_dir=self.cache_dir, head=s.head, tail=s.tail, fade_in=s.fade_in,
-                              fade_out=s.fade_out, subtitles=Path(s.subtitles) if s.subtitles else None,
-                              start=s.start, scale_flags=scale_flags)  # fmt: skip
+        return conform_frames(writer, self.spec, size=size, pix_fmt=pix_fmt, out=out, render=self.render,
+                              cache_dir=self.cache_dir, scale_flags=scale_flags)  # fmt: skip
 
 
-def _pixels(
-    frames: int,
-    head: int,
-    tail: int,
-    fade_in: int,
-    fade_out: int,
-    render: RenderSettings,
-    subtitles: Path | None,
-    start: int,
-) -> dict[str, object]:
+def _pixels(spec: ConformSpec, render: RenderSettings) -> dict[str, object]:
     """Everything besides the source that changes a conform's pixels: the piece layout and the encode."""
     enc = render.encode
-    spec: dict[str, object] = {
-        "frames": frames,
-        "head": head,
-        "tail": tail,
-        "fade_in": fade_in,
-        "fade_out": fade_out,
+    out: dict[str, object] = {
+        "frames": spec.frames,
+        "head": spec.head,
+        "tail": spec.tail,
+        "fade_in": spec.fade_in,
+        "fade_out": spec.fade_out,
         "render": [render.width, render.height, render.fps, enc.preset, enc.crf, enc.fastdecode],
     }
-    if subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
-        spec.update(subtitles=sha256_file(subtitles), start=start)
-    return spec
+    if spec.subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
+        out.update(subtitles=sha256_file(Path(spec.subtitles)), start=spec.start)
+    if spec.beats:  # where a loop restarts
+        out.update(beats=list(spec.beats))
+    return out
 
 
-def conform_key(
-    src: Path,
-    *,
-    frames: int,
-    head: int,
-    tail: int,
-    fade_in: int,
-    fade_out: int,
-    render: RenderSettings,
-    subtitles: Path | None = None,
-    start: int = 0,
-) -> str:
+def conform_key(src: Path, spec: ConformSpec, render: RenderSettings) -> str:
     """Cache key: the clip's bytes, the piece layout and every setting that changes the pixels."""
-    spec = {"v": _CONFORM_VERSION, "sha256": sha256_file(src),
-            **_pixels(frames, head, tail, fade_in, fade_out, render, subtitles, start)}  # fmt: skip
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
+    blob = {"v": _CONFORM_VERSION, "sha256": sha256_file(src), **_pixels(spec, render)}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def conform_clip(
-    src: Path,
-    *,
-    frames: int,
-    head: int = 0,
-    tail: int = 0,
-    render: RenderSettings,
-    cache_dir: Path,
-    fade_in: int = 0,
-    fade_out: int = 0,
-    subtitles: Path | None = None,
-    start: int = 0,
-) -> ConformedClip:
-    """Normalise ``src`` to ``frames`` output frames (fill+crop to the render size, render fps), cached.
+def conform_clip(src: Path, spec: ConformSpec, *, render: RenderSettings, cache_dir: Path) -> ConformedClip:
+    """Normalise ``src`` to ``spec.frames`` output frames (fill+crop to the ``render`` size, its fps), cached.
 
-    The first ``head`` and last ``tail`` frames become separate window pieces for transitions; ``fade_in`` /
-    ``fade_out`` frames fade from/to black at the start/end. A clip that is too short loops at its seamless
-    loop point (or repeats plainly); a long one is trimmed, never stretched. ``subtitles`` (ASS in song time) are
-    burned in during this same encode; ``start`` is the song frame of the piece's first frame.
+    The first ``spec.head`` and last ``spec.tail`` frames become separate window pieces for transitions;
+    ``fade_in`` / ``fade_out`` frames fade from/to black at the start/end. A clip a little short of its slot
+    plays slower (up to MAX_STRETCH); a shorter one loops, restarting on a beat of ``spec.beats`` (else at its
+    seamless loop point); a long one is trimmed. ``spec.subtitles`` (ASS in song time) are burned in during this
+    same encode; ``spec.start`` is the song frame of the piece's first frame.
     """
-    if frames < 1 or head < 0 or tail < 0 or head + tail > frames:
-        raise CompositionError(f"bad conform layout: frames={frames} head={head} tail={tail}")
-    key = conform_key(src, frames=frames, head=head, tail=tail, fade_in=fade_in, fade_out=fade_out, render=render,
-                      subtitles=subtitles, start=start)  # fmt: skip
+    _check_layout(spec)
+    key = conform_key(src, spec, render)
     final = cache_dir / key
     if (final / "meta.json").is_file():
         return _load_conformed(final, cached=True)
@@ -182,11 +149,16 @@ def conform_clip(
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_dir))
     try:
-        meta = _encode_pieces(src, tmp, frames, head, tail, fade_in, fade_out, render, subtitles, start)
+        meta = _encode_pieces(src, tmp, spec, render)
         _publish(tmp, final, {**meta, "key": key, "seconds": time.perf_counter() - t0})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return _load_conformed(final, cached=False)
+
+
+def _check_layout(spec: ConformSpec) -> None:
+    if spec.frames < 1 or spec.head < 0 or spec.tail < 0 or spec.head + spec.tail > spec.frames:
+        raise CompositionError(f"bad conform layout: frames={spec.frames} head={spec.head} tail={spec.tail}")
 
 
 def _load_conformed(folder: Path, *, cached: bool) -> ConformedClip:
@@ -201,53 +173,49 @@ def _load_conformed(folder: Path, *, cached: bool) -> ConformedClip:
         trimmed=meta["trimmed"],
         looped=meta["looped"],
         loop_point=meta["loop_point"],
+        restarts=tuple(meta.get("restarts", ())),
+        speed=meta.get("speed", 1.0),
         cached=cached,
         seconds=meta["seconds"],
     )
 
 
-def _encode_pieces(
-    src: Path,
-    folder: Path,
-    frames: int,
-    head: int,
-    tail: int,
-    fade_in: int,
-    fade_out: int,
-    render: RenderSettings,
-    subtitles: Path | None = None,
-    start: int = 0,
-) -> dict[str, object]:
+def _encode_pieces(src: Path, folder: Path, spec: ConformSpec, render: RenderSettings) -> dict[str, object]:
     info = probe(src)
     if not info.video_codec or info.fps <= 0:
         raise CompositionError(f"clip {src} has no video")
+    frames = spec.frames
     rate = Fraction(info.fps).limit_denominator(1001)
     src_frames = info.frames or round(info.video_duration * info.fps)
     available = src_frames * render.fps / float(rate)  # output frames the clip covers without repeating
     short = frames > available + 1e-6
     # A clip a little short of its slot plays slower (up to MAX_STRETCH) rather than restarting before the cut:
-    # a 5 s clip in a 5.4 s slot is 8 % slower, where a loop would jump back 0.4 s before the beat.
+    # a 5 s clip in a 5.25 s slot is 5 % slower, where a loop would jump back 0.25 s before the beat.
     stretch = frames / available if short and frames <= available * MAX_STRETCH else 1.0
     looped = short and stretch == 1.0
     loop_point = find_loop_point(src) if looped else None
-    cycle = max(2, round(loop_point * float(rate))) if loop_point else src_frames
+    passes = loop_passes(frames, available, spec.beats, round(loop_point * render.fps) if loop_point else None)
+    # Each repeat keeps source frames [0, cut) of the clip. The fps filter first shows the source frame numbered
+    # `cut` (in all) at output frame round-half-up(cut / step) (measured, 24 -> 30 fps): the restart lands on its
+    # beat, or a frame off where the source rate has no frame on it; the report says which.
+    step = Fraction(rate) / render.fps  # source frames per output frame
+    cuts = [round(r * step) for r in accumulate(passes[:-1])] if looped else []
+    restarts = [math.floor(c / step + Fraction(1, 2)) for c in cuts]
 
     chain: list[str] = []
     if stretch > 1.0:
         chain.append(f"setpts={stretch:.6f}*(PTS-STARTPTS)")
     elif looped:
-        # -stream_loop repeats the input forever; keep the first `cycle` frames of each pass and renumber,
-        # so playback jumps from the loop point back to frame 0 (seamless when the loop point matches it).
-        chain += [
-            f"select='lt(mod(n\\,{src_frames})\\,{cycle})'",
-            f"setpts=N*{rate.denominator}/({rate.numerator}*TB)",
-        ]
+        # -stream_loop repeats the input forever: pass k keeps the first frames of the k-th repeat, up to its
+        # restart (a beat), and the kept frames are renumbered, so playback jumps back to frame 0 on the beat.
+        keep = [min(src_frames, b - a) for a, b in zip([0, *cuts], cuts, strict=False)]
+        chain += [f"select='{_pass_expr(keep, src_frames)}'", f"setpts=N*{rate.denominator}/({rate.numerator}*TB)"]
     else:
         chain.append("setpts=PTS-STARTPTS")
     fill, fps = _fill(render, _SCALE_FLAGS), f"fps={render.fps}"
     # Scale the fewer frames: before the fps conversion when it adds frames, after when it drops them.
     chain += [fill, fps] if float(rate) <= render.fps else [fps, fill]
-    args, present = _pieces_args(chain, folder, frames, head, tail, fade_in, fade_out, render, subtitles, start)
+    args, present = _pieces_args(chain, folder, spec, render)
     loop_args = ["-stream_loop", "-1"] if looped else []
     run_ffmpeg([*loop_args, "-i", str(src), *args], what=f"conform {src.name}")
     return {
@@ -256,7 +224,18 @@ def _encode_pieces(
         "trimmed": available > frames + 0.5,
         "looped": looped,
         "loop_point": loop_point,
+        "restarts": restarts,
+        "speed": round(1 / stretch, 4),
     }
+
+
+def _pass_expr(keep: list[int], src_frames: int) -> str:
+    """ffmpeg expression true for the frames to keep of the looped input: ``keep[k]`` frames of repeat k (every
+    frame of the repeats after the listed ones)."""
+    expr = "1"
+    for k in reversed(range(len(keep))):
+        expr = f"if(lt(n\\,{(k + 1) * src_frames})\\,lt(mod(n\\,{src_frames})\\,{keep[k]})\\,{expr})"
+    return expr
 
 
 def _fill(render: RenderSettings, flags: str) -> str:
@@ -266,29 +245,21 @@ def _fill(render: RenderSettings, flags: str) -> str:
 
 
 def _pieces_args(
-    chain: list[str],
-    folder: Path,
-    frames: int,
-    head: int,
-    tail: int,
-    fade_in: int,
-    fade_out: int,
-    render: RenderSettings,
-    subtitles: Path | None,
-    start: int,
+    chain: list[str], folder: Path, spec: ConformSpec, render: RenderSettings
 ) -> tuple[list[str], dict[str, bool]]:
     """ffmpeg arguments that take input 0 through ``chain`` (already at the output size and fps) and encode its
-    first ``frames`` frames, captioned and faded, as the head/body/tail pieces in ``folder``; and which exist."""
+    first ``spec.frames`` frames, captioned and faded, as the head/body/tail pieces in ``folder``; and which exist."""
+    frames, fade_in, fade_out = spec.frames, spec.fade_in, spec.fade_out
     chain = [*chain, f"trim=end_frame={frames}"]
-    if subtitles is not None:
-        chain += _subtitles_filter(subtitles, start / render.fps)
+    if spec.subtitles is not None:
+        chain += _subtitles_filter(Path(spec.subtitles), spec.start / render.fps)
     if fade_in > 0:
         chain.append(f"fade=t=in:s=0:n={min(fade_in, frames)}")
     if fade_out > 0:
         chain.append(f"fade=t=out:s={max(0, frames - fade_out)}:n={min(fade_out, frames)}")
     chain.append("format=yuv420p")
 
-    layout = [("head", 0, head), ("body", head, frames - tail), ("tail", frames - tail, frames)]
+    layout = [("head", 0, spec.head), ("body", spec.head, frames - spec.tail), ("tail", frames - spec.tail, frames)]
     pieces = [(name, a, b) for name, a, b in layout if b > a]
     graph = f"[0:v]{','.join(chain)},split={len(pieces)}" + "".join(f"[s{i}]" for i in range(len(pieces)))
     outputs: list[str] = []
@@ -302,33 +273,25 @@ def _pieces_args(
 
 def conform_frames(
     writer: Callable[[IO[bytes]], None],
+    spec: ConformSpec,
     *,
     size: tuple[int, int],
     pix_fmt: str,
-    frames: int,
     out: Path,
     render: RenderSettings,
     cache_dir: Path,
-    head: int = 0,
-    tail: int = 0,
-    fade_in: int = 0,
-    fade_out: int = 0,
-    subtitles: Path | None = None,
-    start: int = 0,
     scale_flags: str = _SCALE_FLAGS,
 ) -> ConformedClip:
     """One encode for a renderer: the raw frames ``writer`` writes (``size``, ``pix_fmt``, at the output fps, at
-    least ``frames`` of them) become the conformed pieces directly, and ``out``, the clip's MP4, is those pieces
-    stream-copied. The pieces are published under ``conform_key(out, <same layout>)``, so ``conform_clip`` of
-    ``out`` with this layout finds them; any other layout conforms ``out`` like any clip."""
-    if frames < 1 or head < 0 or tail < 0 or head + tail > frames:
-        raise CompositionError(f"bad conform layout: frames={frames} head={head} tail={tail}")
+    least ``spec.frames`` of them) become the conformed pieces directly, and ``out``, the clip's MP4, is those
+    pieces stream-copied. The pieces are published under ``conform_key(out, spec, render)``, so ``conform_clip``
+    of ``out`` with this layout finds them; any other layout conforms ``out`` like any clip."""
+    _check_layout(spec)
     t0 = time.perf_counter()
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".frames-", dir=cache_dir))
     try:
-        args, present = _pieces_args([_fill(render, scale_flags)], tmp, frames, head, tail, fade_in, fade_out,
-                                     render, subtitles, start)  # fmt: skip
+        args, present = _pieces_args([_fill(render, scale_flags)], tmp, spec, render)
         w, h = size
         source = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", str(render.fps), "-i", "pipe:0"]
         run_ffmpeg([*source, *args], what=f"render {out.name}", writer=writer)
@@ -336,12 +299,11 @@ def conform_frames(
         out.parent.mkdir(parents=True, exist_ok=True)
         run_ffmpeg(["-r", str(render.fps), "-f", "h264", "-i", "pipe:0", "-c:v", "copy", "-movflags", "+faststart",
                     str(out)], what=f"wrap {out.name}", stdin_files=pieces)  # fmt: skip
-        if (got := probe(out).frames) != frames:  # the writer stopped early: ffmpeg would encode what it got
+        if (got := probe(out).frames) != spec.frames:  # the writer stopped early: ffmpeg would encode what it got
             out.unlink()
-            raise CompositionError(f"render {out.name}: {got} of {frames} frames written")
-        key = conform_key(out, frames=frames, head=head, tail=tail, fade_in=fade_in, fade_out=fade_out,
-                          render=render, subtitles=subtitles, start=start)  # fmt: skip
-        meta = {"frames": frames, **present, "trimmed": False, "looped": False, "loop_point": None}
+            raise CompositionError(f"render {out.name}: {got} of {spec.frames} frames written")
+        key = conform_key(out, spec, render)
+        meta = {"frames": spec.frames, **present, "trimmed": False, "looped": False, "loop_point": None}
         _publish(tmp, cache_dir / key, {**meta, "key": key, "seconds": time.perf_counter() - t0})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -544,9 +506,8 @@ def _render_pieces(
             i = next(pending, None)
             if i is not None:
                 s = plan.segments[i]
-                fut = pool.submit(conform_clip, sources[s.clip], frames=s.frames, head=s.head, tail=s.tail,
-                                  render=render, cache_dir=cache, fade_in=s.fade_in, fade_out=s.fade_out,
-                                  subtitles=subtitles, start=s.start - s.pre)  # fmt: skip
+                spec = replace(s.spec, subtitles=str(subtitles) if subtitles else None)
+                fut = pool.submit(conform_clip, sources[s.clip], spec, render=render, cache_dir=cache)
                 running[fut] = i
 
         for _ in range(workers):
@@ -605,6 +566,18 @@ def cut_sync(
     return out
 
 
+def loop_restarts(plan: Layout, conformed: list[ConformedClip], fps: int, beats: list[float]) -> list[LoopRestart]:
+    """Every restart of a looped clip in output time, with its offset from the nearest beat."""
+    out = []
+    for seg, clip in zip(plan.segments, conformed, strict=True):
+        for r in clip.restarts:
+            t = (seg.start - seg.pre + r) / fps
+            near = min(beats, key=lambda b: abs(b - t)) if beats else None
+            offset = None if near is None else round((t - near) * 1000, 1)
+            out.append(LoopRestart(clip=seg.clip, time=round(t, 6), beat_offset_ms=offset))
+    return out
+
+
 def _result(
     plan: Layout,
     conformed: list[ConformedClip],
@@ -633,6 +606,10 @@ def _result(
     far = [c.time for c in sync if c.onset_offset_ms is not None and abs(c.onset_offset_ms) > _BEAT_TOLERANCE * 1000]
     if far:
         messages.append(f"cuts more than {_BEAT_TOLERANCE * 1000:.0f} ms from any onset: {[round(t, 3) for t in far]}")
+    restarts = loop_restarts(plan, conformed, fps, beats)
+    off = [r.time for r in restarts if r.beat_offset_ms is None or abs(r.beat_offset_ms) > _BEAT_TOLERANCE * 1000]
+    if off:
+        messages.append(f"looped clips restart off the beat at {[round(t, 3) for t in off]}")
     if plan.failed:
         messages.append(f"failed clips replaced by neighbours: {plan.failed}")
     fallbacks = [c.frame for c, k in zip(plan.cuts, kinds, strict=True) if k != c.kind]
@@ -660,6 +637,8 @@ def _result(
         clips_failed=plan.failed,
         clips_trimmed=sum(c.trimmed for c in conformed),
         clips_looped=sum(c.looped for c in conformed),
+        clips_slowed=sum(c.speed < 1.0 for c in conformed),
+        loop_restarts=restarts,
         # The timeline is built from the audio's own frame count, so the PRD's ±5 % speed fix never applies.
         speed_factor=1.0,
         transitions=kinds,

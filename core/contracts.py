@@ -370,6 +370,14 @@ class CutSync(Contract):
     transition: TransitionKind = "cut"
 
 
+class LoopRestart(Contract):
+    """Where a looped clip (a hosted model's, shorter than its slot) starts again in the output."""
+
+    clip: int = Field(ge=0)
+    time: float = Field(ge=0, description="seconds, on the frame grid")
+    beat_offset_ms: float | None = Field(None, description="to the nearest beat, signed; None without beats")
+
+
 class CompositionResult(Contract):
     uri: str
     duration: float
@@ -384,6 +392,8 @@ class CompositionResult(Contract):
     clips_failed: list[int] = Field(default_factory=list)
     clips_trimmed: int
     clips_looped: int
+    clips_slowed: int = Field(0, description="clips a little short of their slot, played up to 6 % slower")
+    loop_restarts: list[LoopRestart] = Field(default_factory=list, description="every jump back of a looped clip")
     speed_factor: float = 1.0
     transitions: list[TransitionKind] = Field(default_factory=list, description="as applied (after fallbacks)")
     cuts: list[float] = Field(description="times of the cuts in the output")

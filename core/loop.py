@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
@@ -49,3 +50,20 @@ def _thumbnails(path: Path) -> tuple[NDArray[np.float32], float]:
     if not thumbs:
         return np.zeros((0, _THUMB_H, _THUMB_W), np.float32), fps
     return np.stack(thumbs).astype(np.float32), fps
+
+
+def loop_passes(frames: int, available: float, beats: Sequence[int], loop_point: int | None = None) -> list[int]:
+    """How a clip covering ``available`` output frames fills ``frames`` by playing from its start again: the
+    length of each pass, in output frames (they sum to ``frames``). Each restart falls on the latest beat (frame
+    offsets in ``beats``) the pass reaches, so the jump lands with the music; only where no beat lies in the
+    second half of a pass does it restart at ``loop_point`` (a seamless frame), or at the clip's end."""
+    reach = max(1, int(available))
+    passes: list[int] = []
+    pos = 0
+    while frames - pos > reach:
+        on_beat = [b - pos for b in beats if reach / 2 <= b - pos <= reach]
+        step = max(on_beat) if on_beat else min(reach, loop_point or reach)
+        passes.append(step)
+        pos += step
+    passes.append(frames - pos)
+    return passes

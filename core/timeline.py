@@ -16,7 +16,7 @@ offline renderer read (``Timeline.render`` / ``ConformSpec.render``).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -169,17 +169,18 @@ def build_timeline(
 
 @dataclass(frozen=True)
 class ConformSpec:
-    """One clip's conform layout (``core.compose.conform_clip`` keyword arguments)."""
+    """One clip's conform layout: what ``core.compose.conform_clip`` and ``conform_frames`` make of a clip."""
 
     frames: int
-    head: int
-    tail: int
-    fade_in: int
-    fade_out: int
+    head: int = 0
+    tail: int = 0
+    fade_in: int = 0
+    fade_out: int = 0
     width: int = 1920  # the output frame (the timeline's)
     height: int = 1080
     start: int = 0  # song frame of the first conformed frame (where burned-in subtitles are read from)
     subtitles: str | None = None  # ASS file in song time to burn in (karaoke captions), set by the flow
+    beats: tuple[int, ...] = ()  # beat frames, from the first conformed frame: where a loop may restart
 
     def sized(self, width: int, height: int) -> ConformSpec:
         return replace(self, width=width, height=height)
@@ -202,6 +203,7 @@ class Segment:
     tail: int = 0  # outgoing window length
     fade_in: int = 0
     fade_out: int = 0
+    beats: list[int] = field(default_factory=list)  # song frames of the beats in its slots
 
     @property
     def frames(self) -> int:
@@ -209,7 +211,9 @@ class Segment:
 
     @property
     def spec(self) -> ConformSpec:
-        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, start=self.start - self.pre)
+        first = self.start - self.pre
+        beats = tuple(sorted({b - first for b in self.beats if 0 < b - first < self.frames}))
+        return ConformSpec(self.frames, self.head, self.tail, self.fade_in, self.fade_out, start=first, beats=beats)
 
 
 @dataclass(frozen=True)
@@ -236,10 +240,10 @@ def _layout(timeline: Timeline, succeeded: set[int]) -> Layout:
     segments: list[Segment] = []
     for slot in timeline.slots:
         owner = max((g for g in good if g <= slot.index), default=good[0])
-        if segments and segments[-1].clip == owner:
-            segments[-1].end = slot.end_frame
-        else:
+        if not segments or segments[-1].clip != owner:
             segments.append(Segment(owner, slot.index, slot.start_frame, slot.end_frame))
+        segments[-1].end = slot.end_frame
+        segments[-1].beats += [slot.start_frame + round(b * timeline.fps) for b in slot.beats]
     planned = {w.to_index: w for w in timeline.windows}
     cuts: list[Cut] = []
     for out_seg, in_seg in zip(segments, segments[1:], strict=False):

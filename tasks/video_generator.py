@@ -200,9 +200,7 @@ def _conform_now(path: Path, spec: ConformSpec, render: RenderSettings) -> None:
     """Encode the clip's 1080p pieces now, while other clips are still being generated: x264 at 1080p is the
     pipeline's bottleneck, and the composer then finds them in the cache. Best effort: compose retries."""
     try:
-        conform_clip(path, frames=spec.frames, head=spec.head, tail=spec.tail, fade_in=spec.fade_in,
-                     fade_out=spec.fade_out, render=spec.render(render), cache_dir=conform_cache(),
-                     subtitles=Path(spec.subtitles) if spec.subtitles else None, start=spec.start)  # fmt: skip
+        conform_clip(path, spec, render=spec.render(render), cache_dir=conform_cache())
     except CompositionError as exc:
         log.warning("early conform of %s failed (the composer will retry): %s", path.name, exc)
 

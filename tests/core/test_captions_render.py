@@ -18,6 +18,7 @@ from core.compose import conform_clip
 from core.contracts import Lyrics, LyricSegment, LyricWord
 from core.media import run_ffmpeg
 from core.settings import RenderSettings
+from core.timeline import ConformSpec
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +43,8 @@ def test_karaoke_changes_the_caption_region_only(tmp_path: Path) -> None:
     ass = tmp_path / "k.ass"
     ass.write_text(captions.to_ass(timed, width=640, height=360, palette=["#101010", "#ff8800", "#ffffff"]))
 
-    plain = conform_clip(src, frames=60, render=render, cache_dir=tmp_path / "c", start=30)
-    burned = conform_clip(src, frames=60, render=render, cache_dir=tmp_path / "c", start=30, subtitles=ass)
+    plain = conform_clip(src, ConformSpec(60, start=30), render=render, cache_dir=tmp_path / "c")
+    burned = conform_clip(src, ConformSpec(60, start=30, subtitles=str(ass)), render=render, cache_dir=tmp_path / "c")
     assert plain.key != burned.key, "the subtitles enter the conform cache key"
     assert plain.body is not None and burned.body is not None
     a, b = _frame(plain.body, 15), _frame(burned.body, 15)
@@ -53,6 +54,6 @@ def test_karaoke_changes_the_caption_region_only(tmp_path: Path) -> None:
     assert diff[: int(360 * 0.6)].max() <= 12, "nothing changes above the captions"
     # before the line starts (frame 0 = song 1.0 s is its first word; song 0.9 s would be frame -3): the piece
     # started at song frame 0 instead shows the line only from frame 30 on
-    early = conform_clip(src, frames=60, render=render, cache_dir=tmp_path / "c", start=0, subtitles=ass)
+    early = conform_clip(src, ConformSpec(60, subtitles=str(ass)), render=render, cache_dir=tmp_path / "c")
     assert early.body is not None
     assert np.abs(_frame(early.body, 10) - _frame(plain.body, 10)).max() <= 12, "no caption before 1.0 s"

@@ -17,10 +17,10 @@ from numpy.typing import NDArray
 from core.compose import compose, conform_clip
 from core.contracts import Boundary, Camera, ClipPrompt, ClipResult, CompositionResult, Transition
 from core.errors import CompositionError
-from core.loop import find_loop_point
+from core.loop import find_loop_point, loop_passes
 from core.media import ffmpeg_exe, probe, run_ffmpeg
 from core.settings import RenderSettings
-from core.timeline import Timeline, build_timeline
+from core.timeline import ConformSpec, Timeline, build_timeline
 from providers.offline.render import render_clip
 
 pytestmark = pytest.mark.slow
@@ -143,6 +143,12 @@ def test_cuts_on_beats_and_counts(composed: CompositionResult) -> None:
     assert all(min(abs(c - b) for b in BEATS) <= 0.05 for c in composed.cuts)
     assert composed.transitions == ["crossfade", "fade", "cut"]
     assert composed.clips_looped == 1  # the 2 s clip in a 3.49 s slot
+    # ... which starts again twice (2 s of clip reach the beats at 1.75 s and 1.5 s of each pass), each time on a
+    # beat (within a frame: 16 fps has no frame on every 30 fps one)
+    assert [r.clip for r in composed.loop_restarts] == [1, 1]
+    for r in composed.loop_restarts:
+        assert 3.0 < r.time < 6.5 and r.beat_offset_ms is not None and abs(r.beat_offset_ms) <= 1000 / 30 + 1, r
+    assert not any("restart off the beat" in m for m in composed.validation.messages)
     assert composed.clips_trimmed == 3
     assert composed.clips_used == [0, 1, 2, 3]
     assert composed.speed_factor == 1.0
@@ -203,12 +209,12 @@ def test_fewer_than_two_clips_is_an_error(setup: tuple[Path, list[ClipResult]], 
 def test_conform_is_cached_by_content(setup: tuple[Path, list[ClipResult]], tmp_path: Path) -> None:
     _, clips = setup
     src = Path(clips[0].uri.removeprefix("file://"))  # type: ignore[union-attr]
-    first = conform_clip(src, frames=20, head=4, tail=4, render=RenderSettings(), cache_dir=tmp_path)
+    first = conform_clip(src, ConformSpec(20, head=4, tail=4), render=RenderSettings(), cache_dir=tmp_path)
     assert first.body is not None and first.head is not None and not first.cached
     mtime = first.body.stat().st_mtime_ns
-    again = conform_clip(src, frames=20, head=4, tail=4, render=RenderSettings(), cache_dir=tmp_path)
+    again = conform_clip(src, ConformSpec(20, head=4, tail=4), render=RenderSettings(), cache_dir=tmp_path)
     assert again.cached and again.body == first.body and again.body.stat().st_mtime_ns == mtime
-    other = conform_clip(src, frames=21, head=4, tail=4, render=RenderSettings(), cache_dir=tmp_path)
+    other = conform_clip(src, ConformSpec(21, head=4, tail=4), render=RenderSettings(), cache_dir=tmp_path)
     assert not other.cached and other.key != first.key
 
 
@@ -249,10 +255,26 @@ def test_clips_conformed_on_arrival_are_reused(setup: tuple[Path, list[ClipResul
     cache = tmp_path / "cache"
     timeline = _timeline(song)
     for clip in clips:
-        s = timeline.conform_spec(clip.index)
-        conform_clip(Path(clip.uri.removeprefix("file://")), frames=s.frames, head=s.head, tail=s.tail,
-                     fade_in=s.fade_in, fade_out=s.fade_out, render=RenderSettings(), cache_dir=cache)  # fmt: skip
+        spec = timeline.conform_spec(clip.index)
+        conform_clip(Path(clip.uri.removeprefix("file://")), spec, render=RenderSettings(), cache_dir=cache)
     timings: dict[str, float] = {}
     result = _compose(song, clips, tmp_path / "v.mp4", cache, timings=timings)
     assert timings["conform_cached"] == len(clips)
     assert result.validation.duration_ok
+
+
+@pytest.mark.parametrize(
+    ("frames", "available", "beats", "loop_point", "passes"),
+    [
+        (150, 120, (15, 45, 75, 105, 135), None, [105, 45]),  # the latest beat the first pass reaches
+        (150, 60, (20, 50, 70, 100, 130), None, [50, 50, 50]),  # several restarts, each on a beat
+        (150, 120, (10, 20), 100, [100, 50]),  # no beat in the pass's second half: the seamless point
+        (150, 120, (), None, [120, 30]),  # no beats, no loop point: at the clip's end
+        (90, 120, (30, 60), None, [90]),  # the clip covers the slot: no restart
+    ],
+)
+def test_loop_passes_restart_on_the_latest_beat_each_pass_reaches(
+    frames: int, available: float, beats: tuple[int, ...], loop_point: int | None, passes: list[int]
+) -> None:
+    assert loop_passes(frames, available, beats, loop_point) == passes
+    assert sum(passes) == frames

@@ -50,8 +50,7 @@ def test_offline_clip_is_its_conformed_pieces(tmp_path: Path) -> None:
     assert (info.width, info.height, info.fps, info.frames) == (640, 360, 30.0, 72)
     assert clip.requested_duration == pytest.approx(72 / 30)
 
-    again = conform_clip(out, render=RENDER, cache_dir=cache, frames=SPEC.frames, head=SPEC.head, tail=SPEC.tail,
-                         fade_in=SPEC.fade_in)  # fmt: skip
+    again = conform_clip(out, SPEC, render=RENDER, cache_dir=cache)
     assert again.cached and not again.looped and not again.trimmed
     pieces = [again.head, again.body, again.tail]
     assert all(p is not None and p.is_file() for p in pieces)
@@ -67,7 +66,7 @@ def test_other_layout_conforms_the_clip_once(tmp_path: Path) -> None:
     cache, out = tmp_path / "conform", tmp_path / "clip.mp4"
     ProceduralVideo().generate(_prompt(), slot=SLOT, reference=None, out=out,
                                target=ConformTarget.of(SPEC, RENDER, cache))  # fmt: skip
-    other = conform_clip(out, render=RENDER, cache_dir=cache, frames=60, head=0, tail=0)
+    other = conform_clip(out, ConformSpec(60), render=RENDER, cache_dir=cache)
     assert not other.cached and other.head is None and other.tail is None
     assert other.body is not None and len(_frames(other.body)) == 60
 
@@ -96,7 +95,7 @@ def test_writer_failure_is_raised_and_leaves_nothing(tmp_path: Path) -> None:
 
     cache, out = tmp_path / "conform", tmp_path / "clip.mp4"
     with pytest.raises(RuntimeError, match="renderer broke"):
-        conform_frames(writer, size=(64, 36), pix_fmt="gbrp", frames=30, out=out, render=RENDER, cache_dir=cache)
+        conform_frames(writer, ConformSpec(30), size=(64, 36), pix_fmt="gbrp", out=out, render=RENDER, cache_dir=cache)
     assert not out.exists()
     assert list(cache.iterdir()) == []
 
@@ -108,24 +107,34 @@ def test_too_few_frames_is_an_error(tmp_path: Path) -> None:
         sink.write(bytes(64 * 36 * 3 * 10))
 
     with pytest.raises(CompositionError, match="short.mp4"):
-        conform_frames(writer, size=(64, 36), pix_fmt="gbrp", frames=30, out=tmp_path / "short.mp4", render=RENDER,
-                       cache_dir=tmp_path / "c")  # fmt: skip
+        conform_frames(writer, ConformSpec(30), size=(64, 36), pix_fmt="gbrp", out=tmp_path / "short.mp4",
+                       render=RENDER, cache_dir=tmp_path / "c")  # fmt: skip
 
 
-def test_hosted_clip_a_little_short_plays_slower_instead_of_looping(tmp_path: Path) -> None:
-    """A hosted model's 2 s clip (720p24 -> 48 frames) for 2.15 s of output (7.5 % short): played 7.5 % slower,
-    not looped, so its last frame is the clip's last and nothing restarts before the cut; for 2.6 s (30 % short)
-    it still loops. Frames are compared by brightness: the clip fades from dark to light."""
+def test_hosted_clip_a_little_short_plays_slower_and_a_shorter_one_restarts_on_the_beats(tmp_path: Path) -> None:
+    """A hosted model's 2 s clip (720p24 -> 48 frames, 60 output frames) for 2.1 s of output (5 % short): played
+    5 % slower, not looped, so nothing restarts before the cut. For 3.5 s with beats every 0.7 s (output frames
+    21, 42, 63, 84): it loops, jumping back on the beats at frames 42 and 84 (the latest beat each pass reaches;
+    within a frame where 24 fps has no frame on the beat), exactly where its report says. For 2.15 s (7.5 %, past
+    the 6 % limit) with no beats: it loops at the clip's end. Frames are told apart by brightness: the clip fades
+    from dark to light, so a restart is a drop."""
     from core.media import run_ffmpeg
 
     src = tmp_path / "ramp.mp4"  # 48 frames getting brighter: the frame shown says where in the clip we are
     run_ffmpeg(["-f", "lavfi", "-i", "color=c=white:s=320x180:r=24:d=2", "-vf", "fade=t=in:st=0:d=2", "-c:v",
                 "libx264", "-pix_fmt", "yuv420p", str(src)])  # fmt: skip
-    slow = conform_clip(src, frames=round(2.15 * 30), render=RENDER, cache_dir=tmp_path / "c")
-    assert not slow.looped and slow.body is not None
-    body = [f.mean() for f in _frames(slow.body)]
-    assert len(body) == 64 and all(b >= a - 1 for a, b in zip(body, body[1:], strict=False))  # never jumps back
-    looped = conform_clip(src, frames=round(2.6 * 30), render=RENDER, cache_dir=tmp_path / "c")
-    assert looped.looped and looped.body is not None
-    lum = [f.mean() for f in _frames(looped.body)]
-    assert any(b < a - 50 for a, b in zip(lum, lum[1:], strict=False))  # the restart: bright back to dark
+    cache = tmp_path / "c"
+
+    def drops(body: Path | None) -> list[int]:
+        assert body is not None
+        lum = [f.mean() for f in _frames(body)]
+        return [i + 1 for i, (a, b) in enumerate(zip(lum, lum[1:], strict=False)) if b < a - 50]
+
+    slow = conform_clip(src, ConformSpec(63), render=RENDER, cache_dir=cache)
+    assert not slow.looped and slow.speed == pytest.approx(60 / 63, abs=1e-3) and slow.body is not None
+    assert len(_frames(slow.body)) == 63 and drops(slow.body) == []  # never jumps back
+    on_beat = conform_clip(src, ConformSpec(105, beats=(21, 42, 63, 84)), render=RENDER, cache_dir=cache)
+    assert on_beat.looped and drops(on_beat.body) == list(on_beat.restarts)  # the report says where it jumps
+    assert [abs(r - b) for r, b in zip(on_beat.restarts, (42, 84), strict=True)] <= [1, 1]  # 24 fps: within a frame
+    plain = conform_clip(src, ConformSpec(round(2.15 * 30)), render=RENDER, cache_dir=cache)
+    assert plain.looped and plain.restarts == (60,) and drops(plain.body) == [60]

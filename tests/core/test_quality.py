@@ -6,6 +6,7 @@ import pytest
 
 from core.compose import _x264_args, conform_key
 from core.settings import QUALITY, RenderSettings, Settings
+from core.timeline import ConformSpec
 
 
 def test_default_is_standard_and_each_level_reaches_x264() -> None:
@@ -31,6 +32,5 @@ def test_quality_changes_the_conform_cache_key(tmp_path) -> None:  # type: ignor
     """Pieces encoded at draft must never be reused for a standard render."""
     src = tmp_path / "clip.mp4"
     src.write_bytes(b"same bytes")
-    keys = {conform_key(src, frames=10, head=0, tail=0, fade_in=0, fade_out=0,
-                        render=RenderSettings(quality=q)) for q in QUALITY}  # type: ignore[arg-type]  # fmt: skip
+    keys = {conform_key(src, ConformSpec(frames=10), RenderSettings(quality=q)) for q in QUALITY}
     assert len(keys) == len(QUALITY)
