@@ -71,7 +71,7 @@ FAMILIES: tuple[tuple[Look, tuple[str, ...]], ...] = (
             grey=True,
             contrast=1.6,
             pivot=0.22,
-            grain=0.045,
+            grain=0.02,
             vignette=0.6,
             blinds=True,
             soft_edges=4.0,
@@ -104,7 +104,7 @@ FAMILIES: tuple[tuple[Look, tuple[str, ...]], ...] = (
         ("minimal", "geometr", "bauhaus", "flat", "graphic", "vector", "swiss", "mondrian", "memphis"),
     ),
     (
-        Look("vintage", balance=(1.15, 1.0, 0.75), saturation=0.7, lift=0.1, grain=0.035, flicker=0.04, vignette=0.45),
+        Look("vintage", balance=(1.15, 1.0, 0.75), saturation=0.7, lift=0.1, grain=0.018, flicker=0.04, vignette=0.45),
         ("vintage", "retro", "70s", "60s", "1970s", "1960s", "sepia", "super 8", "nostalgi", "old film", "grainy"),
     ),
     (
@@ -112,7 +112,7 @@ FAMILIES: tuple[tuple[Look, tuple[str, ...]], ...] = (
         ("dream", "ethereal", "surreal", "hazy", "haze", "soft", "diffus", "fantasy", "fairy", "heaven", "bokeh"),
     ),
     (
-        Look("cinematic", contrast=1.1, saturation=0.9, grain=0.035, vignette=0.45, letterbox=True),
+        Look("cinematic", contrast=1.1, saturation=0.9, grain=0.015, vignette=0.45, letterbox=True),
         ("cinema", "film", "movie", "documentary", "anamorphic", "widescreen", "35mm", "epic", "blockbuster"),
     ),
 )
