@@ -1,7 +1,7 @@
 """Director mode in Chromium against the real stack: upload with "Review the storyboard", the editor appears with
-no clip generated, a split the clip limits refuse is explained, a clip is locked, a cut steps to the next beat
-and a prompt is edited, Approve renders it; then a clip is regenerated as a variant shown beside the first render
-and "Use this one" recomposes. Screenshots in test-artifacts/web/director-*.png."""
+no clip generated, a split the clip limits refuse is explained, a clip is locked, a cut steps to the next beat,
+a prompt, the style and a palette colour are edited, Approve renders it; then a clip is regenerated as a variant
+shown beside the first render and "Use this one" recomposes. Screenshots in test-artifacts/web/director-*.png."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def test_review_edit_approve_then_render_the_edited_storyboard(
         expect(page.get_by_test_id("storyboard-error")).to_contain_text("clips are 3-7 s")
         assert api.get(f"/api/jobs/{job_id}/storyboard").json()["cuts"] == board["cuts"]
         last = cards.nth(len(board["clips"]) - 1)
-        last.get_by_test_id("clip-lock").check()
+        last.get_by_test_id("clip-lock").click()  # not check(): the box turns once the server has stored the lock
+        expect(last.get_by_test_id("clip-lock")).to_be_checked()
         expect(last.get_by_test_id("clip-prompt")).to_be_disabled()
         expect(last.get_by_test_id("clip-split")).to_be_disabled()
         expect(page.get_by_test_id("storyboard-error")).to_have_count(0)
@@ -62,11 +63,17 @@ def test_review_edit_approve_then_render_the_edited_storyboard(
         after = float(handle.get_attribute("data-time") or 0)
         assert after > before and any(abs(after - b) < 1e-3 for b in board["beats"])  # snapped to a beat
         page.get_by_test_id("clip-prompt").nth(1).fill("one red kite against a grey sky")
+        # the look of every clip: a new style and a first palette colour
+        page.get_by_test_id("style-edit").fill("watercolor")
+        page.get_by_test_id("palette-colour").first.fill("#ff8800")
         page.get_by_test_id("approve").click()
         expect(page.get_by_test_id("final-video")).to_be_visible(timeout=300_000)
         prompts = api.get(f"/api/jobs/{job_id}/prompts").json()
         assert prompts[1]["prompt"] == "one red kite against a grey sky"
         assert api.get(f"/api/jobs/{job_id}/storyboard").json()["clips"][-1]["locked"] is True
+        style = api.get(f"/api/jobs/{job_id}/plan").json()["style"]
+        assert (style["visual_style"], style["palette"][0].lower()) == ("watercolor", "#ff8800")
+        assert all(p["visual_style"] == "watercolor" for p in prompts[:-1])  # the locked clip keeps its prompt
         timeline = api.get(f"/api/jobs/{job_id}/timeline").json()
         assert abs(timeline["slots"][1]["start"] - after) <= 1 / timeline["fps"]
         page.screenshot(path=str(artifacts / "director-02-rendered.png"), full_page=True)

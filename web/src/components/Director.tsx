@@ -75,6 +75,8 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
   const edit = (i: number, prompt: string) => setBoard({ ...board, clips: board.clips.map((c, k) => (k === i ? { ...c, prompt } : c)) });
   const transition = (i: number, kind: (typeof KINDS)[number]) =>
     setBoard({ ...board, plan: { ...board.plan, transitions: board.plan.transitions.map((t, k) => (k === i - 1 ? { ...t, kind } : t)) } });
+  type Style = Board["plan"]["style"];
+  const restyle = (update: Partial<Style>) => setBoard({ ...board, plan: { ...board.plan, style: { ...board.plan.style, ...update } } });
   const save = async (): Promise<boolean> => {
     setBusy(true);
     setError(null);
@@ -115,6 +117,17 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
       <h2>Storyboard review</h2>
       <p className="muted">Nothing has been generated yet. Estimate: <strong data-testid="estimate">${total.toFixed(2)}</strong> for {board.clips.length} clips.</p>
       <CutTimeline board={board} energy={energy} onMove={move} />
+      <fieldset className="look" data-testid="look-editor">
+        <legend>Look of every clip</legend>
+        <label>Style <input value={board.plan.style.visual_style} onChange={(e) => restyle({ visual_style: e.target.value })} data-testid="style-edit" /></label>
+        <label>Mood <input value={board.plan.style.mood} onChange={(e) => restyle({ mood: e.target.value })} data-testid="mood-edit" /></label>
+        <span className="palette-edit">Palette
+          {board.plan.style.palette.map((colour, k) => (
+            <input key={k} type="color" value={colour} aria-label={`palette colour ${k + 1}`} data-testid="palette-colour"
+              onChange={(e) => restyle({ palette: board.plan.style.palette.map((c, j) => (j === k ? e.target.value : c)) })} />
+          ))}
+        </span>
+      </fieldset>
       <div className="director-cards">
         {board.plan.clips.map((script, i) => (
           <article key={i} className="clip-card" data-testid="clip-card">
@@ -122,7 +135,7 @@ export function StoryboardEditor({ jobId }: { jobId: string }) {
             <h3>Clip {i + 1} <span className="muted small">{(edges[i] ?? 0).toFixed(2)}–{(edges[i + 1] ?? 0).toFixed(2)} s</span></h3>
             <p className="small">{script.visual_description}</p>
             <textarea rows={4} value={board.clips[i]?.prompt ?? ""} onChange={(e) => edit(i, e.target.value)} data-testid="clip-prompt" disabled={board.clips[i]?.locked} />
-            <div className="row small">
+            <div className="clip-tools small">
               <label>
                 <input type="checkbox" checked={board.clips[i]?.locked ?? false} disabled={busy || approved} data-testid="clip-lock"
                   onChange={(e) => void restructure({ op: e.target.checked ? "lock" : "unlock", clip: i })} />{" "}
