@@ -194,12 +194,14 @@ def _encode_pieces(src: Path, folder: Path, spec: ConformSpec, render: RenderSet
     stretch = frames / available if short and frames <= available * MAX_STRETCH else 1.0
     looped = short and stretch == 1.0
     loop_point = find_loop_point(src) if looped else None
-    passes = loop_passes(frames, available, spec.beats, round(loop_point * render.fps) if loop_point else None)
     # Each repeat keeps source frames [0, cut) of the clip. The fps filter first shows the source frame numbered
     # `cut` (in all) at output frame round-half-up(cut / step) (measured, 24 -> 30 fps): the restart lands on its
     # beat, or a frame off where the source rate has no frame on it; the report says which.
-    step = Fraction(rate) / render.fps  # source frames per output frame
-    cuts = [round(r * step) for r in accumulate(passes[:-1])] if looped else []
+    step = rate / render.fps  # source frames per output frame
+    cuts: list[int] = []
+    if looped:
+        point = round(loop_point * render.fps) if loop_point else None
+        cuts = [round(r * step) for r in accumulate(loop_passes(frames, available, spec.beats, point)[:-1])]
     restarts = [math.floor(c / step + Fraction(1, 2)) for c in cuts]
 
     chain: list[str] = []
