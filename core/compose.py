@@ -31,7 +31,14 @@ from itertools import accumulate
 from pathlib import Path
 from typing import IO
 
-from core.contracts import ClipResult, CompositionResult, CompositionValidation, CutSync, LoopRestart
+from core.contracts import (
+    BEAT_TOLERANCE,
+    ClipResult,
+    CompositionResult,
+    CompositionValidation,
+    CutSync,
+    LoopRestart,
+)
 from core.errors import CompositionError
 from core.hashing import sha256_file
 from core.loop import find_loop_point, loop_passes
@@ -44,7 +51,6 @@ _CONFORM_VERSION = 4  # bump when the conform recipe changes: invalidates cached
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
 _WINDOW_CRF_BONUS = 6  # window pieces are encoded twice: start them at higher quality
 MAX_STRETCH = 1.06  # slowest a hosted model's clip is played to fill its slot (issue 12: <= 6 %); shorter ones loop
-_BEAT_TOLERANCE = 0.05
 _XFADE = {"crossfade": "fade", "fade": "fadeblack"}
 _PIECES = ("head", "body", "tail")
 
@@ -543,7 +549,7 @@ def cut_sync(
     onsets: list[float] | None = None,
 ) -> list[CutSync]:
     """Per cut (on the frame grid): signed offset from the nearest beat and from the nearest onset peak (ms and
-    frames), whether it sits on a downbeat (within ``_BEAT_TOLERANCE``), and the transition applied."""
+    frames), whether it sits on a downbeat (within ``BEAT_TOLERANCE``), and the transition applied."""
 
     def nearest(t: float, events: list[float] | None) -> float | None:
         return t - min(events, key=lambda e: abs(e - t)) if events else None
@@ -561,7 +567,7 @@ def cut_sync(
                 beat_offset_frames=None if b is None else round(b * fps, 2),
                 onset_offset_ms=None if o is None else round(o * 1000, 1),
                 onset_offset_frames=None if o is None else round(o * fps, 2),
-                on_downbeat=d is not None and abs(d) <= _BEAT_TOLERANCE,
+                on_downbeat=d is not None and abs(d) <= BEAT_TOLERANCE,
                 transition=kind,
             )
         )
@@ -597,7 +603,7 @@ def _result(
     vdur = info.video_duration or info.duration
     adur = info.audio_duration
     cuts = [c.frame / fps for c in plan.cuts]
-    off_beat = [t for t in cuts if not beats or min(abs(t - b) for b in beats) > _BEAT_TOLERANCE]
+    off_beat = [t for t in cuts if not beats or min(abs(t - b) for b in beats) > BEAT_TOLERANCE]
     messages: list[str] = []
     duration_ok = abs(vdur - audio_dur) <= frame + 1e-6
     sync_drift = abs(vdur - adur)
@@ -605,11 +611,11 @@ def _result(
         messages.append(f"video {vdur:.3f}s vs audio {audio_dur:.3f}s")
     if off_beat:
         messages.append(f"cuts off the beat: {[round(t, 3) for t in off_beat]}")
-    far = [c.time for c in sync if c.onset_offset_ms is not None and abs(c.onset_offset_ms) > _BEAT_TOLERANCE * 1000]
+    far = [c.time for c in sync if c.onset_offset_ms is not None and abs(c.onset_offset_ms) > BEAT_TOLERANCE * 1000]
     if far:
-        messages.append(f"cuts more than {_BEAT_TOLERANCE * 1000:.0f} ms from any onset: {[round(t, 3) for t in far]}")
+        messages.append(f"cuts more than {BEAT_TOLERANCE * 1000:.0f} ms from any onset: {[round(t, 3) for t in far]}")
     restarts = loop_restarts(plan, conformed, fps, beats)
-    off = [r.time for r in restarts if r.beat_offset_ms is None or abs(r.beat_offset_ms) > _BEAT_TOLERANCE * 1000]
+    off = [r.time for r in restarts if r.beat_offset_ms is None or abs(r.beat_offset_ms) > BEAT_TOLERANCE * 1000]
     if off:
         messages.append(f"looped clips restart off the beat at {[round(t, 3) for t in off]}")
     if plan.failed:

@@ -346,12 +346,17 @@ class ClipResult(Contract):
 # --------------------------------------------------------------------------- module 8: composer
 
 
+#: how far a cut (or a loop restart) may sit from a beat and still count as on it, seconds
+BEAT_TOLERANCE = 0.05
+
+
 class CompositionValidation(Contract):
     duration_ok: bool
     sync_ok: bool
     resolution_ok: bool
     fps_ok: bool
-    cuts_on_beats: bool = Field(description="every cut within 50 ms of a beat of the analysis (its own beats)")
+    cuts_on_beats: bool = Field(description="every cut within beat_tolerance_ms of a beat (the analysis' own)")
+    beat_tolerance_ms: float = Field(BEAT_TOLERANCE * 1000, description="what 'on the beat' means here")
     messages: list[str] = Field(default_factory=list)
 
 

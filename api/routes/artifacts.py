@@ -1,6 +1,7 @@
-"""What the web UI draws: the song's analysis, the storyboard (plan, style reference, clip prompts) and the job's
-budget. Read-only. Each stage's output is read from the job storage, ``jobs/<id>/intermediate/<stage>.json`` when
-the flow has written it (while the job runs), else ``jobs/<id>/final/result.json`` (once complete); 409 until then."""
+"""What the web UI draws: the song's analysis, the storyboard (plan, style reference, clip prompts), the job's
+budget and the composed video's sync report. Read-only. Each stage's output is read from the job storage,
+``jobs/<id>/intermediate/<stage>.json`` when the flow has written it (while the job runs), else
+``jobs/<id>/final/result.json`` (once complete); 409 until then."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from api.deps import Auth, JobId, SettingsDep, StorageDep, StoreDep
 from api.errors import Problem
 from api.jobfiles import final_result, media_response, read_json
-from core.contracts import AudioAnalysis, ClipPrompt, JobResult, ReferenceImage, VideoPlan
+from core.contracts import AudioAnalysis, ClipPrompt, CompositionResult, JobResult, ReferenceImage, VideoPlan
 from core.stages import STAGES
 from core.stages import stage as stage_spec
 from core.storage import JobKeys, Storage
@@ -105,6 +106,20 @@ async def reference_image(job_id: JobId, storage: StorageDep) -> Response:
     return await anyio.to_thread.run_sync(
         lambda: media_response(uri, media_type="image/png", filename=f"{job_id}-reference.png", storage=storage)
     )
+
+
+@router.get("/{job_id}/composition")
+async def composition(job_id: JobId, storage: StorageDep) -> CompositionResult:
+    """The composed video's facts and its sync report (every cut against the beats and onsets), once composed; a
+    director's recompose replaces it."""
+
+    def load() -> CompositionResult:
+        result = final_result(storage, job_id)
+        if result is None:
+            raise Problem(409, f"job {job_id} has no composed video yet")
+        return result.composition
+
+    return await anyio.to_thread.run_sync(load)
 
 
 @router.get("/{job_id}/summary")

@@ -78,6 +78,12 @@ def test_websocket_streams_stages_in_order_to_complete(finished_job: tuple[str, 
     first = api.get(clips["clips"][0]["url"])
     assert first.status_code == 200 and first.headers["content-type"] == "video/mp4"
 
+    # the sync report: one entry per cut of the video, at the cut's time, measured against the song's beats
+    composition = api.get(f"/api/jobs/{job_id}/composition").json()
+    assert len(composition["sync"]) == len(clips["clips"]) - 1
+    assert [c["time"] for c in composition["sync"]] == composition["cuts"]
+    assert all(c["beat_offset_ms"] is not None for c in composition["sync"])
+
     listed = api.get("/api/jobs").json()["jobs"]
     assert job_id in [j["job_id"] for j in listed]
 
@@ -144,6 +150,7 @@ def test_failed_flow_reports_error_with_stage(stack: Stack, api: httpx.Client, s
     assert status["status"] == "error"
     assert status["error"]["stage"] == "audio" and "silent" in status["error"]["message"].lower()
     assert api.get(f"/api/jobs/{job_id}/video").status_code == 409
+    assert api.get(f"/api/jobs/{job_id}/composition").status_code == 409  # nothing was composed
 
 
 # --------------------------------------------------------------------------- bad input: 4xx JSON, no flow run

@@ -159,8 +159,19 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         )
         expect(page.get_by_test_id("song-analysis")).to_be_visible()
         expect(page.get_by_test_id("storyboard-shot").first).to_be_visible()
+        # the sync report draws the composer's own per-cut figures: one mark per cut, the count it states
+        composition = api.get(f"/api/jobs/{job_id}/composition").json()
+        cuts = composition["sync"]
+        tolerance = composition["validation"]["beat_tolerance_ms"]
+        expect(page.get_by_test_id("sync-cut")).to_have_count(len(cuts))
+        off = [c for c in cuts if c["beat_offset_ms"] is None or abs(c["beat_offset_ms"]) > tolerance]
+        verdict = f"{len(off)} of {len(cuts)} cuts more than" if off else f"All {len(cuts)} cuts within"
+        expect(page.get_by_test_id("sync-verdict")).to_contain_text(verdict)
+        downbeats = sum(c["on_downbeat"] for c in cuts)
+        expect(page.get_by_test_id("sync-downbeats")).to_have_text(f"{downbeats} / {len(cuts)}")
         page.wait_for_timeout(500)
         _shot(page, artifacts, "05-complete")
+        page.get_by_test_id("sync-report").screenshot(path=str(artifacts / "05b-sync-report.png"))
 
         # MP4 export downloads a valid file
         with page.expect_download(timeout=60_000) as dl:

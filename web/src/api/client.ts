@@ -127,6 +127,7 @@ export const api = {
   getTimeline: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/timeline">>(`/api/jobs/${id}/timeline`, signal),
   getPrompts: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/prompts">>(`/api/jobs/${id}/prompts`, signal),
   getReference: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/reference">>(`/api/jobs/${id}/reference`, signal),
+  getComposition: (id: string, signal?: AbortSignal) => getJson<Get<"/api/jobs/{job_id}/composition">>(`/api/jobs/${id}/composition`, signal),
   captionsUrl: (id: string) => `/api/jobs/${id}/captions.vtt`,
   ...director,
   videoUrl: (id: string, format: "mp4" | "mov" = "mp4") =>

@@ -345,6 +345,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/composition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Composition
+         * @description The composed video's facts and its sync report (every cut against the beats and onsets), once composed; a
+         *     director's recompose replaces it.
+         */
+        get: operations["composition_api_jobs__job_id__composition_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/summary": {
         parameters: {
             query?: never;
@@ -965,6 +986,116 @@ export interface components {
             /** Versions */
             versions: components["schemas"]["ClipVersion"][];
         };
+        /** CompositionResult */
+        CompositionResult: {
+            /** Uri */
+            uri: string;
+            /** Duration */
+            duration: number;
+            /** Audio Duration */
+            audio_duration: number;
+            /**
+             * Sync Drift
+             * @description |video - audio| duration, seconds
+             */
+            sync_drift: number;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Fps */
+            fps: number;
+            /** Video Codec */
+            video_codec: string;
+            /** Audio Codec */
+            audio_codec: string;
+            /** Clips Used */
+            clips_used: number[];
+            /** Clips Failed */
+            clips_failed: number[];
+            /** Clips Trimmed */
+            clips_trimmed: number;
+            /** Clips Looped */
+            clips_looped: number;
+            /**
+             * Clips Slowed
+             * @description clips a little short of their slot, played up to 6 % slower
+             * @default 0
+             */
+            clips_slowed: number;
+            /**
+             * Loop Restarts
+             * @description every jump back of a looped clip
+             */
+            loop_restarts: components["schemas"]["LoopRestart"][];
+            /**
+             * Speed Factor
+             * @default 1
+             */
+            speed_factor: number;
+            /**
+             * Transitions
+             * @description as applied (after fallbacks)
+             */
+            transitions: ("cut" | "crossfade" | "fade")[];
+            /**
+             * Cuts
+             * @description times of the cuts in the output
+             */
+            cuts: number[];
+            /**
+             * Sync
+             * @description per cut: offsets from beats and onsets
+             */
+            sync: components["schemas"]["CutSync"][];
+            /**
+             * Wall Time
+             * @default 0
+             */
+            wall_time: number;
+            /**
+             * Captions
+             * @description as made: none (no words), soft, karaoke
+             * @default none
+             * @enum {string}
+             */
+            captions: "none" | "soft" | "karaoke";
+            /**
+             * Captions Srt
+             * @description URI of the .srt sidecar
+             */
+            captions_srt: string | null;
+            /**
+             * Captions Vtt
+             * @description URI of the .vtt sidecar
+             */
+            captions_vtt: string | null;
+            validation: components["schemas"]["CompositionValidation"];
+        };
+        /** CompositionValidation */
+        CompositionValidation: {
+            /** Duration Ok */
+            duration_ok: boolean;
+            /** Sync Ok */
+            sync_ok: boolean;
+            /** Resolution Ok */
+            resolution_ok: boolean;
+            /** Fps Ok */
+            fps_ok: boolean;
+            /**
+             * Cuts On Beats
+             * @description every cut within beat_tolerance_ms of a beat (the analysis' own)
+             */
+            cuts_on_beats: boolean;
+            /**
+             * Beat Tolerance Ms
+             * @description what 'on the beat' means here
+             * @default 50
+             */
+            beat_tolerance_ms: number;
+            /** Messages */
+            messages: string[];
+        };
         /** Cost */
         Cost: {
             /** By Stage */
@@ -997,6 +1128,50 @@ export interface components {
             unit: string;
             /** Cost */
             cost: number;
+        };
+        /**
+         * CutSync
+         * @description Where one cut of the output lands, measured against the beats and against onsets that the beat tracker
+         *     did not produce (``AudioAnalysis.onsets``). Offsets are signed: cut minus the nearest event.
+         */
+        CutSync: {
+            /**
+             * Index
+             * @description the cut into slot index + 1
+             */
+            index: number;
+            /**
+             * Time
+             * @description seconds, on the frame grid
+             */
+            time: number;
+            /** Frame */
+            frame: number;
+            /**
+             * Beat Offset Ms
+             * @description to the nearest beat; None without beats
+             */
+            beat_offset_ms: number | null;
+            /** Beat Offset Frames */
+            beat_offset_frames: number | null;
+            /**
+             * Onset Offset Ms
+             * @description to the nearest onset peak; None without onsets
+             */
+            onset_offset_ms: number | null;
+            /** Onset Offset Frames */
+            onset_offset_frames: number | null;
+            /**
+             * On Downbeat
+             * @default false
+             */
+            on_downbeat: boolean;
+            /**
+             * Transition
+             * @default cut
+             * @enum {string}
+             */
+            transition: "cut" | "crossfade" | "fade";
         };
         /** DirectorRun */
         DirectorRun: {
@@ -1289,6 +1464,24 @@ export interface components {
              * @description a paid provider is selected: new jobs default to reviewing first
              */
             review_default: boolean;
+        };
+        /**
+         * LoopRestart
+         * @description Where a looped clip (a hosted model's, shorter than its slot) starts again in the output.
+         */
+        LoopRestart: {
+            /** Clip */
+            clip: number;
+            /**
+             * Time
+             * @description seconds, on the frame grid
+             */
+            time: number;
+            /**
+             * Beat Offset Ms
+             * @description to the nearest beat, signed; None without beats
+             */
+            beat_offset_ms: number | null;
         };
         /** LyricSegment */
         LyricSegment: {
@@ -1924,8 +2117,11 @@ export type ClipScript = components['schemas']['ClipScript'];
 export type ClipValidation = components['schemas']['ClipValidation'];
 export type ClipVersion = components['schemas']['ClipVersion'];
 export type ClipVersions = components['schemas']['ClipVersions'];
+export type CompositionResult = components['schemas']['CompositionResult'];
+export type CompositionValidation = components['schemas']['CompositionValidation'];
 export type Cost = components['schemas']['Cost'];
 export type CostLine = components['schemas']['CostLine'];
+export type CutSync = components['schemas']['CutSync'];
 export type DirectorRun = components['schemas']['DirectorRun'];
 export type Estimate = components['schemas']['Estimate'];
 export type Health = components['schemas']['Health'];
@@ -1937,6 +2133,7 @@ export type JobStatus = components['schemas']['JobStatus'];
 export type JobSummary = components['schemas']['JobSummary'];
 export type JobUpdate = components['schemas']['JobUpdate'];
 export type Limits = components['schemas']['Limits'];
+export type LoopRestart = components['schemas']['LoopRestart'];
 export type LyricSegment = components['schemas']['LyricSegment'];
 export type LyricWord = components['schemas']['LyricWord'];
 export type Lyrics = components['schemas']['Lyrics'];
@@ -2836,6 +3033,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server Error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    composition_api_jobs__job_id__composition_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompositionResult"];
+                };
             };
             /** @description Client Error */
             "4XX": {

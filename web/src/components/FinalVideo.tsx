@@ -47,13 +47,13 @@ function ExportButton({ jobId, format }: { jobId: string; format: "mp4" | "mov" 
 /** The finished video with controls, and its downloads. ``revision`` names the composition (the event that
  * completed it): a director's recompose replaces the file behind the same URL, so each gets its own URL (the
  * browser would replay the old one). */
-export function FinalVideo({ jobId, duration, revision = null }: { jobId: string; duration: number | null; revision?: string | null }) {
+export function FinalVideo({ jobId, duration, size = null, revision = null }: { jobId: string; duration: number | null; size?: string | null; revision?: string | null }) {
   const src = useMediaSrc(revision ? `${api.videoUrl(jobId)}?v=${encodeURIComponent(revision)}` : api.videoUrl(jobId));
   return (
     <section className="card card-hero" aria-labelledby="video-title">
       <div className="card-head">
         <h2 id="video-title">Your video</h2>
-        {duration !== null && <span className="muted">{duration.toFixed(1)} s · 1080p</span>}
+        {duration !== null && <span className="muted">{duration.toFixed(1)} s{size ? ` · ${size}` : ""}</span>}
       </div>
       <div className="player">
         {src ? (

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { pendingStages, type JobStatus, type Stage } from "../api/types";
-import { useJobData } from "../hooks/useJobData";
+import { useFetched, useJobData } from "../hooks/useJobData";
+import { api } from "../api/client";
 import { useJobEvents, type JobEventsOptions } from "../hooks/useJobEvents";
 import { ClipGallery } from "./ClipGallery";
 import { ConnectionIndicator } from "./ConnectionIndicator";
@@ -12,6 +13,7 @@ import { SongAnalysis } from "./SongAnalysis";
 import { StageProgress } from "./StageProgress";
 import { StatusBadge } from "./StatusBadge";
 import { Storyboard } from "./Storyboard";
+import { SyncReport } from "./SyncReport";
 
 const finished = (status: JobStatus, stage: Stage) =>
   status.status === "complete" || status.stages.some((s) => s.id === stage && s.state !== "pending" && s.state !== "running");
@@ -55,6 +57,7 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
   const [recomposed, setRecomposed] = useState(0);
   const onRecomposed = useCallback(() => setRecomposed((n) => n + 1), []);
   const revision = `${status?.last_event_id ?? ""}.${recomposed}`;
+  const composition = useFetched(complete ? `${jobId}:${revision}` : null, (s) => api.getComposition(jobId, s));
 
   return (
     <div className="job">
@@ -81,7 +84,8 @@ export function JobPage({ jobId, socket }: { jobId: string; socket?: JobEventsOp
       <div className="grid">
         <div className="col-main">
           {status?.status === "awaiting_review" && <StoryboardEditor jobId={jobId} />}
-          {complete && <FinalVideo key={revision} jobId={jobId} revision={revision} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} />}
+          {complete && <FinalVideo key={revision} jobId={jobId} revision={revision} duration={data.analysis?.duration ?? data.summary?.audio_duration ?? null} size={composition ? `${composition.width}×${composition.height}` : null} />}
+          {complete && composition && <SyncReport composition={composition} analysis={data.analysis} />}
           {composed && clipCount !== null && <ClipDirector jobId={jobId} clipCount={clipCount} onRecomposed={onRecomposed} />}
           <StageProgress stages={status?.stages ?? pendingStages()} progress={status?.progress ?? 0} message={status?.message ?? ""} />
           <ClipGallery clips={data.clips?.clips ?? []} ready={status?.clips_ready ?? []} failed={status?.clips_failed ?? []} expected={expected} />

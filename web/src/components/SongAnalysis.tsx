@@ -21,7 +21,7 @@ export function SongAnalysis({ analysis }: { analysis: AudioAnalysis }) {
       <div className="card-head">
         <h2 id="analysis-title">The song</h2>
         <span className="muted">
-          {analysis.tempo.toFixed(0)} BPM · {analysis.beats.length} beats · {analysis.sections.length} sections · {analysis.boundaries.length} clips
+          {analysis.tempo.toFixed(0)} BPM · {analysis.meter} · {analysis.beats.length} beats · {analysis.sections.length} sections · {analysis.boundaries.length} clips
         </span>
       </div>
       <svg className="analysis" viewBox={`0 0 ${W} ${H + 12}`} role="img" aria-label={`Energy curve of the ${duration.toFixed(1)} second song with beats, sections and clip boundaries`} data-testid="song-analysis">

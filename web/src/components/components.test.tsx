@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { api } from "../api/client";
-import type { AudioAnalysis, ClipInfo, Limits, Timeline, VideoPlan } from "../api/types";
+import type { AudioAnalysis, ClipInfo, CompositionResult, CutSync, Limits, Timeline, VideoPlan } from "../api/types";
 import { FakeSocket, JOB, event, stages, update } from "../test/fakeSocket";
 import { ClipGallery } from "./ClipGallery";
 import { CostTracker } from "./CostTracker";
@@ -10,6 +10,7 @@ import { JobPage } from "./JobPage";
 import { SongAnalysis } from "./SongAnalysis";
 import { StageProgress } from "./StageProgress";
 import { Storyboard } from "./Storyboard";
+import { SyncReport } from "./SyncReport";
 import { UploadForm } from "./UploadForm";
 
 const song = (name = "song.mp3", type = "audio/mpeg", size = 1000) => new File([new Uint8Array(size)], name, { type });
@@ -227,6 +228,42 @@ describe("job view components", () => {
     expect(container.querySelectorAll("line.downbeat")).toHaveLength(1);
     expect(container.querySelectorAll("line.cut")).toHaveLength(2);
     expect(container.querySelectorAll("rect")).toHaveLength(2);
+    expect(screen.getByText(/120 BPM · 4\/4/)).toBeTruthy();
+  });
+
+  // three cuts: +10 ms on a downbeat, -20 ms, +80 ms (past the 50 ms tolerance); one loop restart 70 ms off
+  const cut = (index: number, time: number, beat: number | null, onset: number | null, down = false): CutSync => ({
+    index, time, frame: Math.round(time * 30), beat_offset_ms: beat, beat_offset_frames: beat === null ? null : (beat * 30) / 1000,
+    onset_offset_ms: onset, onset_offset_frames: onset === null ? null : (onset * 30) / 1000, on_downbeat: down, transition: "cut",
+  });
+  const composition = (sync: CutSync[], restarts: CompositionResult["loop_restarts"] = []): CompositionResult => ({
+    uri: "file:///final.mp4", duration: 20, audio_duration: 20, sync_drift: 0.008, width: 1920, height: 1080, fps: 30,
+    video_codec: "h264", audio_codec: "aac", clips_used: [0, 1, 2, 3], clips_failed: [], clips_trimmed: 0, clips_looped: restarts.length,
+    clips_slowed: 0, loop_restarts: restarts, speed_factor: 1, transitions: sync.map(() => "cut"), cuts: sync.map((c) => c.time), sync,
+    wall_time: 3, captions: "none", captions_srt: null, captions_vtt: null,
+    validation: { duration_ok: true, sync_ok: true, resolution_ok: true, fps_ok: true, cuts_on_beats: false, beat_tolerance_ms: 50, messages: ["cuts off the beat: [15.0]"] },
+  });
+
+  it("SyncReport counts the cuts off the beat, on downbeats and within a frame, and draws each cut", () => {
+    const c = composition([cut(0, 5, 10, 4, true), cut(1, 10, -20, null), cut(2, 15, 80, 30)], [{ clip: 2, time: 17, beat_offset_ms: 70 }]);
+    const { container } = render(<SyncReport composition={c} analysis={null} />);
+    expect(screen.getByTestId("sync-verdict").textContent).toBe("1 of 3 cuts more than 50 ms from a beat");
+    expect(screen.getByTestId("sync-within-frame").textContent).toBe("2 / 3"); // 0.3 and 0.6 frames; 2.4 is not
+    expect(screen.getByTestId("sync-downbeats").textContent).toBe("1 / 3");
+    expect(screen.getByTestId("sync-worst").textContent).toBe("80 ms");
+    expect(screen.getByTestId("sync-restarts").textContent).toBe("1 (1 off the beat)");
+    expect(screen.getAllByTestId("sync-cut")).toHaveLength(3);
+    expect(container.querySelectorAll("circle.sync-off")).toHaveLength(1);
+    expect(container.querySelectorAll("rect.sync-onset")).toHaveLength(2); // the cut with no onset draws none
+    expect(screen.getByTestId("sync-messages").textContent).toContain("cuts off the beat");
+    expect(screen.getByTestId("sync-table").querySelectorAll("tbody tr")).toHaveLength(3);
+  });
+
+  it("SyncReport says all cuts are on the beat, with the meter, when they are", () => {
+    const analysis = { tempo: 96.4, meter: "3/4", meter_confidence: 0.62 } as AudioAnalysis;
+    render(<SyncReport composition={composition([cut(0, 5, 3, 3, true), cut(1, 9, -33, -10)])} analysis={analysis} />);
+    expect(screen.getByTestId("sync-verdict").textContent).toBe("All 2 cuts within 50 ms of a beat");
+    expect(screen.getByTestId("sync-meter").textContent).toBe("96 BPM · 3/4 (confidence 62 %)");
   });
 });
 
