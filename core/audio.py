@@ -566,10 +566,10 @@ def plan_boundaries(
 ) -> list[Boundary]:
     """Clip slots by dynamic programming over candidate cut beats.
 
-    Cost of a clip of length ``d`` = ``length_weight * (d - target)**2`` (per s**2) + ``limit_penalty`` per
-    second outside ``[min_clip, max_clip]`` (hard in practice, but never infeasible) + ``offbeat_penalty`` if
-    its end is not a downbeat - ``section_bonus`` if it ends on the beat nearest a section change. The path
-    must contain at least ``min_clips`` clips (a short song is given fewer, never shorter ones:
+    Cost of a clip of length ``d`` = ``length_weight * (d - target)**2`` (per s**2) + ``limit_penalty`` times
+    (1 + seconds outside) when outside ``[min_clip, max_clip]`` (hard in practice, but never infeasible)
+    + ``offbeat_penalty`` if its end is not a downbeat - ``section_bonus`` if it ends on the beat nearest a
+    section change. The path must contain at least ``min_clips`` clips (a short song is given fewer, never shorter ones:
     :meth:`AudioSettings.clips_at_least`). Cuts are beat times verbatim (no rounding), the last clip ends at
     ``duration`` exactly.
 
@@ -609,10 +609,11 @@ def plan_boundaries(
             c = length_weight * (d - target) ** 2 + cut_cost[j]
             if preferred_max is not None and d > preferred_max:
                 c += over_preferred_penalty * (d - preferred_max)
-            if d > max_clip:
-                c += limit_penalty * (d - max_clip)
-            elif d < min_clip:
-                c += limit_penalty * (min_clip - d)
+            # a fixed part too: 20 ms under the limit would otherwise cost less than a section bonus
+            if d > max_clip + 1e-9:
+                c += limit_penalty * (1.0 + d - max_clip)
+            elif d < min_clip - 1e-9:
+                c += limit_penalty * (1.0 + min_clip - d)
             for lev in range(levels + 1):
                 if cost[i, lev] == inf:
                     continue

@@ -185,6 +185,15 @@ def test_plan_boundaries_respects_limits_and_sections() -> None:
     assert np.mean(np.isin(ends, beats[::4])) > 0.8, "cuts should prefer downbeats"
 
 
+def test_a_downbeat_never_buys_a_clip_under_the_limit() -> None:
+    """Tried: jfk.flac's fallback grid (117.5 BPM from 0.36 s, 11 s, 3 clips, a downbeat every 4th beat from
+    1.89 s). Cutting on two downbeats made the last clip 2.98 s: 20 ms under 3 s cost less than two off-beat
+    penalties, and the CLI refused the song although 3.4 + 3.6 + 4.0 s fits."""
+    beats = 0.36 + np.arange(21) * (60 / 117.45)
+    b = plan_boundaries(beats, 11.0, downbeats=beats[3::4], min_clips=3)
+    assert len(b) == 3 and min(x.duration for x in b) >= 3.0 and max(x.duration for x in b) <= 7.0
+
+
 # --------------------------------------------------------------------------- real audio
 
 
