@@ -125,8 +125,10 @@ class ReplicateSettings(BaseModel):
         description="a model of the catalogue, or 'auto': the budget guard picks the best resolution that fits the "
         "budget, cheapest first",
     )
-    #: community models (whisper) need a version; official ones (flux, the video models) run by name
-    whisper_model: str = "openai/whisper:8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"
+    #: community models (whisperx, whisper) need a version; official ones (flux, the video models) run by name.
+    #: WhisperX gives word times; openai/whisper:8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e
+    #: (segments only) also works
+    whisper_model: str = "victor-upmeet/whisperx:655845d6190ef70573c669245f245892cd039df4b880a1e3a65852c09252f5cc"
     video_resolution: str | None = Field(None, description="e.g. 480p/720p/1080p; the model's default when unset")
     poll_interval: float = 1.0
     timeout: float = 900.0

@@ -4,7 +4,8 @@ POST /v1/models/{owner}/{name}/predictions, POST /v1/predictions (by version), G
 POST /v1/predictions/{id}/cancel; statuses starting -> processing -> succeeded | failed | canceled; outputs are
 files served by the same server; ``metrics.predict_time`` is the simulated run time. Video models render with
 the offline renderer at the model's resolution and length (``core.catalog``), image models paint a reference,
-Whisper answers a configurable transcript. Every create is recorded (``FakeReplicate.calls``).
+Whisper and WhisperX answer a configurable transcript, each in its own wire format (WhisperX: aligned words, a
+numeral left untimed as its aligner leaves it). Every create is recorded (``FakeReplicate.calls``).
 """
 
 from __future__ import annotations
@@ -31,10 +32,18 @@ from providers.offline.reference import paint_reference
 from providers.offline.render import render_clip
 
 #: versions of community models the fake knows (POST /v1/predictions names a version, not a model)
-VERSIONS = {"8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e": "openai/whisper"}
+VERSIONS = {"8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e": "openai/whisper",
+            "655845d6190ef70573c669245f245892cd039df4b880a1e3a65852c09252f5cc": "victor-upmeet/whisperx"}  # fmt: skip
+WHISPERX = "victor-upmeet/whisperx"
+#: its inputs (github.com/victor-upmeet/whisperx-replicate, predict.py)
+WHISPERX_INPUTS = frozenset({
+    "audio_file", "language", "language_detection_min_prob", "language_detection_max_tries", "initial_prompt",
+    "batch_size", "temperature", "vad_onset", "vad_offset", "align_output", "diarization", "huggingface_access_token",
+    "min_speakers", "max_speakers", "debug",
+})  # fmt: skip
 IMAGE_MODELS = ("black-forest-labs/", "stability-ai/")
 WhisperMode = Literal["instrumental", "hallucinated", "lyrics", "empty"]
-LYRICS = [(0.5, 3.0, "Neon rain on the city streets"), (3.0, 6.0, "we dance until the morning light"),
+LYRICS = [(0.5, 3.0, "Neon rain on the city streets"), (3.0, 6.0, "we dance till 4 in the morning light"),
           (6.0, 9.5, "hearts like engines in the night")]  # fmt: skip
 
 
@@ -90,6 +99,11 @@ def input_problems(spec: VideoModel, data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def whisperx_problems(data: dict[str, Any]) -> list[str]:
+    problems = [f"Additional property {k} is not allowed" for k in sorted(set(data) - WHISPERX_INPUTS)]
+    return problems + ([] if "audio_file" in data else ["audio_file is required"])
+
+
 def _shape_of(image: Path | None) -> str:
     """Image-to-video models without an aspect input follow their first frame's shape."""
     if image is None:
@@ -136,11 +150,11 @@ class FakeReplicate:
 
     # ------------------------------------------------------------------ behaviour
     def _create(self, model: str, version: str | None, data: dict[str, Any]) -> Prediction:
-        known = model in VIDEO_MODELS or model == "openai/whisper" or model.startswith(IMAGE_MODELS)
+        known = model in VIDEO_MODELS or model in ("openai/whisper", WHISPERX) or model.startswith(IMAGE_MODELS)
         if not known:
             raise HTTPException(404, detail=f"model {model} not found")
-        if model in VIDEO_MODELS:
-            problems = input_problems(VIDEO_MODELS[model], data)
+        if model in VIDEO_MODELS or model == WHISPERX:
+            problems = input_problems(VIDEO_MODELS[model], data) if model in VIDEO_MODELS else whisperx_problems(data)
             if problems:
                 with self._lock:
                     self.rejected.append({"model": model, "input": redact(data), "problems": problems})
@@ -177,6 +191,8 @@ class FakeReplicate:
             elif pred.model.startswith(IMAGE_MODELS):
                 url = self._image(pred, folder)
                 pred.output = [url] if "flux" in pred.model else url
+            elif pred.model == WHISPERX:
+                pred.output = self._whisperx()
             else:
                 pred.output = self._transcript()
         except Exception as exc:  # noqa: BLE001 - a fake model crash is a failed prediction
@@ -229,6 +245,34 @@ class FakeReplicate:
             segments, language = [], None
         return {"segments": segments, "transcription": "".join(s["text"] for s in segments).strip(),
                 "translation": None, "txt_file": None, "srt_file": None, "detected_language": language}  # fmt: skip
+
+    def _whisperx(self) -> dict[str, Any]:
+        """WhisperX with ``align_output``: segments with words; no no-speech figures (its VAD runs first)."""
+
+        def seg(start: float, end: float, text: str) -> dict[str, Any]:
+            words: list[dict[str, Any]] = []
+            t = start + 0.1
+            step = (end - start - 0.3) / sum(len(w) + 1 for w in text.split())
+            for i, w in enumerate(text.split()):
+                took = (len(w) + 1) * step
+                if w.isdigit():  # no letter the wav2vec2 aligner knows: no start, end or score
+                    words.append({"word": w})
+                else:
+                    words.append({"word": w, "start": round(t, 3), "end": round(t + 0.8 * took, 3),
+                                  "score": round(0.95 - 0.1 * (i % 3), 3)})  # fmt: skip
+                t += took
+            timed = [w for w in words if "start" in w]
+            return {"start": timed[0]["start"], "end": timed[-1]["end"], "text": f" {text}", "words": words}
+
+        if self.whisper == "lyrics":
+            segments = [seg(*s) for s in LYRICS]
+        elif self.whisper == "hallucinated":
+            segments = [seg(2.0 * i, 2.0 * i + 2, "Thank you for watching!") for i in range(6)]
+        elif self.whisper == "instrumental":
+            segments = [{"start": 0.0, "end": 5.0, "text": " ♪", "words": [{"word": "♪"}]}]
+        else:
+            segments = []
+        return {"segments": segments, "detected_language": "en"}
 
     def _refresh(self, pred: Prediction) -> None:
         now = time.time()

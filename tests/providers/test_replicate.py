@@ -1,4 +1,4 @@
-"""Replicate image, video and Whisper providers: the real ``replicate`` client against the loopback fake."""
+"""Replicate image, video and Whisper/WhisperX providers: the real ``replicate`` client against the loopback fake."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from core.budget import Ledger, job_scope, open_job
 from core.catalog import VIDEO_MODELS
 from core.contracts import Camera, ClipPrompt
 from core.errors import BudgetError, ConfigError, ProviderError, TransientProviderError
+from core.lyrics import align, parse
 from core.media import probe
 from core.pricing import video_cost
 from core.settings import get_settings
 from core.timeline import Slot
 from devtools.fakes import FakeReplicate
 from devtools.fakes.pricing import replicate_cost
+from devtools.fakes.replicate import LYRICS, WHISPERX, WHISPERX_INPUTS
 from providers.offline.planner import plan_video
 from providers.replicate_media import ReplicateImage, ReplicateVideo
-from providers.replicate_whisper import ReplicateWhisper
+from providers.replicate_whisper import ReplicateWhisper, clean_transcript
 from tests.factories import make_analysis, make_request
 
 
@@ -119,24 +121,97 @@ def test_reference_image(fake_replicate: FakeReplicate, tmp_path: Path) -> None:
     assert image.cost == pytest.approx(0.003) == pytest.approx(replicate_cost(fake_replicate.calls))
 
 
+OPENAI_WHISPER = "openai/whisper:8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"
+
+
+@pytest.mark.parametrize("family", ["whisperx", "openai/whisper"])
 @pytest.mark.parametrize(
     ("mode", "instrumental", "flagged"),
     [("lyrics", False, False), ("instrumental", True, False), ("empty", True, False), ("hallucinated", True, True)],
 )
 def test_whisper_lyrics_and_instrumental_fallback(
-    fake_replicate: FakeReplicate, vibe_ace: Path, mode: str, instrumental: bool, flagged: bool
+    fake_replicate: FakeReplicate,
+    vibe_ace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    family: str,
+    mode: str,
+    instrumental: bool,
+    flagged: bool,
 ) -> None:
+    """Each model family (WhisperX, the default, and openai/whisper), each fake transcript: sung lines, a lone
+    "♪" (an untimed word, for WhisperX), nothing, "Thank you for watching!" x 6. Only the lyrics give words."""
+    if family == "openai/whisper":
+        monkeypatch.setenv("VIDEOGEN_REPLICATE__WHISPER_MODEL", OPENAI_WHISPER)
+        get_settings.cache_clear()
     fake_replicate.whisper = mode  # type: ignore[assignment]
     lyrics = ReplicateWhisper().transcribe(vibe_ace, duration=61.5)
     assert lyrics.instrumental is instrumental and lyrics.fallback_used is flagged
     assert (lyrics.text == "") is instrumental and (lyrics.segments == []) is instrumental
+    assert (lyrics.words != []) is (family == "whisperx" and not instrumental), "a dropped segment's words go too"
     if not instrumental:
-        assert lyrics.language == "en" and lyrics.segments[0].start == 0.5
+        assert lyrics.language == "en" and lyrics.segments[0].start == pytest.approx(0.5, abs=0.15)
     if flagged:
         assert lyrics.error and "repetition" in lyrics.error
     (call,) = fake_replicate.calls
-    assert call["input"]["audio"].startswith("<data:audio/mpeg")
+    assert call["model"] == family if family == "openai/whisper" else call["model"] == WHISPERX
+    assert call["input"]["audio_file" if family == "whisperx" else "audio"].startswith("<data:audio/mpeg")
     assert lyrics.cost == pytest.approx(replicate_cost(fake_replicate.calls)) and lyrics.cost > 0
+
+
+def test_whisperx_words_are_timed_sorted_and_inside_their_lines(fake_replicate: FakeReplicate, vibe_ace: Path) -> None:
+    """Input: the fake's three sung lines in WhisperX's format, the "4" of "we dance till 4 in the morning light"
+    without start/end/score (as its aligner leaves a numeral). Every word comes back, in song order, inside its
+    line; the "4" is placed between "till" and "in" with confidence 0 (kept rather than dropped: captions show it,
+    and a supplied word matched onto it gets about the time core.lyrics would interpolate anyway)."""
+    lyrics = ReplicateWhisper().transcribe(vibe_ace, duration=61.5)
+    (call,) = fake_replicate.calls
+    assert call["input"]["align_output"] is True and set(call["input"]) <= WHISPERX_INPUTS
+    assert [w.text for w in lyrics.words] == " ".join(text for *_, text in LYRICS).split()
+    assert [w.start for w in lyrics.words] == sorted(w.start for w in lyrics.words)
+    for w in lyrics.words:
+        seg = lyrics.segments[w.line]
+        assert seg.start <= w.start <= w.end <= seg.end, w
+    i = next(i for i, w in enumerate(lyrics.words) if w.text == "4")
+    till, four, after = lyrics.words[i - 1 : i + 2]
+    assert till.end <= four.start < four.end <= after.start and four.confidence == 0.0
+    assert all(w.confidence >= 0.75 for w in lyrics.words if w.text != "4") and 0.75 <= lyrics.confidence < 0.95
+    assert [(a, b) for a, b in lyrics.voiced] == [(s.start, s.end) for s in lyrics.segments]
+    assert lyrics.cost == pytest.approx(replicate_cost(fake_replicate.calls)) and lyrics.cost > 0
+
+
+def test_untimed_words_share_the_gap_to_their_neighbours() -> None:
+    """Input (no server): one WhisperX segment 10-14 s whose first two and last words have no times. The first two
+    split 10.0-11.0 evenly, the last fills 12.0-14.0; a no-speech Whisper segment's words are dropped with it."""
+    output = {"segments": [
+        {"start": 10.0, "end": 14.0, "text": " 1 2 three four 5",
+         "words": [{"word": "1"}, {"word": "2"}, {"word": "three", "start": 11.0, "end": 11.5, "score": 0.9},
+                   {"word": "four", "start": 11.6, "end": 12.0, "score": 0.8}, {"word": "5"}]},
+        {"start": 20.0, "end": 22.0, "text": " hmm", "no_speech_prob": 0.9, "avg_logprob": -1.5,
+         "words": [{"word": "hmm", "start": 20.0, "end": 21.0, "score": 0.2}]},
+    ]}  # fmt: skip
+    segments, words, reason = clean_transcript(output)
+    assert reason is None and len(segments) == 1
+    assert [(w.text, w.start, w.end, w.confidence) for w in words] == [
+        ("1", 10.0, 10.5, 0.0), ("2", 10.5, 11.0, 0.0), ("three", 11.0, 11.5, 0.9), ("four", 11.6, 12.0, 0.8),
+        ("5", 12.0, 14.0, 0.0),
+    ]  # fmt: skip
+
+
+def test_supplied_lyrics_align_onto_the_remote_words(fake_replicate: FakeReplicate, vibe_ace: Path) -> None:
+    """Input: the user's lyrics for the fake song as a person types them ("four" for the sung "4", different
+    punctuation and case), aligned onto WhisperX's words: all but "four" are matched and take the recognised
+    times; "four" is interpolated between its neighbours."""
+    heard = ReplicateWhisper().transcribe(vibe_ace, duration=61.5)
+    typed = "Neon rain on the city streets,\nWe dance till four in the morning light\nhearts like engines in the night!"
+    out = align(parse(typed), heard, duration=61.5, voiced=heard.voiced)
+    timing = [w.timing for w in out.words]
+    assert timing.count("matched") == len(timing) - 1 and out.supplied and out.alignment
+    four = next(w for w in out.words if w.text == "four")
+    assert four.timing == "interpolated"
+    for w, h in zip(out.words, heard.words, strict=True):  # one supplied word per sung one, in order
+        assert w.timing == "interpolated" or (w.start, w.end) == (h.start, h.end), (w, h)
+    i = out.words.index(four)
+    assert out.words[i - 1].end <= four.start <= four.end <= out.words[i + 1].start
 
 
 def test_whisper_failure_gives_empty_lyrics(fake_replicate: FakeReplicate, vibe_ace: Path) -> None:
