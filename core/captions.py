@@ -30,8 +30,9 @@ class Cue:
         return " ".join(w.text for w in self.words)
 
 
-def cues(lyrics: Lyrics) -> list[Cue]:
-    """One cue per lyric line (long lines split), ending at the next cue's start at the latest."""
+def cues(lyrics: Lyrics, *, until: float | None = None) -> list[Cue]:
+    """One cue per lyric line (long lines split), ending at the next cue's start at the latest, and at ``until``
+    (the song's end: a soft track that outlasts it makes the MP4 longer than the song)."""
     if lyrics.instrumental or not lyrics.words:
         return []
     out: list[Cue] = []
@@ -47,6 +48,8 @@ def cues(lyrics: Lyrics) -> list[Cue]:
     for i, c in enumerate(out):
         nxt = out[i + 1].start if i + 1 < len(out) else c.end + HOLD
         end = max(c.start + 0.3, min(c.end + HOLD, nxt))
+        if until is not None:
+            end = max(min(end, until), min(c.start + 1e-3, until))
         fixed.append(Cue(c.start, end, c.words))
     return fixed
 
@@ -59,14 +62,15 @@ def _ts(t: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def to_srt(lyrics: Lyrics) -> str:
+def to_srt(lyrics: Lyrics, *, until: float | None = None) -> str:
     return "".join(
-        f"{i}\n{_ts(c.start, ',')} --> {_ts(c.end, ',')}\n{c.text}\n\n" for i, c in enumerate(cues(lyrics), 1)
+        f"{i}\n{_ts(c.start, ',')} --> {_ts(c.end, ',')}\n{c.text}\n\n"
+        for i, c in enumerate(cues(lyrics, until=until), 1)
     )
 
 
-def to_vtt(lyrics: Lyrics) -> str:
-    body = "".join(f"{_ts(c.start, '.')} --> {_ts(c.end, '.')}\n{c.text}\n\n" for c in cues(lyrics))
+def to_vtt(lyrics: Lyrics, *, until: float | None = None) -> str:
+    body = "".join(f"{_ts(c.start, '.')} --> {_ts(c.end, '.')}\n{c.text}\n\n" for c in cues(lyrics, until=until))
     return "WEBVTT\n\n" + body
 
 
@@ -138,12 +142,14 @@ def font_dir() -> Path:
     return Path(font_roboto.__file__).parent / "files"
 
 
-def write_sidecars(lyrics: Lyrics, folder: Path, stem: str = "captions") -> tuple[Path, Path] | None:
-    """``stem.srt`` and ``stem.vtt`` in ``folder``; None (nothing written) when there are no words."""
+def write_sidecars(
+    lyrics: Lyrics, folder: Path, stem: str = "captions", *, until: float | None = None
+) -> tuple[Path, Path] | None:
+    """``stem.srt`` and ``stem.vtt`` in ``folder``, no cue past ``until``; None (nothing written) without words."""
     if not cues(lyrics):
         return None
     folder.mkdir(parents=True, exist_ok=True)
     srt, vtt = folder / f"{stem}.srt", folder / f"{stem}.vtt"
-    srt.write_text(to_srt(lyrics), encoding="utf-8")
-    vtt.write_text(to_vtt(lyrics), encoding="utf-8")
+    srt.write_text(to_srt(lyrics, until=until), encoding="utf-8")
+    vtt.write_text(to_vtt(lyrics, until=until), encoding="utf-8")
     return srt, vtt

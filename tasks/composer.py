@@ -90,7 +90,11 @@ def compose_video(
     out = cache_path("final", key, ".mp4")
     local_clips = [c.model_copy(update={"uri": to_uri(local_file(c.uri))}) if c.uri else c for c in clips]
     side = tempfile.TemporaryDirectory(prefix="captions-")
-    sidecars = captions_core.write_sidecars(analysis.lyrics, Path(side.name)) if captions != "none" else None
+    sidecars = (
+        captions_core.write_sidecars(analysis.lyrics, Path(side.name), until=analysis.duration)
+        if captions != "none"
+        else None
+    )
     result = compose_core.compose(
         local_clips,
         timeline=timeline,

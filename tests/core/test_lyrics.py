@@ -120,6 +120,17 @@ def test_srt_vtt_and_karaoke_ass() -> None:
     assert (captions.font_dir() / "Roboto-Regular.ttf").is_file()
 
 
+def test_no_cue_outlasts_the_song() -> None:
+    """Tried: the last word ends 0.3 s before the song does; its cue would hold 1 s past the word, and the soft
+    track made jfk.flac's MP4 11.5 s for 11.0 s of song."""
+    out = lyrics.align(lyrics.parse("Ask not what\nyour country"), heard_of("ask not what your country"), duration=9)
+    end = out.words[-1].end
+    last = captions.cues(out, until=end + 0.3)[-1]
+    assert last.end == pytest.approx(end + 0.3)
+    assert captions.cues(out)[-1].end == pytest.approx(end + captions.HOLD)  # without a song end: the full hold
+    assert captions.to_srt(out, until=end + 0.3).count(" --> ") == 2
+
+
 def test_instrumental_gets_no_captions(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An instrumental transcript: no cues, and no sidecar files are written."""
     assert captions.cues(Lyrics()) == []
