@@ -49,7 +49,7 @@ def cues(lyrics: Lyrics, *, until: float | None = None) -> list[Cue]:
         nxt = out[i + 1].start if i + 1 < len(out) else c.end + HOLD
         end = max(c.start + 0.3, min(c.end + HOLD, nxt))
         if until is not None:
-            end = max(min(end, until), min(c.start + 1e-3, until))
+            end = min(end, until)  # words end inside the song, so every cue still starts before it ends
         fixed.append(Cue(c.start, end, c.words))
     return fixed
 
@@ -62,16 +62,20 @@ def _ts(t: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _srt(cs: list[Cue]) -> str:
+    return "".join(f"{i}\n{_ts(c.start, ',')} --> {_ts(c.end, ',')}\n{c.text}\n\n" for i, c in enumerate(cs, 1))
+
+
+def _vtt(cs: list[Cue]) -> str:
+    return "WEBVTT\n\n" + "".join(f"{_ts(c.start, '.')} --> {_ts(c.end, '.')}\n{c.text}\n\n" for c in cs)
+
+
 def to_srt(lyrics: Lyrics, *, until: float | None = None) -> str:
-    return "".join(
-        f"{i}\n{_ts(c.start, ',')} --> {_ts(c.end, ',')}\n{c.text}\n\n"
-        for i, c in enumerate(cues(lyrics, until=until), 1)
-    )
+    return _srt(cues(lyrics, until=until))
 
 
 def to_vtt(lyrics: Lyrics, *, until: float | None = None) -> str:
-    body = "".join(f"{_ts(c.start, '.')} --> {_ts(c.end, '.')}\n{c.text}\n\n" for c in cues(lyrics, until=until))
-    return "WEBVTT\n\n" + body
+    return _vtt(cues(lyrics, until=until))
 
 
 def _ass_colour(hex_colour: str) -> str:
@@ -146,10 +150,11 @@ def write_sidecars(
     lyrics: Lyrics, folder: Path, stem: str = "captions", *, until: float | None = None
 ) -> tuple[Path, Path] | None:
     """``stem.srt`` and ``stem.vtt`` in ``folder``, no cue past ``until``; None (nothing written) without words."""
-    if not cues(lyrics):
+    cs = cues(lyrics, until=until)
+    if not cs:
         return None
     folder.mkdir(parents=True, exist_ok=True)
     srt, vtt = folder / f"{stem}.srt", folder / f"{stem}.vtt"
-    srt.write_text(to_srt(lyrics, until=until), encoding="utf-8")
-    vtt.write_text(to_vtt(lyrics, until=until), encoding="utf-8")
+    srt.write_text(_srt(cs), encoding="utf-8")
+    vtt.write_text(_vtt(cs), encoding="utf-8")
     return srt, vtt
