@@ -85,13 +85,12 @@ def _read_lyrics(path: Path, duration: float) -> str:
 
 
 def _warm_audio_stack() -> None:
-    """Import librosa/numba (its kernels compile at import, ~7 s a process) in this thread.
+    """Import librosa/numba (its kernels compile at import, seconds a process) in this thread.
 
     Not in a background thread: numba compiles under ``warnings.catch_warnings(record=True)``, which swaps the
     process-wide warning filters and re-emits what it caught, so a thread compiling beside pydantic building its
     schemas printed warnings that pydantic had filtered (the two ``UnsupportedFieldAttributeWarning`` lines of
     every render). The Prefect server starts meanwhile, in :func:`_start_temporary_server`."""
-    import librosa.beat
     import librosa.feature
     import librosa.onset
     import librosa.segment  # noqa: F401
