@@ -28,11 +28,8 @@ install: $(STAMP)
 demo: install
 	$(UV) run videogen render $(DEMO_SONG) --prompt "$(DEMO_PROMPT)" --out out/demo
 
-# Two pytest workers, one test file each at a time (module fixtures stay shared): most of the suite waits on servers
-# and subprocesses, so two cores run it in about 60 % of the serial time. `make test TEST_WORKERS=0` runs it serially.
-TEST_WORKERS ?= 2
 test: install web install-chromium
-	$(UV) run pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(UV) run pytest
 
 lint: install
 	$(UV) run ruff format --check .
