@@ -1,5 +1,5 @@
-"""The web UI in real headless chromium against the real stack: upload a song, watch it render live (through a
-WebSocket outage), play and download the result."""
+"""The web UI in real headless chromium against the real stack: upload a song with its lyrics, watch it render
+live (through a WebSocket outage), play it with the lyrics as captions and download the result."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ PAGE_STATE = """() => ({
   cost: document.querySelector('[data-testid=cost-total]')?.dataset.value ?? null,
   connection: document.querySelector('[data-testid=connection]')?.dataset.connection ?? null,
 })"""
+
+
+# typed into the upload form: plain text, one lyric line per line
+LYRICS = "Foxes in the neon light\nrunning through the forest night"
 
 
 def _shot(page: Page, artifacts: Path, name: str, *, full: bool = True) -> None:
@@ -98,6 +102,7 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         page.get_by_test_id("prompt-input").fill("a fox running through a neon forest, fireflies")
         page.get_by_test_id("style-input").fill("watercolor")
         page.get_by_test_id("mood-input").fill("dreamy")
+        page.get_by_test_id("lyrics-input").fill(LYRICS)
         _shot(page, artifacts, "02-form-filled")
         page.get_by_test_id("submit").click()
 
@@ -169,6 +174,16 @@ def test_upload_follow_live_through_an_outage_play_and_export(
         expect(page.get_by_test_id("sync-verdict")).to_contain_text(verdict)
         downbeats = sum(c["on_downbeat"] for c in cuts)
         expect(page.get_by_test_id("sync-downbeats")).to_have_text(f"{downbeats} / {len(cuts)}")
+        # the lyrics typed into the form come back as the player's captions (fetched with the token, as the video)
+        page.wait_for_function(
+            """() => { const t = document.querySelector('[data-testid=captions-track]');
+                       return t && t.readyState === 2 && t.track.cues && t.track.cues.length > 0; }""",
+            timeout=30_000,
+        )
+        cues = page.evaluate("() => [...document.querySelector('[data-testid=captions-track]').track.cues]"
+                             ".map(c => c.text)")  # fmt: skip
+        heard = re.sub(r"<[^>]*>", " ", " ".join(cues)).lower().split()
+        assert heard == LYRICS.lower().split(), cues
         page.wait_for_timeout(500)
         _shot(page, artifacts, "05-complete")
         page.get_by_test_id("sync-report").screenshot(path=str(artifacts / "05b-sync-report.png"))

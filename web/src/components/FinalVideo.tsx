@@ -48,7 +48,10 @@ function ExportButton({ jobId, format }: { jobId: string; format: "mp4" | "mov" 
  * completed it): a director's recompose replaces the file behind the same URL, so each gets its own URL (the
  * browser would replay the old one). */
 export function FinalVideo({ jobId, duration, size = null, revision = null }: { jobId: string; duration: number | null; size?: string | null; revision?: string | null }) {
-  const src = useMediaSrc(revision ? `${api.videoUrl(jobId)}?v=${encodeURIComponent(revision)}` : api.videoUrl(jobId));
+  const rev = revision ? `?v=${encodeURIComponent(revision)}` : "";
+  const src = useMediaSrc(`${api.videoUrl(jobId)}${rev}`);
+  // a <track> cannot send the bearer header either: fetched like the video (null on 404, an instrumental song)
+  const captions = useMediaSrc(`${api.captionsUrl(jobId)}${rev}`);
   return (
     <section className="card card-hero" aria-labelledby="video-title">
       <div className="card-head">
@@ -59,7 +62,7 @@ export function FinalVideo({ jobId, duration, size = null, revision = null }: { 
         {src ? (
           <video data-testid="final-video" src={src} controls playsInline preload="metadata" aria-label="Final music video">
             {/* the lyrics (404 when the song has none: the browser then shows no track) */}
-            <track kind="captions" src={api.captionsUrl(jobId)} srcLang="und" label="Lyrics" default data-testid="captions-track" />
+            {captions && <track kind="captions" src={captions} srcLang="und" label="Lyrics" default data-testid="captions-track" />}
           </video>
         ) : (
           <div className="clip-missing shimmer">Loading video…</div>

@@ -5,6 +5,7 @@ import { FakeSocket, JOB, event, stages, update } from "../test/fakeSocket";
 import { ClipGallery } from "./ClipGallery";
 import { CostTracker } from "./CostTracker";
 import { ErrorMessage } from "./ErrorMessage";
+import { FinalVideo } from "./FinalVideo";
 import { ClipDirector } from "./Director";
 import { JobPage } from "./JobPage";
 import { SongAnalysis } from "./SongAnalysis";
@@ -337,5 +338,41 @@ describe("ClipDirector", () => {
     expect((screen.getByTestId("regen-clip") as HTMLSelectElement).value).toBe("1");
     fireEvent.click(screen.getByTestId("regenerate"));
     await waitFor(() => expect(regenerate).toHaveBeenCalledWith("j", 1, { variants: 2 }));
+  });
+});
+
+describe("FinalVideo", () => {
+  const createObjectURL = URL.createObjectURL;
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    localStorage.clear();
+    URL.createObjectURL = createObjectURL;
+  });
+
+  // tried: a gateway with a token; the captions exist (200), then an instrumental song (404)
+  it.each([
+    [200, true],
+    [404, false],
+  ])("fetches the captions with the bearer token like the video (captions %i -> track %s)", async (status, track) => {
+    localStorage.setItem("videogen.token", "s3cret");
+    const calls: Array<[string, string | null]> = [];
+    vi.stubGlobal("fetch", vi.fn(async (path: string, init?: RequestInit) => {
+      calls.push([path, new Headers(init?.headers).get("Authorization")]);
+      const body = path.includes("captions") ? (status === 200 ? "WEBVTT\n" : JSON.stringify({ detail: "no captions" })) : "mp4";
+      return new Response(body, { status: path.includes("captions") ? status : 200 });
+    }));
+    let n = 0;
+    URL.createObjectURL = vi.fn(() => `blob:test/${++n}`);
+    URL.revokeObjectURL = vi.fn();
+    const { container } = render(<FinalVideo jobId={JOB} duration={12} />);
+    await screen.findByTestId("final-video");
+    await waitFor(() => expect(calls.map(([p]) => p).some((p) => p.includes("captions.vtt"))).toBe(true));
+    expect(calls.every(([, auth]) => auth === "Bearer s3cret")).toBe(true);
+    if (track) {
+      await waitFor(() => expect(container.querySelector("track")?.getAttribute("src")).toMatch(/^blob:test\//));
+    } else {
+      await new Promise((r) => setTimeout(r, 20));
+      expect(container.querySelector("track")).toBeNull();
+    }
   });
 });
