@@ -131,6 +131,12 @@ def pulse_envelope(features: Features, *, broadband_weight: float = 0.3) -> Floa
     return _unit_median(features.onset_low) + broadband_weight * _unit_median(features.onset)
 
 
+def beat_envelope(features: Features) -> FloatArray:
+    """The envelope beats are placed on: broadband plus low-band flux, each scaled to its median, so the kick
+    outweighs the hats."""
+    return _unit_median(features.onset) + _unit_median(features.onset_low)
+
+
 def tempo_curve(
     features: Features,
     *,
@@ -224,7 +230,7 @@ def track_beats(
     ``librosa.beat.beat_track`` with one global tempo loses the beat after a tempo change; fed the local tempo
     of :func:`tempo_curve` (one metrical level) it follows ramps and steps without octave flips. The tracker
     is :func:`core.beat_dp.beat_frames`, librosa's algorithm in numpy (its numba kernels cost seconds per
-    process). It runs on broadband + low-band flux (each scaled to its median) so the kick outweighs the hats.
+    process). It runs on :func:`beat_envelope`.
     Beat frames are refined to sub-frame precision by a parabola through the onset peak, then shifted by
     ``latency`` seconds: with ``center=False`` flux the envelope peaks
     ~20 ms *before* an attack (the log-power jump is largest when the attack enters the window), measured on
@@ -244,7 +250,7 @@ def track_beats(
     """
     if features.onset.size < 8 or float(features.onset.max()) <= 1e-9:
         return Beats(np.zeros(0), 0.0, 0.0, 0.0, 0.0)
-    env = _unit_median(features.onset) + _unit_median(features.onset_low)  # kicks stand out from the hats
+    env = beat_envelope(features)
     bpm, _ = tempo_curve(features, window=tempo_window)
     frames = beat_frames(env, bpm, features.frame_rate, tightness=tightness)
     frames = _trim_weak_ends(env, frames, trim_ratio)

@@ -3,8 +3,8 @@
 The same algorithm, and the same beats, as ``librosa.beat.beat_track(onset_envelope=, bpm=<array>, trim=False,
 units="frames")``: librosa runs it in five numba ``guvectorize`` kernels that compile eagerly when
 ``librosa.beat`` is imported, one of them with ``cache=False``, so every new process (each flow run, each CLI
-render) paid 11-17 s of CPU before its first beat. Here the inner loops are a few numpy operations per frame:
-~60 ms for a 3-minute song. ``tests/core/test_beat_dp.py`` checks it against librosa's kernels frame for frame.
+render) paid 3-4 s of CPU more than the rest of librosa before its first beat. Here the inner loops are a few
+numpy operations per frame. ``tests/core/test_beat_dp.py`` checks it against librosa's kernels frame for frame.
 
     onsets --normalise (std)--> --local score (Gaussian window, one beat wide, per frame)-->
            --DP: best predecessor 0.5-2 beats back, log-squared tempo penalty--> --last beat, backtrack--> frames

@@ -28,7 +28,7 @@ def _librosa_frames(env: np.ndarray, bpm: np.ndarray, features: audio.Features) 
 def _inputs(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, audio.Features]:
     """The envelope and per-frame tempo that track_beats hands the tracker."""
     f = audio.compute_features(y, sr)
-    env = audio._unit_median(f.onset) + audio._unit_median(f.onset_low)
+    env = audio.beat_envelope(f)
     bpm, _ = audio.tempo_curve(f)
     return env, bpm, f
 

@@ -49,9 +49,9 @@ def test_supplied_lyrics_are_aligned_and_captioned_three_ways(
         "--out",
         str(out),
         timeout=600,
+        # the suite's default is "instrumental" (no model load): this test wants the real offline recogniser
         env={**server_env, "VIDEOGEN_PROVIDERS__TRANSCRIPTION": "offline"},
-    )  # the suite's default is
-    # "instrumental" (no model load): this test wants the real offline recogniser  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads((out / "result.json").read_text())
 

@@ -61,7 +61,7 @@ export function FinalVideo({ jobId, duration, size = null, revision = null }: { 
       <div className="player">
         {src ? (
           <video data-testid="final-video" src={src} controls playsInline preload="metadata" aria-label="Final music video">
-            {/* the lyrics (404 when the song has none: the browser then shows no track) */}
+            {/* the lyrics: none when the song has none (404) */}
             {captions && <track kind="captions" src={captions} srcLang="und" label="Lyrics" default data-testid="captions-track" />}
           </video>
         ) : (
