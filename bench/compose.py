@@ -8,33 +8,45 @@ descendants (ffmpeg), sampled from /proc every 50 ms.
 
     uv run python -m bench.compose --encoders
 
-The per-clip conform encode alone (2 bench clips, 11.5 s of 720p24 -> 1080p30, decode + scale + encode), with size
-in MB per minute and SSIM against the same scaled frames (ffmpeg's ``ssim`` filter). Measured 2026-12-02 04:59 UTC,
-load average 2.0-6 on the shared 2 cores, so walls are noisy (±30 %):
+The encode alone, for both paths, with size in MB per minute and SSIM against the same scaled frames (ffmpeg's
+``ssim`` filter): 2 hosted clips (11.5 s of 720p24 -> 1080p30: decode + scale + encode) and the offline renderer's
+raw frames of the same 2 prompts (scale + encode: the offline path's one encode). All with ``-bf 0 -g 120``, as the
+pieces are encoded. Measured 2026-12-03 16:40 UTC, load average 2.3-3.6 (this run alone on the 2 cores):
 
-    encoder / preset         crf    wall s   MB/min   SSIM
-    x264 ultrafast fastdec    23      7.1     80.3   0.9835   (the old default)
-    x264 ultrafast fastdec    28      8.4     44.7   0.9651
-    x264 ultrafast fastdec    32      9.2     28.4   0.9413   (still over the size goal, visibly blocky)
-    x264 superfast fastdec    28     13.8     37.5   0.9745
-    x264 veryfast fastdec     26     29.9     27.8   0.9726
-    x264 veryfast fastdec     28     27.8     22.7   0.9658
-    x264 veryfast (CABAC)     26     28.2     21.2   0.9738   <- standard until the demo was measured
-    x264 faster               26     51.8     30.0   0.9752
-    openh264 3000 kb/s         -     24.6     22.0   0.9460   (same size, clearly worse SSIM: not used)
-    veryfast 26, 1 thread x 2 clips at once: 56.9 s; 2 threads x 1 clip: 54.4 s (both under heavier load, inconclusive)
-    veryfast 26, decode | pipe | encode: 32.3 s vs one process 29.9 s (one process kept)
+    hosted clips                             crf   wall s   MB/min   SSIM
+    ultrafast -tune fastdecode (draft)        28     4.2     45.2   0.9665
+    ultrafast -tune fastdecode                32     3.6     28.7   0.9436
+    superfast                                 28     5.0     29.3   0.9766
+    veryfast                                  26     7.9     21.6   0.9743
+    veryfast (standard until today)           28     8.1     17.3   0.9679
+    veryfast subme=0                          28     5.6     17.4   0.9672
+    ultrafast LEAN_X264 (standard, ref=1)     28     4.5     18.6   0.9665
+    faster                                    26    13.2     22.7   0.9757
+    LEAN_X264, 1 thread x 2 clips at once     28     4.5     18.6   0.9665
+    LEAN_X264, 2 threads x 1 clip             28     5.3     18.6   0.9665
+    LEAN_X264, decode | pipe | encode         28     5.1     18.6   0.9665
+    openh264 3000 kb/s                         -     6.5     22.1   0.9463
 
-Decision: the size goal (<= 25 MB/min including 192 kb/s AAC, so ~23.5 MB/min of video) is met only from
-veryfast up; at veryfast, dropping ``-tune fastdecode`` (CABAC back on) costs no time here and saves 24 % of
-the bytes, so ``standard`` = veryfast CRF 26 with CABAC, ``high`` = veryfast CRF 21, ``draft`` = the old speed
-(ultrafast CRF 28, fastdecode, ~45 MB/min). Standard is ~3.5x slower to encode than ultrafast: the composer's
-realtime factor falls until the offline path renders straight into the output format (one encode, issue 17).
-The demo's scenes (rain, a scrolling city, sparkles) cost more bits than these bench clips: at CRF 26 the demo
-came out at 37.6 MB/min, so ``standard`` moved to CRF 28 (about -18 % bytes at veryfast in the table above, SSIM
--0.008); see the closing note of issue 17 for the demo measured at it. The demo was still 33.7 MB/min at CRF 28:
-its rain (dense 4-pixel streaks) doubled a clip's bits. Sparser 12-pixel streaks (providers.offline.scene) brought
-it to 24.4 MB/min at the same CRF (2026-12-02 21:25 UTC, `make demo`), so ``standard`` stays veryfast CRF 28.
+    offline renderer's frames                crf   wall s   MB/min   SSIM
+    ultrafast -tune fastdecode (draft)        28     2.9     45.3   0.9660
+    veryfast (standard until today)           28     7.8     19.0   0.9679
+    veryfast subme=0                          28     5.3     18.9   0.9680
+    veryfast subme=0:partitions=none          27     4.1     21.0   0.9686
+    ultrafast LEAN_X264 without AQ            28     4.5     23.3   0.9702
+    ultrafast LEAN_X264 (standard, ref=1)     28     4.0     19.9   0.9675
+    LEAN_X264, 1 thread x 2 clips at once     28     3.9     19.9   0.9675
+    veryfast (high)                           21    10.3     40.0   0.9867
+
+Decision: ``standard`` = ultrafast CRF 28 with ``core.settings.LEAN_X264``: ultrafast's motion search (diamond,
+full-pel, no inter partitions) with CABAC, the 8x8 transform and intra, the loop filter, AQ and the macroblock tree
+turned back on. It is veryfast CRF 28's size (+5-7 %) and SSIM (-0.0004 to -0.0014) at 1.8x (hosted) to 1.95x
+(offline) its speed. Where veryfast spends its time: sub-pixel refinement (``subme=0`` alone saves ~30 % at the same
+size) and inter partitions. x264's threads on one clip and 2 single-threaded clips at once are the same; one ffmpeg
+process beats a decode | encode pipe; openh264 is slower and clearly worse (SSIM 0.946 at the same size), so it is
+not used. ``draft`` (ultrafast, fastdecode) stays the fastest and ~2.3x larger; ``high`` stays veryfast CRF 21.
+
+History: veryfast CRF 26 with CABAC was ``standard`` until the demo was measured (2026-12-02); its rain and city
+cost more bits than these bench clips, so CRF 28 (24.4 MB/min on the demo after sparser rain streaks).
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,6 +67,7 @@ from rich.table import Table
 from core.compose import compose
 from core.contracts import Boundary, Camera, CameraMovement, ClipPrompt, ClipResult, Transition, TransitionKind
 from core.media import probe, run_ffmpeg
+from core.settings import LEAN_X264 as LEAN
 from core.settings import RenderSettings
 from core.timeline import Timeline, build_timeline
 from providers.offline.render import render_clip
@@ -255,33 +269,65 @@ def run_moviepy(song: Path, clips: list[ClipResult], slot: float, out: Path, ren
 _SCALE = "scale=1920:1080:force_original_aspect_ratio=increase:flags=bicubic,crop=1920:1080,setsar=1,fps=30"
 
 
-def _encoder_args(codec: str, preset: str, crf: int, threads: int | None) -> list[str]:
-    thread_args = ["-threads", str(threads)] if threads else []
-    if codec == "libopenh264":  # rate control by bitrate only: give it the size goal's bitrate
-        return ["-c:v", "libopenh264", "-b:v", f"{crf}k", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]
-    tune = [] if preset.endswith("-cabac") else ["-tune", "fastdecode"]
-    return ["-c:v", "libx264", "-preset", preset.removesuffix("-cabac"), *tune, "-crf", str(crf), "-bf", "0",
-            "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]  # fmt: skip
+@dataclass(frozen=True)
+class Source:
+    """What an encode reads: a hosted clip (decoded, scaled and retimed) or the offline renderer's raw frames."""
+
+    path: Path
+    seconds: float
+    raw: tuple[int, int, str] | None = None  # canvas width, height, pix_fmt of raw frames at 30 fps
+
+    def args(self) -> list[str]:
+        if self.raw is None:
+            return ["-i", str(self.path)]
+        w, h, pix_fmt = self.raw
+        return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", "30", "-i", str(self.path)]
 
 
-def _encode_one(src: Path, dest: Path, codec: str, preset: str, crf: int, threads: int | None, pipe: bool) -> None:
-    enc = _encoder_args(codec, preset, crf, threads)
-    if not pipe:
-        run_ffmpeg(["-i", str(src), "-vf", _SCALE, *enc, str(dest)], what="encode")
+@dataclass(frozen=True)
+class Row:
+    preset: str
+    crf: int
+    tune: str | None = None
+    params: str = ""
+    threads: int | None = None
+    pipe: bool = False
+    parallel: int = 1
+    codec: str = "libx264"
+
+    @property
+    def label(self) -> str:
+        params = self.params.replace(LEAN.replace(":aq-mode=1", ""), "LEAN_X264 - aq").replace(LEAN, "LEAN_X264")
+        return " ".join(x for x in (self.preset, f"-tune {self.tune}" if self.tune else "", params) if x)
+
+
+def _encoder_args(row: Row) -> list[str]:
+    thread_args = ["-threads", str(row.threads)] if row.threads else []
+    if row.codec == "libopenh264":  # rate control by bitrate only: give it the size goal's bitrate
+        return ["-c:v", "libopenh264", "-b:v", f"{row.crf}k", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]
+    return ["-c:v", "libx264", "-preset", row.preset, *(["-tune", row.tune] if row.tune else []),
+            *(["-x264-params", row.params] if row.params else []), "-crf", str(row.crf), "-bf", "0",
+            "-g", "120", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]  # fmt: skip
+
+
+def _encode_one(src: Source, dest: Path, row: Row) -> None:
+    enc = _encoder_args(row)
+    if not row.pipe:
+        run_ffmpeg([*src.args(), "-vf", f"{_SCALE},format=yuv420p", *enc, str(dest)], what="encode")
         return
     import subprocess
 
     from core.media import ffmpeg_exe
 
     base = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-    dec = subprocess.Popen([*base, "-i", str(src), "-vf", _SCALE, "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
+    dec = subprocess.Popen([*base, *src.args(), "-vf", _SCALE, "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
                            stdout=subprocess.PIPE)  # fmt: skip
     subprocess.run([*base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1920x1080", "-r", "30", "-i", "-", *enc,
                     str(dest)], stdin=dec.stdout, check=True)  # fmt: skip
     dec.wait()
 
 
-def _ssim(encoded: Path, src: Path) -> float:
+def _ssim(encoded: Path, src: Source) -> float:
     """Mean SSIM (all planes) of the encode against the same scaled frames, straight from the source."""
     import re
     import subprocess
@@ -289,49 +335,75 @@ def _ssim(encoded: Path, src: Path) -> float:
     from core.media import ffmpeg_exe
 
     graph = f"[1:v]{_SCALE},format=yuv420p[ref];[0:v]format=yuv420p[enc];[enc][ref]ssim"
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-r", "30", "-f", "h264", "-i", str(encoded), "-i", str(src),
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-r", "30", "-f", "h264", "-i", str(encoded), *src.args(),
                            "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True, check=True)  # fmt: skip
     match = re.search(r"All:([0-9.]+)", proc.stderr)
     return float(match.group(1)) if match else float("nan")
 
 
-def encoders(work: Path, clips: list[ClipResult], console: Console) -> None:
-    """Per-clip conform encodes (decode + scale to 1080p30 + encode) of 2 bench clips: speed, size, SSIM."""
+HOSTED_ROWS = [
+    Row("ultrafast", 28, "fastdecode"), Row("ultrafast", 32, "fastdecode"), Row("superfast", 28),
+    Row("veryfast", 26), Row("veryfast", 28), Row("veryfast", 28, params="subme=0"), Row("ultrafast", 28, params=LEAN),
+    Row("faster", 26), Row("ultrafast", 28, params=LEAN, threads=1, parallel=2),
+    Row("ultrafast", 28, params=LEAN, threads=2), Row("ultrafast", 28, params=LEAN, pipe=True),
+    Row("-", 3000, codec="libopenh264"),
+]  # fmt: skip
+OFFLINE_ROWS = [
+    Row("ultrafast", 28, "fastdecode"), Row("veryfast", 28), Row("veryfast", 28, params="subme=0"),
+    Row("veryfast", 27, params="subme=0:partitions=none"), Row("ultrafast", 28, params=LEAN.replace(":aq-mode=1", "")),
+    Row("ultrafast", 28, params=LEAN), Row("ultrafast", 28, params=LEAN, threads=1, parallel=2),
+    Row("veryfast", 21),
+]  # fmt: skip
+
+
+def _raw_sources(work: Path) -> list[Source]:
+    """The offline renderer's frames for 2 bench clips at the output fps, drawn once to files (the encode reads
+    them as the pipeline's renderer pipes them)."""
+    from providers.offline.render import raw_clip
+
+    sources = []
+    for i, seconds in enumerate(CLIP_SECONDS[:2]):
+        raw = raw_clip(_prompt(i), frames=round(seconds * 30), fps=30, beats=[k * 0.5 for k in range(int(seconds * 2))])
+        path = work / f"raw{i}.{raw.pix_fmt}"
+        if not path.is_file():
+            with path.open("wb") as sink:
+                raw.write(sink)
+        sources.append(Source(path, seconds, (*raw.size, raw.pix_fmt)))
+    return sources
+
+
+def _encoder_table(title: str, srcs: list[Source], rows: list[Row], out: Path) -> Table:
     from concurrent.futures import ThreadPoolExecutor
 
-    srcs = [Path(c.uri.removeprefix("file://")) for c in clips[:2] if c.uri]
-    seconds = sum(probe(s).duration for s in srcs)
-    out = work / "encoders"
-    out.mkdir(parents=True, exist_ok=True)
-    rows = [
-        ("libx264", "ultrafast", 23, None, False, 1), ("libx264", "ultrafast", 28, None, False, 1),
-        ("libx264", "ultrafast", 32, None, False, 1), ("libx264", "superfast", 26, None, False, 1),
-        ("libx264", "superfast", 28, None, False, 1), ("libx264", "veryfast", 24, None, False, 1),
-        ("libx264", "veryfast", 26, None, False, 1), ("libx264", "veryfast", 28, None, False, 1),
-        ("libx264", "veryfast-cabac", 26, None, False, 1), ("libx264", "faster", 26, None, False, 1),
-        ("libx264", "veryfast", 26, 1, False, 2), ("libx264", "veryfast", 26, 2, False, 1),
-        ("libx264", "veryfast", 26, None, True, 1), ("libopenh264", "-", 3000, None, False, 1),
-    ]  # fmt: skip
-    table = Table(title=f"Conform encode of {len(srcs)} clips ({seconds:.1f} s of 720p24 -> 1080p30)")
-    for col in ("encoder", "preset", "crf/kbps", "threads", "clips at once", "process", "wall s", "x realtime",
+    seconds = sum(s.seconds for s in srcs)
+    table = Table(title=f"{title} ({seconds:.1f} s -> 1080p30)")
+    for col in ("encoder", "x264 settings", "crf/kbps", "threads", "clips at once", "process", "wall s", "x realtime",
                 "MB/min", "SSIM"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("encoder", "preset", "process") else "right")
-    for codec, preset, crf, threads, pipe, parallel in rows:
-        dests = [out / f"{codec}-{preset}-{crf}-{threads}-{pipe}-{parallel}-{i}.h264" for i in range(len(srcs))]
+        table.add_column(col, justify="left" if col in ("encoder", "x264 settings", "process") else "right")
+    for n, row in enumerate(rows):
+        dests = [out / f"{n}-{i}.h264" for i in range(len(srcs))]
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(parallel) as pool:
-            jobs = [
-                pool.submit(_encode_one, s, d, codec, preset, crf, threads, pipe)
-                for s, d in zip(srcs, dests, strict=True)
-            ]
-            for job in jobs:
+        with ThreadPoolExecutor(row.parallel) as pool:
+            for job in [pool.submit(_encode_one, s, d, row) for s, d in zip(srcs, dests, strict=True)]:
                 job.result()
         wall = time.perf_counter() - t0
         size = sum(d.stat().st_size for d in dests) / 1e6 * 60 / seconds
         ssim = sum(_ssim(d, s) for d, s in zip(dests, srcs, strict=True)) / len(srcs)
-        table.add_row(codec, preset, str(crf), str(threads or "auto"), str(parallel), "pipe" if pipe else "one",
-                      f"{wall:.1f}", f"{seconds / wall:.2f}", f"{size:.1f}", f"{ssim:.4f}")  # fmt: skip
-    console.print(table)
+        table.add_row(row.codec, row.label, str(row.crf), str(row.threads or "auto"), str(row.parallel),
+                      "pipe" if row.pipe else "one", f"{wall:.1f}", f"{seconds / wall:.2f}", f"{size:.1f}",
+                      f"{ssim:.4f}")  # fmt: skip
+    return table
+
+
+def encoders(work: Path, clips: list[ClipResult], console: Console) -> None:
+    """The encode alone, for both paths: 2 hosted clips (720p24: decode + scale to 1080p30 + encode) and the offline
+    renderer's raw frames of the same 2 prompts (scale + encode, the one encode): speed, size, SSIM."""
+    out = work / "encoders"
+    out.mkdir(parents=True, exist_ok=True)
+    hosted = [Source(Path(c.uri.removeprefix("file://")), probe(Path(c.uri.removeprefix("file://"))).duration)
+              for c in clips[:2] if c.uri]  # fmt: skip
+    console.print(_encoder_table("Conform encode of 2 hosted clips", hosted, HOSTED_ROWS, out))
+    console.print(_encoder_table("Offline renderer's frames, 2 clips", _raw_sources(out), OFFLINE_ROWS, out))
 
 
 def main() -> None:

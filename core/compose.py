@@ -77,10 +77,11 @@ class ConformedClip:
 
 
 def _x264_args(render: RenderSettings, crf: int) -> list[str]:
-    # bf 0 keeps pieces joinable; preset, CRF and fastdecode come from the quality level (core.settings.QUALITY).
+    # bf 0 keeps pieces joinable; preset, CRF and tuning come from the quality level (core.settings.QUALITY).
     enc = render.encode
     return [
-        *("-c:v", "libx264", "-preset", enc.preset, *(["-tune", "fastdecode"] if enc.fastdecode else [])),
+        *("-c:v", "libx264", "-preset", enc.preset, *(["-tune", enc.tune] if enc.tune else [])),
+        *(["-x264-params", enc.params] if enc.params else []),
         *("-crf", str(crf), "-bf", "0", "-g", str(render.fps * 4), "-pix_fmt", "yuv420p", "-f", "h264"),
     ]
 
@@ -122,7 +123,7 @@ def _pixels(spec: ConformSpec, render: RenderSettings) -> dict[str, object]:
         "tail": spec.tail,
         "fade_in": spec.fade_in,
         "fade_out": spec.fade_out,
-        "render": [render.width, render.height, render.fps, enc.preset, enc.crf, enc.fastdecode],
+        "render": [render.width, render.height, render.fps, enc.preset, enc.crf, enc.tune, enc.params],
     }
     if spec.subtitles is not None:  # burned-in captions: their content and where the piece sits in the song
         out.update(subtitles=sha256_file(Path(spec.subtitles)), start=spec.start)

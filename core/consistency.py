@@ -27,15 +27,31 @@ MAX_PALETTE_DISTANCE = 0.30
 #: flag a clip whose colour histogram overlaps its references less than this (0..1)
 MIN_REFERENCE_SIMILARITY = 0.20
 SIDE, FRAMES, BINS = 48, 4, 8
+MIN_KEYFRAMES = 3  # fewer, and the frames are sampled at even times instead
 _MAX_RGB = float(np.sqrt(3) * 255)
 
 
 def sample_frames(video: Path, *, duration: float, frames: int = FRAMES, side: int = SIDE) -> NDArray[np.uint8]:
-    """``frames`` frames spread over the clip, each squeezed to side x side RGB: (n, side, side, 3)."""
+    """Up to ``frames`` frames spread over the clip, each squeezed to side x side RGB: (n, side, side, 3).
+
+    The clip's keyframes when it has at least ``MIN_KEYFRAMES``: the offline model's clips have one at each piece and
+    every 4 s, and decoding only those is ~5x cheaper than decoding the clip (the check took a sixth of the video
+    stage). Otherwise ``frames`` frames at even times, which decodes all of them. Neither runs the loop filter:
+    48 x 48 colour statistics cannot see it."""
+    keys = _decode(video, ["-skip_frame", "nokey"], f"scale={side}:{side}", side)
+    if len(keys) >= MIN_KEYFRAMES:
+        picked: NDArray[np.uint8] = keys[
+            np.unique(np.linspace(0, len(keys) - 1, min(frames, len(keys))).round().astype(int))
+        ]
+        return picked
     rate = frames / max(duration, 0.1)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video),
-           "-vf", f"fps={rate:.4f},scale={side}:{side}", "-frames:v", str(frames),
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
+    return _decode(video, [], f"fps={rate:.4f},scale={side}:{side}", side)[:frames]
+
+
+def _decode(video: Path, skip: list[str], chain: str, side: int) -> NDArray[np.uint8]:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-skip_loop_filter", "all", *skip,
+           "-i", str(video), "-vf", chain, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, check=False)
     size = side * side * 3
     if proc.returncode != 0 or len(proc.stdout) < size:

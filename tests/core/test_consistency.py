@@ -59,3 +59,32 @@ def test_palette_distance_bounds() -> None:
     on = np.full((2, 4, 4, 3), 255, dtype=np.uint8)
     assert palette_distance(on, ["#ffffff", "#000000"]) == 0.0
     assert palette_distance(on, ["#000000"]) == pytest.approx(1.0)
+
+
+def _steps_clip(out: Path, *, gop: int) -> Path:
+    """8 s at 30 fps whose grey level steps every second (10, 40, ..., 220), a keyframe every ``gop`` frames only."""
+    from core.media import run_ffmpeg
+
+    grey = "30*floor(T)+10"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=s=64x64:r=30:d=8",
+                "-vf", f"format=rgb24,geq=r='{grey}':g='{grey}':b='{grey}'",
+                "-c:v", "libx264", "-preset", "ultrafast", "-g", str(gop), "-keyint_min", str(gop),
+                "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(out)], what="steps clip")  # fmt: skip
+    return out
+
+
+def test_a_clip_with_enough_keyframes_is_sampled_at_them(tmp_path: Path) -> None:
+    """Tried: keyframes every 3 s (at 0, 3, 6 s). The samples are those frames (grey 10, 100, 190), not the frames
+    at even times (0, 2, 4, 6 s: 10, 70, 130, 190) that the full decode picks."""
+    from core.consistency import sample_frames
+
+    frames = sample_frames(_steps_clip(tmp_path / "k.mp4", gop=90), duration=8)
+    assert [round(float(f.mean()) / 30) * 30 + 10 for f in frames] == [10, 100, 190]
+
+
+def test_a_clip_with_one_keyframe_is_sampled_at_even_times(tmp_path: Path) -> None:
+    """Tried: one keyframe in 8 s (as hosted models often return). The samples fall at 0, 2, 4 and 6 s."""
+    from core.consistency import sample_frames
+
+    frames = sample_frames(_steps_clip(tmp_path / "one.mp4", gop=1000), duration=8)
+    assert [round(float(f.mean()) / 30) * 30 + 10 for f in frames] == [10, 70, 130, 190]

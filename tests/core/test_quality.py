@@ -15,9 +15,12 @@ def test_default_is_standard_and_each_level_reaches_x264() -> None:
     for level, enc in QUALITY.items():
         args = _x264_args(RenderSettings(quality=level), enc.crf)  # type: ignore[arg-type]
         assert args[args.index("-preset") + 1] == enc.preset
-        assert ("fastdecode" in args) == enc.fastdecode
-    pinned = RenderSettings(quality="draft", preset="medium", crf=18).encode
-    assert (pinned.preset, pinned.crf) == ("medium", 18)
+        assert (args[args.index("-tune") + 1] if "-tune" in args else None) == enc.tune
+        assert (args[args.index("-x264-params") + 1] if "-x264-params" in args else "") == enc.params
+    # A pinned preset drops the level's tuning, which was chosen for the level's own preset.
+    pinned = RenderSettings(quality="standard", preset="medium", crf=18).encode
+    assert (pinned.preset, pinned.crf, pinned.tune, pinned.params) == ("medium", 18, None, "")
+    assert RenderSettings(quality="standard", crf=30).encode.params == QUALITY["standard"].params
 
 
 def test_quality_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
