@@ -11,36 +11,39 @@ descendants (ffmpeg), sampled from /proc every 50 ms.
 The encode alone, for both paths, with size in MB per minute and SSIM against the same scaled frames (ffmpeg's
 ``ssim`` filter): 2 hosted clips (11.5 s of 720p24 -> 1080p30: decode + scale + encode) and the offline renderer's
 raw frames of the same 2 prompts (scale + encode: the offline path's one encode). All with ``-bf 0 -g 120``, as the
-pieces are encoded. Measured 2026-12-03 16:40 UTC, load average 2.3-3.6 (this run alone on the 2 cores):
+pieces are encoded. Measured 2026-12-03 17:13 UTC, this run alone on the 2 cores (load average 2.7-3.7, its own
+ffmpeg threads), so walls are noisy (±20 %):
 
     hosted clips                             crf   wall s   MB/min   SSIM
-    ultrafast -tune fastdecode (draft)        28     4.2     45.2   0.9665
-    ultrafast -tune fastdecode                32     3.6     28.7   0.9436
-    superfast                                 28     5.0     29.3   0.9766
-    veryfast                                  26     7.9     21.6   0.9743
-    veryfast (standard until today)           28     8.1     17.3   0.9679
-    veryfast subme=0                          28     5.6     17.4   0.9672
-    ultrafast LEAN_X264 (standard, ref=1)     28     4.5     18.6   0.9665
-    faster                                    26    13.2     22.7   0.9757
-    LEAN_X264, 1 thread x 2 clips at once     28     4.5     18.6   0.9665
-    LEAN_X264, 2 threads x 1 clip             28     5.3     18.6   0.9665
-    LEAN_X264, decode | pipe | encode         28     5.1     18.6   0.9665
-    openh264 3000 kb/s                         -     6.5     22.1   0.9463
+    ultrafast -tune fastdecode (draft)        28     3.9     45.2   0.9665
+    ultrafast -tune fastdecode                32     3.8     28.7   0.9436
+    superfast                                 28     6.0     29.3   0.9766
+    veryfast                                  26     8.7     21.6   0.9743
+    veryfast (standard until 2026-12-03)      28     8.1     17.3   0.9679
+    veryfast subme=0                          28     5.7     17.4   0.9672
+    ultrafast LEAN_X264 (standard)            28     4.5     18.4   0.9667
+    faster                                    26    12.7     22.7   0.9757
+    LEAN_X264, 1 thread x 2 clips at once     28     3.6     18.4   0.9667
+    LEAN_X264, 2 threads x 1 clip             28     5.3     18.4   0.9667
+    LEAN_X264, decode | pipe | encode         28     5.4     18.4   0.9667
+    openh264 3000 kb/s                         -     7.1     22.1   0.9463
 
     offline renderer's frames                crf   wall s   MB/min   SSIM
-    ultrafast -tune fastdecode (draft)        28     2.9     45.3   0.9660
-    veryfast (standard until today)           28     7.8     19.0   0.9679
-    veryfast subme=0                          28     5.3     18.9   0.9680
-    veryfast subme=0:partitions=none          27     4.1     21.0   0.9686
-    ultrafast LEAN_X264 without AQ            28     4.5     23.3   0.9702
-    ultrafast LEAN_X264 (standard, ref=1)     28     4.0     19.9   0.9675
-    LEAN_X264, 1 thread x 2 clips at once     28     3.9     19.9   0.9675
-    veryfast (high)                           21    10.3     40.0   0.9867
+    ultrafast -tune fastdecode (draft)        28     3.5     45.3   0.9660
+    veryfast (standard until 2026-12-03)      28     7.5     19.0   0.9679
+    veryfast subme=0                          28     6.1     18.9   0.9680
+    veryfast subme=0:partitions=none          27     4.9     21.0   0.9686
+    ultrafast LEAN_X264 without AQ            28     5.1     22.7   0.9705
+    ultrafast LEAN_X264 (standard)            28     4.6     19.6   0.9678
+    LEAN_X264, 1 thread x 2 clips at once     28     4.1     19.6   0.9678
+    veryfast (high)                           21    10.0     40.0   0.9867
 
 Decision: ``standard`` = ultrafast CRF 28 with ``core.settings.LEAN_X264``: ultrafast's motion search (diamond,
-full-pel, no inter partitions) with CABAC, the 8x8 transform and intra, the loop filter, AQ and the macroblock tree
-turned back on. It is veryfast CRF 28's size (+5-7 %) and SSIM (-0.0004 to -0.0014) at 1.8x (hosted) to 1.95x
-(offline) its speed. Where veryfast spends its time: sub-pixel refinement (``subme=0`` alone saves ~30 % at the same
+full-pel, no inter partitions) with CABAC, the 8x8 transform and intra, the loop filter, AQ, the macroblock tree and
+2 reference frames turned back on. It is veryfast CRF 28's size (+3-6 %) and SSIM (-0.0001 to -0.0012) at 1.6x
+(offline) to 1.8x (hosted) its speed; an earlier run of the same rows, at 1 reference frame, gave 1.95x and 1.8x.
+The second reference frame costs no time measurably and saves ~2 % of the bytes: it brought the demo from 25.6 to
+24.6 MB/min (the size goal is 25). Where veryfast spends its time: sub-pixel refinement (``subme=0`` alone saves ~30 % at the same
 size) and inter partitions. x264's threads on one clip and 2 single-threaded clips at once are the same; one ffmpeg
 process beats a decode | encode pipe; openh264 is slower and clearly worse (SSIM 0.946 at the same size), so it is
 not used. ``draft`` (ultrafast, fastdecode) stays the fastest and ~2.3x larger; ``high`` stays veryfast CRF 21.
