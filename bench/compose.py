@@ -43,10 +43,11 @@ full-pel, no inter partitions) with CABAC, the 8x8 transform and intra, the loop
 2 reference frames turned back on. It is veryfast CRF 28's size (+3-6 %) and SSIM (-0.0001 to -0.0012) at 1.6x
 (offline) to 1.8x (hosted) its speed; an earlier run of the same rows, at 1 reference frame, gave 1.95x and 1.8x.
 The second reference frame costs no time measurably and saves ~2 % of the bytes: it brought the demo from 25.6 to
-24.6 MB/min (the size goal is 25). Where veryfast spends its time: sub-pixel refinement (``subme=0`` alone saves ~30 % at the same
-size) and inter partitions. x264's threads on one clip and 2 single-threaded clips at once are the same; one ffmpeg
-process beats a decode | encode pipe; openh264 is slower and clearly worse (SSIM 0.946 at the same size), so it is
-not used. ``draft`` (ultrafast, fastdecode) stays the fastest and ~2.3x larger; ``high`` stays veryfast CRF 21.
+24.6 MB/min (the size goal is 25). Where veryfast spends its time: sub-pixel refinement (``subme=0`` alone saves ~30%
+at the same size) and inter partitions. x264's threads on one clip and 2 single-threaded clips at once are the
+same; one ffmpeg process beats a decode | encode pipe; openh264 is slower and clearly worse (SSIM 0.946 at the same
+size), so it is not used. ``draft`` (ultrafast, fastdecode) stays the fastest and ~2.3x larger; ``high`` stays
+veryfast CRF 21.
 
 History: veryfast CRF 26 with CABAC was ``standard`` until the demo was measured (2026-12-02); its rain and city
 cost more bits than these bench clips, so CRF 28 (24.4 MB/min on the demo after sparser rain streaks).
