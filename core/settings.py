@@ -78,8 +78,9 @@ class Encode:
 
 
 # ultrafast's search (diamond, full-pel, no inter partitions) with what decides the size turned back on: CABAC, the
-# 8x8 transform and intra, the loop filter, adaptive quantisation and the macroblock tree. On the offline renderer's
-# frames this is veryfast's size and SSIM at ~2x its speed (bench.compose --encoders).
+# 8x8 transform and intra, the loop filter, adaptive quantisation, the macroblock tree and 2 reference frames. It is
+# veryfast's size and SSIM at 1.6-1.95x its speed, on hosted clips and on the offline renderer's frames alike
+# (bench.compose --encoders, whose docstring holds the table).
 LEAN_X264 = "cabac=1:8x8dct=1:deblock=1:aq-mode=1:mbtree=1:rc-lookahead=10:partitions=i8x8:ref=2"
 
 #: The one home of the render quality levels (CLI ``--quality``, the flow/deployment ``quality`` parameter).
