@@ -68,12 +68,13 @@ from typing import TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from core.compose import compose
+from core.compose import compose, x264_args
 from core.contracts import Boundary, Camera, CameraMovement, ClipPrompt, ClipResult, Transition, TransitionKind
 from core.media import probe, run_ffmpeg
 from core.settings import LEAN_X264 as LEAN
-from core.settings import RenderSettings
+from core.settings import Encode, RenderSettings
 from core.timeline import Timeline, build_timeline
+from core.uris import to_path
 from providers.offline.render import render_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -309,9 +310,8 @@ def _encoder_args(row: Row) -> list[str]:
     thread_args = ["-threads", str(row.threads)] if row.threads else []
     if row.codec == "libopenh264":  # rate control by bitrate only: give it the size goal's bitrate
         return ["-c:v", "libopenh264", "-b:v", f"{row.crf}k", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]
-    return ["-c:v", "libx264", "-preset", row.preset, *(["-tune", row.tune] if row.tune else []),
-            *(["-x264-params", row.params] if row.params else []), "-crf", str(row.crf), "-bf", "0",
-            "-g", "120", "-pix_fmt", "yuv420p", *thread_args, "-f", "h264"]  # fmt: skip
+    # exactly what the pieces are encoded with (core.compose.x264_args), plus the thread count under test
+    return [*x264_args(Encode(row.preset, row.crf, row.tune, row.params), row.crf, 30), *thread_args]
 
 
 def _encode_one(src: Source, dest: Path, row: Row) -> None:
@@ -404,8 +404,8 @@ def encoders(work: Path, clips: list[ClipResult], console: Console) -> None:
     renderer's raw frames of the same 2 prompts (scale + encode, the one encode): speed, size, SSIM."""
     out = work / "encoders"
     out.mkdir(parents=True, exist_ok=True)
-    hosted = [Source(Path(c.uri.removeprefix("file://")), probe(Path(c.uri.removeprefix("file://"))).duration)
-              for c in clips[:2] if c.uri]  # fmt: skip
+    paths = [to_path(c.uri) for c in clips[:2] if c.uri]
+    hosted = [Source(p, probe(p).duration) for p in paths]
     console.print(_encoder_table("Conform encode of 2 hosted clips", hosted, HOSTED_ROWS, out))
     console.print(_encoder_table("Offline renderer's frames, 2 clips", _raw_sources(out), OFFLINE_ROWS, out))
 

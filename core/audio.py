@@ -132,9 +132,9 @@ def pulse_envelope(features: Features, *, broadband_weight: float = 0.3) -> Floa
 
 
 def beat_envelope(features: Features) -> FloatArray:
-    """The envelope beats are placed on: broadband plus low-band flux, each scaled to its median, so the kick
-    outweighs the hats."""
-    return _unit_median(features.onset) + _unit_median(features.onset_low)
+    """The envelope beats are placed on: :func:`pulse_envelope` with the broadband flux at full weight (low band
+    plus broadband, each scaled to its median), so the kick outweighs the hats."""
+    return pulse_envelope(features, broadband_weight=1.0)
 
 
 def tempo_curve(

@@ -43,7 +43,7 @@ from core.errors import CompositionError
 from core.hashing import sha256_file
 from core.loop import find_loop_point, loop_passes
 from core.media import probe, run_ffmpeg
-from core.settings import RenderSettings
+from core.settings import Encode, RenderSettings
 from core.timeline import ConformSpec, Cut, Layout, Slot, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
@@ -77,12 +77,16 @@ class ConformedClip:
 
 
 def _x264_args(render: RenderSettings, crf: int) -> list[str]:
-    # bf 0 keeps pieces joinable; preset, CRF and tuning come from the quality level (core.settings.QUALITY).
-    enc = render.encode
+    return x264_args(render.encode, crf, render.fps)
+
+
+def x264_args(enc: Encode, crf: int, fps: int) -> list[str]:
+    """The output arguments of every piece: ``enc``'s preset and tuning (core.settings.QUALITY) at ``crf``, as a
+    raw H.264 stream. No B-frames keeps pieces joinable; a keyframe every 4 s."""
     return [
         *("-c:v", "libx264", "-preset", enc.preset, *(["-tune", enc.tune] if enc.tune else [])),
         *(["-x264-params", enc.params] if enc.params else []),
-        *("-crf", str(crf), "-bf", "0", "-g", str(render.fps * 4), "-pix_fmt", "yuv420p", "-f", "h264"),
+        *("-crf", str(crf), "-bf", "0", "-g", str(fps * 4), "-pix_fmt", "yuv420p", "-f", "h264"),
     ]
 
 

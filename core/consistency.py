@@ -36,21 +36,26 @@ def sample_frames(video: Path, *, duration: float, frames: int = FRAMES, side: i
 
     The clip's keyframes when it has at least ``MIN_KEYFRAMES``: the offline model's clips have one at each piece and
     every 4 s, and decoding only those made the check ~6x cheaper (it was a fifth of the video stage's CPU).
-    Otherwise ``frames`` frames at even times, which decodes all of them. Neither runs the loop filter: 48 x 48
-    colour statistics cannot see it."""
-    keys = _decode(video, ["-skip_frame", "nokey"], f"scale={side}:{side}", side)
+    Otherwise ``frames`` frames at even times, which decodes every frame up to the last. Neither runs the loop
+    filter: 48 x 48 colour statistics cannot see it."""
+    keys = _decode(video, f"scale={side}:{side}", side, keyframes_only=True)
     if len(keys) >= MIN_KEYFRAMES:
         picked: NDArray[np.uint8] = keys[
             np.unique(np.linspace(0, len(keys) - 1, min(frames, len(keys))).round().astype(int))
         ]
         return picked
     rate = frames / max(duration, 0.1)
-    return _decode(video, [], f"fps={rate:.4f},scale={side}:{side}", side)[:frames]
+    return _decode(video, f"fps={rate:.4f},scale={side}:{side}", side, limit=frames)
 
 
-def _decode(video: Path, skip: list[str], chain: str, side: int) -> NDArray[np.uint8]:
+def _decode(
+    video: Path, chain: str, side: int, *, keyframes_only: bool = False, limit: int | None = None
+) -> NDArray[np.uint8]:
+    """The frames ``chain`` passes (at most ``limit``), as (n, side, side, 3) RGB."""
+    skip = ["-skip_frame", "nokey"] if keyframes_only else []
+    stop = ["-frames:v", str(limit)] if limit else []
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-skip_loop_filter", "all", *skip,
-           "-i", str(video), "-vf", chain, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-i", str(video), "-vf", chain, "-fps_mode", "passthrough", *stop, "-f", "rawvideo", "-pix_fmt", "rgb24",
            "-"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, check=False)
     size = side * side * 3
