@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -27,12 +27,18 @@ from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
+    from uuid import UUID
+
+    from prefect import Flow
+    from prefect.client.schemas.objects import State
+
     from core.audio_input import AudioFacts
     from core.contracts import CaptionMode, JobResult, ProgressEvent
     from core.settings import Quality
     from core.storyboard import Storyboard
     from core.timeline import Aspect
 
+T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
 app.add_typer(infra, name="infra")
@@ -117,6 +123,41 @@ def _start_temporary_server() -> threading.Thread | None:
     thread = threading.Thread(target=start, daemon=True, name="prefect-server")
     thread.start()
     return thread
+
+
+def _run_flow(flow: Flow[..., T], *, temporary: bool, **params: Any) -> T:
+    """Run ``flow`` here and return its result (or raise its error); with the temporary server, first wait until
+    it has recorded the run's task runs, so that stopping it at exit does not cut a write short."""
+    state = cast("State[T]", flow(**params, return_state=True))
+    if temporary:
+        _await_task_records(state.state_details.flow_run_id)
+    return state.result()
+
+
+def _await_task_records(flow_run_id: UUID | None, timeout: float = 15.0) -> None:
+    """Wait (at most ``timeout``) until the server holds every task run of the flow run in a final state.
+
+    The server's task-run recorder writes those states from the events this process sends, and the temporary
+    server stops at exit. Stopped mid-write, it lost the last records from the Prefect UI and printed ~150 lines of
+    ``CancelledError`` tracebacks (seen on a loaded machine). Settled means: all final, and no new run in the last
+    poll."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.events.worker import EventsWorker
+
+    if flow_run_id is None:
+        return
+    EventsWorker.drain_all(timeout=timeout)  # this process's last events are on their way to the server
+    runs_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    deadline = time.monotonic() + timeout
+    seen = -1
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_task_runs(flow_run_filter=runs_filter)
+            if len(runs) == seen and all(run.state is not None and run.state.is_final() for run in runs):
+                return
+            seen = len(runs)
+            time.sleep(0.2)
 
 
 class _Display:
@@ -243,7 +284,9 @@ def render(
     add_listener(display)
     try:
         with display.progress:
-            result = music_video(
+            result = _run_flow(
+                music_video,
+                temporary=server is not None,
                 audio_uri=to_uri(audio),
                 prompt=prompt,
                 style=style,
@@ -407,9 +450,9 @@ def _review(
     add_listener(display)
     try:
         with display.progress:
-            board = plan_storyboard(audio_uri=to_uri(audio), prompt=prompt, style=style, mood=mood,
-                                    duration_hint=duration_hint, job_id=job_id, aspect=aspect,
-                                    lyrics=lyrics)  # fmt: skip
+            board = _run_flow(plan_storyboard, temporary=server is not None, audio_uri=to_uri(audio),
+                              prompt=prompt, style=style, mood=mood, duration_hint=duration_hint, job_id=job_id,
+                              aspect=aspect, lyrics=lyrics)  # fmt: skip
     except PipelineError as exc:
         raise _fail(str(exc)) from None
     finally:
