@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,14 +25,9 @@ from typing import IO
 import httpx
 
 from deployments.wait import prefect_healthy
+from flows.prefect_api import free_port as free_port  # re-exported: the stack and its tests take ports here
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def redis_server_exe() -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -17,7 +16,6 @@ from rich.table import Table
 for _name, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_LEVEL": "CRITICAL",
 }.items():
     os.environ.setdefault(_name, _value)
@@ -27,18 +25,12 @@ from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
-    from uuid import UUID
-
-    from prefect import Flow
-    from prefect.client.schemas.objects import State
-
     from core.audio_input import AudioFacts
     from core.contracts import CaptionMode, JobResult, ProgressEvent
     from core.settings import Quality
     from core.storyboard import Storyboard
     from core.timeline import Aspect
 
-T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
 app.add_typer(infra, name="infra")
@@ -96,68 +88,10 @@ def _warm_audio_stack() -> None:
     Not in a background thread: numba compiles under ``warnings.catch_warnings(record=True)``, which swaps the
     process-wide warning filters and re-emits what it caught, so a thread compiling beside pydantic building its
     schemas printed warnings that pydantic had filtered (the two ``UnsupportedFieldAttributeWarning`` lines of
-    every render). The Prefect server starts meanwhile, in :func:`_start_temporary_server`."""
+    every render). A temporary Prefect server starts meanwhile (:mod:`flows.prefect_api`)."""
     import librosa.feature
     import librosa.onset
     import librosa.segment  # noqa: F401
-
-
-def _start_temporary_server() -> threading.Thread | None:
-    """Without ``PREFECT_API_URL``: start Prefect's temporary server in the background (8-20 s) while librosa
-    loads here; the flow's client finds the same server (``SubprocessASGIServer`` is one per process)."""
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
-        return None
-    from prefect.server.api.server import SubprocessASGIServer  # imported here, not beside numba's compile
-
-    server = SubprocessASGIServer()
-
-    def start() -> None:
-        import contextlib
-
-        # e.g. a start timeout on a loaded machine: the flow's own client starts it again and reports the failure
-        with contextlib.suppress(Exception):
-            server.start()
-
-    thread = threading.Thread(target=start, daemon=True, name="prefect-server")
-    thread.start()
-    return thread
-
-
-def _run_flow(flow: Flow[..., T], *, temporary: bool, **params: Any) -> T:
-    """Run ``flow`` here and return its result (or raise its error); with the temporary server, first wait until
-    it has recorded the run's task runs, so that stopping it at exit does not cut a write short."""
-    state = cast("State[T]", flow(**params, return_state=True))
-    if temporary:
-        _await_task_records(state.state_details.flow_run_id)
-    return state.result()
-
-
-def _await_task_records(flow_run_id: UUID | None, timeout: float = 15.0) -> None:
-    """Wait (at most ``timeout``) until the server holds every task run of the flow run in a final state.
-
-    The server's task-run recorder writes those states from the events this process sends, and the temporary
-    server stops at exit. Stopped mid-write, it lost the last records from the Prefect UI and printed ~150 lines of
-    ``CancelledError`` tracebacks (seen on a loaded machine). Settled means: all final, and no new run in the last
-    poll."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.events.worker import EventsWorker
-
-    if flow_run_id is None:
-        return
-    EventsWorker.drain_all(timeout=timeout)  # this process's last events are on their way to the server
-    runs_filter = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-    deadline = time.monotonic() + timeout
-    seen = -1
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            runs = client.read_task_runs(flow_run_filter=runs_filter)
-            if len(runs) == seen and all(run.state is not None and run.state.is_final() for run in runs):
-                return
-            seen = len(runs)
-            time.sleep(0.2)
 
 
 class _Display:
@@ -271,40 +205,39 @@ def render(
         return
     if fresh:
         os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
-    from flows.music_video import music_video  # prefect and every model, before the server thread starts
-    from tasks.common import add_listener, remove_listener
+    from flows.prefect_api import prefect_api
 
-    server = _start_temporary_server()
-    _warm_audio_stack()
-    if server is not None:
-        server.join()  # the flow's client would otherwise see `running` before the server answers
+    with prefect_api() as api:  # a temporary server starts now, while the flows and librosa load
+        from flows.music_video import music_video
+        from tasks.common import add_listener, remove_listener
 
-    console = Console()
-    display = _Display(console)
-    add_listener(display)
-    try:
-        with display.progress:
-            result = _run_flow(
-                music_video,
-                temporary=server is not None,
-                audio_uri=to_uri(audio),
-                prompt=prompt,
-                style=style,
-                mood=mood,
-                duration_hint=duration_hint,
-                job_id=job_id or (board.job_id if board else None),
-                storyboard=board.model_dump(mode="json") if board else None,
-                aspect=cast("Aspect", aspect),  # both checked above
-                lyrics=lyrics_text,
-                captions=cast("CaptionMode | None", captions),
-                quality=cast("Quality | None", quality),  # checked against QUALITY above
-            )
-    except PipelineError as exc:
-        raise _fail(str(exc)) from None
-    except Exception as exc:  # an unexpected failure still gets one line, not a traceback
-        raise _fail(f"{type(exc).__name__}: {exc}", code=1) from None
-    finally:
-        remove_listener(display)
+        _warm_audio_stack()
+        console = Console()
+        display = _Display(console)
+        add_listener(display)
+        try:
+            api.wait_ready()
+            with display.progress:
+                result = api.run(
+                    music_video,
+                    audio_uri=to_uri(audio),
+                    prompt=prompt,
+                    style=style,
+                    mood=mood,
+                    duration_hint=duration_hint,
+                    job_id=job_id or (board.job_id if board else None),
+                    storyboard=board.model_dump(mode="json") if board else None,
+                    aspect=cast("Aspect", aspect),  # both checked above
+                    lyrics=lyrics_text,
+                    captions=cast("CaptionMode | None", captions),
+                    quality=cast("Quality | None", quality),  # checked against QUALITY above
+                )
+        except PipelineError as exc:
+            raise _fail(str(exc)) from None
+        except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+            raise _fail(f"{type(exc).__name__}: {exc}", code=1) from None
+        finally:
+            remove_listener(display)
     _write_outputs(result, out)
     _summary(console, result, out, time.perf_counter() - started)
 
@@ -438,25 +371,26 @@ def _review(
     lyrics: str | None,
 ) -> None:
     """``render --review``: plan the job and write OUT/storyboard.json; nothing is generated or paid for."""
-    from flows.music_video import plan_storyboard
-    from tasks.common import add_listener, remove_listener
+    from flows.prefect_api import prefect_api
 
-    server = _start_temporary_server()
-    _warm_audio_stack()
-    if server is not None:
-        server.join()
-    console = Console()
-    display = _Display(console)
-    add_listener(display)
-    try:
-        with display.progress:
-            board = _run_flow(plan_storyboard, temporary=server is not None, audio_uri=to_uri(audio),
-                              prompt=prompt, style=style, mood=mood, duration_hint=duration_hint, job_id=job_id,
-                              aspect=aspect, lyrics=lyrics)  # fmt: skip
-    except PipelineError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        remove_listener(display)
+    with prefect_api() as api:
+        from flows.music_video import plan_storyboard
+        from tasks.common import add_listener, remove_listener
+
+        _warm_audio_stack()
+        console = Console()
+        display = _Display(console)
+        add_listener(display)
+        try:
+            api.wait_ready()
+            with display.progress:
+                board = api.run(plan_storyboard, audio_uri=to_uri(audio), prompt=prompt, style=style, mood=mood,
+                                duration_hint=duration_hint, job_id=job_id, aspect=aspect,
+                                lyrics=lyrics)  # fmt: skip
+        except PipelineError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            remove_listener(display)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".storyboard.json.tmp"
     tmp.write_text(board.model_dump_json(indent=2))
@@ -513,12 +447,15 @@ def regenerate(
         raise _fail(str(exc)) from None
     if prompt is not None and not prompt.strip():
         raise _fail("--prompt must not be empty")
-    from flows.director import regenerate_clip
+    from flows.prefect_api import prefect_api
 
-    try:
-        versions = regenerate_clip(job_id=job_id, clip=clip, prompt=prompt, seed=seed, variants=variants)
-    except PipelineError as exc:
-        raise _fail(str(exc)) from None
+    with prefect_api() as api:
+        from flows.director import regenerate_clip
+
+        try:
+            versions = api.run(regenerate_clip, job_id=job_id, clip=clip, prompt=prompt, seed=seed, variants=variants)
+        except PipelineError as exc:
+            raise _fail(str(exc)) from None
     console = Console()
     table = Table(title=f"clip {clip} of job {job_id}", title_justify="left")
     for col in ("version", "seed", "cost (USD)", "sha256", "prompt"):
@@ -541,12 +478,15 @@ def choose(
     if not 0 <= clip < count:
         raise _fail(f"clip: no clip {clip}: the video has clips 0-{count - 1}")
     started = time.perf_counter()
-    from flows.director import choose_version
+    from flows.prefect_api import prefect_api
 
-    try:
-        result = choose_version(job_id=job_id, clip=clip, version=version)
-    except PipelineError as exc:
-        raise _fail(str(exc)) from None
+    with prefect_api() as api:
+        from flows.director import choose_version
+
+        try:
+            result = api.run(choose_version, job_id=job_id, clip=clip, version=version)
+        except PipelineError as exc:
+            raise _fail(str(exc)) from None
     _write_outputs(result, folder)
     _summary(Console(), result, folder, time.perf_counter() - started)
 
