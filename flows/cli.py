@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer w
     from core.settings import Quality
     from core.storyboard import Storyboard
     from core.timeline import Aspect
+    from flows.prefect_api import PrefectApi
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
@@ -82,13 +83,16 @@ def _read_lyrics(path: Path, duration: float) -> str:
     return data.decode("utf-8-sig")
 
 
-def _warm_audio_stack() -> None:
-    """Import librosa/numba (its kernels compile at import, seconds a process) in this thread.
+def _warm_audio_stack(api: PrefectApi) -> None:
+    """While a temporary Prefect server starts: import librosa/numba (2-4 s) in this thread, free in its shadow.
 
-    Not in a background thread: numba compiles under ``warnings.catch_warnings(record=True)``, which swaps the
-    process-wide warning filters and re-emits what it caught, so a thread compiling beside pydantic building its
-    schemas printed warnings that pydantic had filtered (the two ``UnsupportedFieldAttributeWarning`` lines of
-    every render). A temporary Prefect server starts meanwhile (:mod:`flows.prefect_api`)."""
+    With the user's server nothing is gained, and a song already analysed (the same song, a new prompt) needs no
+    librosa at all: the audio stage imports it when it runs. Not in a background thread: numba compiles under
+    ``warnings.catch_warnings(record=True)``, which swaps the process-wide warning filters and re-emits what it
+    caught, so a thread compiling beside pydantic building its schemas printed warnings that pydantic had filtered
+    (the two ``UnsupportedFieldAttributeWarning`` lines of every render)."""
+    if api.server is None:
+        return
     import librosa.feature
     import librosa.onset
     import librosa.segment  # noqa: F401
@@ -211,7 +215,7 @@ def render(
         from flows.music_video import music_video
         from tasks.common import add_listener, remove_listener
 
-        _warm_audio_stack()
+        _warm_audio_stack(api)
         console = Console()
         display = _Display(console)
         add_listener(display)
@@ -377,7 +381,7 @@ def _review(
         from flows.music_video import plan_storyboard
         from tasks.common import add_listener, remove_listener
 
-        _warm_audio_stack()
+        _warm_audio_stack(api)
         console = Console()
         display = _Display(console)
         add_listener(display)
