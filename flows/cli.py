@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -25,6 +25,8 @@ from core.uris import to_uri  # noqa: E402
 from flows.infra_cli import infra  # noqa: E402
 
 if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer without loading pydantic models
+    from prefect import Flow
+
     from core.audio_input import AudioFacts
     from core.contracts import CaptionMode, JobResult, ProgressEvent
     from core.settings import Quality
@@ -32,6 +34,7 @@ if TYPE_CHECKING:  # imported where used, so `--help` and bad arguments answer w
     from core.timeline import Aspect
     from flows.prefect_api import PrefectApi
 
+T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="VideoGen: song + prompt -> music video.")
 err = Console(stderr=True)
 app.add_typer(infra, name="infra")
@@ -128,6 +131,26 @@ class _Display:
                                      message=view.message[:70])  # fmt: skip
 
 
+def _run_shown(api: PrefectApi, flow: Flow[..., T], **params: Any) -> tuple[T, Console]:
+    """Run ``flow`` with the live stage display; its errors are one line on stderr."""
+    from tasks.common import add_listener, remove_listener
+
+    _warm_audio_stack(api)
+    console = Console()
+    display = _Display(console)
+    add_listener(display)
+    try:
+        api.wait_ready()
+        with display.progress:
+            return api.run(flow, **params), console
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+        raise _fail(f"{type(exc).__name__}: {exc}", code=1) from None
+    finally:
+        remove_listener(display)
+
+
 def _check_limits(
     prompt: str,
     style: str | None,
@@ -213,35 +236,22 @@ def render(
 
     with prefect_api() as api:  # a temporary server starts now, while the flows and librosa load
         from flows.music_video import music_video
-        from tasks.common import add_listener, remove_listener
 
-        _warm_audio_stack(api)
-        console = Console()
-        display = _Display(console)
-        add_listener(display)
-        try:
-            api.wait_ready()
-            with display.progress:
-                result = api.run(
-                    music_video,
-                    audio_uri=to_uri(audio),
-                    prompt=prompt,
-                    style=style,
-                    mood=mood,
-                    duration_hint=duration_hint,
-                    job_id=job_id or (board.job_id if board else None),
-                    storyboard=board.model_dump(mode="json") if board else None,
-                    aspect=cast("Aspect", aspect),  # both checked above
-                    lyrics=lyrics_text,
-                    captions=cast("CaptionMode | None", captions),
-                    quality=cast("Quality | None", quality),  # checked against QUALITY above
-                )
-        except PipelineError as exc:
-            raise _fail(str(exc)) from None
-        except Exception as exc:  # an unexpected failure still gets one line, not a traceback
-            raise _fail(f"{type(exc).__name__}: {exc}", code=1) from None
-        finally:
-            remove_listener(display)
+        result, console = _run_shown(
+            api,
+            music_video,
+            audio_uri=to_uri(audio),
+            prompt=prompt,
+            style=style,
+            mood=mood,
+            duration_hint=duration_hint,
+            job_id=job_id or (board.job_id if board else None),
+            storyboard=board.model_dump(mode="json") if board else None,
+            aspect=cast("Aspect", aspect),  # both checked above
+            lyrics=lyrics_text,
+            captions=cast("CaptionMode | None", captions),
+            quality=cast("Quality | None", quality),  # checked against QUALITY above
+        )
     _write_outputs(result, out)
     _summary(console, result, out, time.perf_counter() - started)
 
@@ -379,22 +389,10 @@ def _review(
 
     with prefect_api() as api:
         from flows.music_video import plan_storyboard
-        from tasks.common import add_listener, remove_listener
 
-        _warm_audio_stack(api)
-        console = Console()
-        display = _Display(console)
-        add_listener(display)
-        try:
-            api.wait_ready()
-            with display.progress:
-                board = api.run(plan_storyboard, audio_uri=to_uri(audio), prompt=prompt, style=style, mood=mood,
-                                duration_hint=duration_hint, job_id=job_id, aspect=aspect,
-                                lyrics=lyrics)  # fmt: skip
-        except PipelineError as exc:
-            raise _fail(str(exc)) from None
-        finally:
-            remove_listener(display)
+        board, console = _run_shown(api, plan_storyboard, audio_uri=to_uri(audio), prompt=prompt, style=style,
+                                    mood=mood, duration_hint=duration_hint, job_id=job_id, aspect=aspect,
+                                    lyrics=lyrics)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".storyboard.json.tmp"
     tmp.write_text(board.model_dump_json(indent=2))
