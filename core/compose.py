@@ -40,14 +40,13 @@ from core.contracts import (
     LoopRestart,
 )
 from core.errors import CompositionError
-from core.hashing import sha256_file
+from core.hashing import code_fingerprint, sha256_file
 from core.loop import find_loop_point, loop_passes
 from core.media import probe, run_ffmpeg
 from core.settings import Encode, RenderSettings
 from core.timeline import ConformSpec, Cut, Layout, Slot, Timeline, TransitionKind
 from core.uris import to_path, to_uri
 
-_CONFORM_VERSION = 4  # bump when the conform recipe changes: invalidates cached pieces
 _SCALE_FLAGS = "bicubic"  # decode + scale is ~10 % of a conform; x264 dominates, so keep the better filter
 _WINDOW_CRF_BONUS = 6  # window pieces are encoded twice: start them at higher quality
 MAX_STRETCH = 1.06  # slowest a hosted model's clip is played to fill its slot (issue 12: <= 6 %); shorter ones loop
@@ -119,9 +118,11 @@ class ConformTarget:
 
 
 def _pixels(spec: ConformSpec, render: RenderSettings) -> dict[str, object]:
-    """Everything besides the source that changes a conform's pixels: the piece layout and the encode."""
+    """Everything besides the source that changes a conform's pixels: the piece layout, the encode and the code
+    that does it (a hand-bumped version number was the key's until 2026-12-04)."""
     enc = render.encode
     out: dict[str, object] = {
+        "code": code_fingerprint("core.compose"),
         "frames": spec.frames,
         "head": spec.head,
         "tail": spec.tail,
@@ -138,7 +139,7 @@ def _pixels(spec: ConformSpec, render: RenderSettings) -> dict[str, object]:
 
 def conform_key(src: Path, spec: ConformSpec, render: RenderSettings) -> str:
     """Cache key: the clip's bytes, the piece layout and every setting that changes the pixels."""
-    blob = {"v": _CONFORM_VERSION, "sha256": sha256_file(src), **_pixels(spec, render)}
+    blob = {"sha256": sha256_file(src), **_pixels(spec, render)}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -48,3 +48,20 @@ def test_audio_stage_key_covers_the_beat_tracker() -> None:
     does not name, is in the hash: a change to it re-analyses instead of reusing cached beats."""
     closure = hashing.code_closure(("core.audio", "core.audio_input", "core.lyrics"))
     assert {"core.beat_dp", "core.settings", "core.contracts"} <= closure
+
+
+def test_conform_key_changes_with_the_composer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input: the same clip bytes, layout and settings, with core.compose's code fingerprint changed. The cached
+    conformed pieces must not be reused (the key had a hand-bumped version number instead)."""
+    from core import compose
+    from core.settings import RenderSettings
+    from core.timeline import ConformSpec
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"the same bytes")
+    spec, render = ConformSpec(frames=90), RenderSettings()
+    monkeypatch.setattr(compose, "code_fingerprint", lambda *names: "before")
+    before = compose.conform_key(clip, spec, render)
+    assert compose.conform_key(clip, spec, render) == before
+    monkeypatch.setattr(compose, "code_fingerprint", lambda *names: "after")
+    assert compose.conform_key(clip, spec, render) != before
