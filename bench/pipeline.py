@@ -3,13 +3,15 @@
     uv run python -m bench.pipeline [--songs 30,60] [--song PATH]
 
 Modes, each a new CLI process with an empty VideoGen cache:
-  cold/new-home   no Prefect server, a brand-new PREFECT_HOME (temporary server + database migrations)
-  cold            no Prefect server, an existing PREFECT_HOME (a user's second render)
+  cold/new-home   no PREFECT_API_URL (the CLI's temporary server), a brand-new PREFECT_HOME (database migrations)
+  cold            no PREFECT_API_URL, an existing PREFECT_HOME (a user's second render)
   server          `prefect server start` already running (PREFECT_API_URL set)
   cached          the same render again: every stage reused
   server/draft    as server, with --quality draft (the fastest encode; ~45 MB/min)
 "outside" is the wall time outside the stages: process start, imports, the flow and task runs' bookkeeping.
-Targets (issue 17): 60 s song <= 40 s from a cold CLI start, <= 20 s with a server running.
+Targets (issue 17): 60 s song <= 40 s from a cold CLI start, <= 20 s with a server running. Measured 2026-12-04
+(load 0.8-5.2): cold/new-home 47.3 s, cold 34.4, server 35.3, cached 7.2, server/draft 28.8; the video stage
+(1,800 frames of 1080p30, x264 most of it) is 19-24 s of each, so 20 s is out of reach on 2 cores.
 """
 
 from __future__ import annotations
