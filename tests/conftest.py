@@ -14,6 +14,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("VIDEOGEN_RETRY_BACKOFF", "0")
+# tests/tasks call tasks directly, outside any flow run: their retry logs have no run to be sent to
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Whisper costs seconds per song on 2 cores: flows in tests skip it unless a test asks for it
 # (tests/providers/test_offline_transcription.py and the lyrics flow test set ``offline``).
 os.environ.setdefault("VIDEOGEN_PROVIDERS__TRANSCRIPTION", "instrumental")
