@@ -152,6 +152,7 @@ def prefect_api() -> Iterator[PrefectApi]:
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
              "--no-ui", "--no-scheduler", "--no-late-runs", "--no-prompt"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            start_new_session=True,  # a Ctrl-C in the terminal stops the CLI, which then stops the server
         )  # fmt: skip
         api = PrefectApi(url, server, log)
         os.environ["PREFECT_API_URL"] = url

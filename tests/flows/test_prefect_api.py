@@ -110,3 +110,26 @@ def test_server_does_not_outlive_a_killed_cli(short_song: Path, tmp_path: Path) 
     while any(map(_alive, servers)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
+
+
+def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path) -> None:
+    """Input: Ctrl-C as a terminal sends it (SIGINT to the CLI's whole process group) 3 s after the CLI started its
+    server. The CLI exits 130 within seconds, writes no output folder, and its server is gone."""
+    cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    servers: list[int] = []
+    while not servers and time.monotonic() < deadline:
+        servers = _servers_of(cli.pid)
+        time.sleep(0.1)
+    assert servers, "the CLI started no server process"
+    time.sleep(3)
+    os.killpg(cli.pid, signal.SIGINT)
+    _, stderr = cli.communicate(timeout=60)
+    assert cli.returncode == 130, stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, servers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
