@@ -114,7 +114,9 @@ def test_server_does_not_outlive_a_killed_cli(short_song: Path, tmp_path: Path) 
 
 def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path) -> None:
     """Input: Ctrl-C as a terminal sends it (SIGINT to the CLI's whole process group) 3 s after the CLI started its
-    server. The CLI exits 130 within seconds, writes no output folder, and its server is gone."""
+    server. The CLI exits 130 within seconds, writes no output folder, and its server is gone. (With the server in
+    the CLI's process group, Ctrl-C mid-render killed the server first: the CLI retried its last calls to it for
+    75 s and exited 1 with `ConnectError`.)"""
     cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)  # fmt: skip
