@@ -113,8 +113,8 @@ def test_server_does_not_outlive_a_killed_cli(short_song: Path, tmp_path: Path) 
 
 
 def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path) -> None:
-    """Input: Ctrl-C as a terminal sends it (SIGINT to the CLI's whole process group) 3 s after the CLI started its
-    server. The CLI exits 130 within seconds, writes no output folder, and its server is gone. (With the server in
+    """Input: Ctrl-C as a terminal sends it (SIGINT to the CLI's whole process group) once the clips are being
+    generated. The CLI exits 130 within seconds, writes no output folder, and its server is gone. (With the server in
     the CLI's process group, Ctrl-C mid-render killed the server first: the CLI retried its last calls to it for
     75 s and exited 1 with `ConnectError`.)"""
     cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
@@ -126,7 +126,9 @@ def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path
         servers = _servers_of(cli.pid)
         time.sleep(0.1)
     assert servers, "the CLI started no server process"
-    time.sleep(3)
+    while not list((tmp_path / "data").glob("jobs/*/intermediate/prompts.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the prompts are written: the clips are being drawn and encoded
+    assert cli.poll() is None, "the render ended before it could be interrupted"
     os.killpg(cli.pid, signal.SIGINT)
     _, stderr = cli.communicate(timeout=60)
     assert cli.returncode == 130, stderr[-2000:]
