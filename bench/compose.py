@@ -6,6 +6,11 @@
 must loop), cut / crossfade / fade transitions. Peak memory is the largest sum of RSS over this process and its
 descendants (ffmpeg), sampled from /proc every 50 ms.
 
+Measured 2026-12-04 21:09 UTC, load average 1.7-2.7: hosted clips 20.4 s (2.94x realtime, 887 MB peak); offline
+path 20.2 s, its compose alone 4.1 s (14.7x); the old offline path (render 720p24, then conform) 26.5 s; MoviePy
+226.8 s (1838 MB), so 11.1x. The hosted conform is 19.1 of the 20.4 s: x264 on 1,800 frames of 1080p30, which
+puts the 5x-realtime and 25x-MoviePy targets of issue 17 out of reach on 2 cores (see the encoder table below).
+
     uv run python -m bench.compose --encoders
 
 The encode alone, for both paths, with size in MB per minute and SSIM against the same scaled frames (ffmpeg's
