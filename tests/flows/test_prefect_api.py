@@ -112,6 +112,12 @@ def test_server_does_not_outlive_a_killed_cli(short_song: Path, tmp_path: Path) 
     assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
 
 
+def _as_in_a_terminal() -> None:
+    """SIGINT as a terminal's foreground job has it: a runner started in the background (``cmd &``) passes its
+    children SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path) -> None:
     """Input: Ctrl-C as a terminal sends it (SIGINT to the CLI's whole process group) once the clips are being
     generated. The CLI exits 130 within seconds, writes no output folder, and its server is gone. (With the server in
@@ -119,7 +125,7 @@ def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path
     75 s and exited 1 with `ConnectError`.)"""
     cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)  # fmt: skip
+                           start_new_session=True, preexec_fn=_as_in_a_terminal)  # fmt: skip
     deadline = time.monotonic() + 60
     servers: list[int] = []
     while not servers and time.monotonic() < deadline:
