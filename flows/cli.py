@@ -86,16 +86,14 @@ def _read_lyrics(path: Path, duration: float) -> str:
     return data.decode("utf-8-sig")
 
 
-def _warm_audio_stack(api: PrefectApi) -> None:
-    """While a temporary Prefect server starts: import librosa/numba (2-4 s) in this thread, free in its shadow.
+def _warm_audio_stack() -> None:
+    """Import librosa/numba (2-4 s) in this thread, while a temporary Prefect server starts: free in its shadow.
 
     With the user's server nothing is gained, and a song already analysed (the same song, a new prompt) needs no
     librosa at all: the audio stage imports it when it runs. Not in a background thread: numba compiles under
     ``warnings.catch_warnings(record=True)``, which swaps the process-wide warning filters and re-emits what it
     caught, so a thread compiling beside pydantic building its schemas printed warnings that pydantic had filtered
     (the two ``UnsupportedFieldAttributeWarning`` lines of every render)."""
-    if api.server is None:
-        return
     import librosa.feature
     import librosa.onset
     import librosa.segment  # noqa: F401
@@ -135,12 +133,13 @@ def _run_shown(api: PrefectApi, flow: Flow[..., T], **params: Any) -> tuple[T, C
     """Run ``flow`` with the live stage display; its errors are one line on stderr."""
     from tasks.common import add_listener, remove_listener
 
-    _warm_audio_stack(api)
+    if api.temporary:
+        _warm_audio_stack()
     console = Console()
     display = _Display(console)
     add_listener(display)
     try:
-        api.wait_ready()
+        api.wait_ready()  # before the display: a server that fails to start is one line, not a frozen display
         with display.progress:
             return api.run(flow, **params), console
     except PipelineError as exc:

@@ -37,6 +37,7 @@ T = TypeVar("T")
 STARTUP_TIMEOUT = 120.0  # a new PREFECT_HOME migrates its database first; 20 s seen on a loaded machine
 SETTLE_TIMEOUT = 15.0
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
+_FIX = "start one with `prefect server start` and set PREFECT_API_URL"
 
 
 class PrefectApiError(PipelineError):
@@ -54,7 +55,12 @@ class PrefectApi:
 
     def __init__(self, url: str, server: subprocess.Popen[bytes] | None = None, log: IO[bytes] | None = None):
         self.url, self.server, self._log = url, server, log
-        self._ready = server is None
+        self._ready = not self.temporary
+
+    @property
+    def temporary(self) -> bool:
+        """This command's own server, not the user's."""
+        return self.server is not None
 
     def run(self, flow: Flow[..., T], **params: Any) -> T:
         """Run ``flow`` in this process and return its result (or raise its error).
@@ -65,7 +71,7 @@ class PrefectApi:
         loaded machine)."""
         self.wait_ready()
         state = cast("State[T]", flow(**params, return_state=True))
-        if self.server is not None:
+        if self.temporary:
             self._await_task_records(state.state_details.flow_run_id)
         return state.result()
 
@@ -75,11 +81,9 @@ class PrefectApi:
         deadline = time.monotonic() + timeout
         while not self._ready:
             if self.server is not None and self.server.poll() is not None:
-                raise PrefectApiError(f"the temporary Prefect server exited ({self._last_log_line()}); "
-                                      "start one with `prefect server start` and set PREFECT_API_URL")  # fmt: skip
+                raise PrefectApiError(f"the temporary Prefect server exited ({self._last_log_line()}); {_FIX}")
             if time.monotonic() > deadline:
-                raise PrefectApiError(f"the temporary Prefect server did not answer in {timeout:.0f} s; "
-                                      "start one with `prefect server start` and set PREFECT_API_URL")  # fmt: skip
+                raise PrefectApiError(f"the temporary Prefect server did not answer in {timeout:.0f} s; {_FIX}")
             self._ready = prefect_healthy(self.url)
             if not self._ready:
                 time.sleep(0.1)
@@ -105,10 +109,10 @@ class PrefectApi:
 
     def _last_log_line(self) -> str:
         """The server's own reason: its last exception line (``sqlalchemy.exc.OperationalError: ...``)."""
-        if self._log is None:
-            return "no output"
-        self._log.seek(0)
-        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        lines: list[str] = []
+        if self._log is not None:
+            self._log.seek(0)
+            lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
         errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
         return (errors or lines or ["no output"])[-1]
 

@@ -54,6 +54,24 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _wait_for_servers(pid: int) -> list[int]:
+    """The ``prefect server start`` children of the CLI ``pid``, once it has started one (at most 60 s)."""
+    deadline = time.monotonic() + 60
+    servers: list[int] = []
+    while not servers and time.monotonic() < deadline:
+        servers = _servers_of(pid)
+        time.sleep(0.1)
+    assert servers, "the CLI started no server process"
+    return servers
+
+
+def _assert_gone(servers: list[int]) -> None:
+    deadline = time.monotonic() + 30
+    while any(map(_alive, servers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
+
+
 def test_configured_api_is_used_and_no_server_started() -> None:
     """Input: the session's Prefect server configured (the test harness), as with `prefect server start`."""
     from prefect.settings import PREFECT_API_URL
@@ -98,18 +116,10 @@ def test_server_does_not_outlive_a_killed_cli(short_song: Path, tmp_path: Path) 
     gets SIGTERM from the kernel and exits."""
     cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 60
-    servers: list[int] = []
-    while not servers and time.monotonic() < deadline:
-        servers = _servers_of(cli.pid)
-        time.sleep(0.1)
-    assert servers, "the CLI started no server process"
+    servers = _wait_for_servers(cli.pid)
     os.kill(cli.pid, signal.SIGKILL)
     cli.wait()
-    deadline = time.monotonic() + 30
-    while any(map(_alive, servers)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
+    _assert_gone(servers)
 
 
 def _as_in_a_terminal() -> None:
@@ -126,12 +136,8 @@ def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path
     cli = subprocess.Popen(_render(short_song, tmp_path / "out"), env=_cli_env(tmp_path), cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True, preexec_fn=_as_in_a_terminal)  # fmt: skip
+    servers = _wait_for_servers(cli.pid)
     deadline = time.monotonic() + 60
-    servers: list[int] = []
-    while not servers and time.monotonic() < deadline:
-        servers = _servers_of(cli.pid)
-        time.sleep(0.1)
-    assert servers, "the CLI started no server process"
     while not list((tmp_path / "data").glob("jobs/*/intermediate/prompts.json")) and time.monotonic() < deadline:
         time.sleep(0.1)  # the prompts are written: the clips are being drawn and encoded
     assert cli.poll() is None, "the render ended before it could be interrupted"
@@ -139,7 +145,4 @@ def test_ctrl_c_stops_the_render_and_its_server(short_song: Path, tmp_path: Path
     _, stderr = cli.communicate(timeout=60)
     assert cli.returncode == 130, stderr[-2000:]
     assert not (tmp_path / "out").exists()
-    deadline = time.monotonic() + 30
-    while any(map(_alive, servers)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(map(_alive, servers)), f"server {servers} outlived the CLI"
+    _assert_gone(servers)
